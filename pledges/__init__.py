@@ -1,0 +1,79 @@
+"""Joining Forces: pledges and commitments for gender-sensitive peacebuilding."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, error handlers, CLI."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    from pledges.config import load_config
+
+    load_config(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from pledges.database import render_migration_type
+    from pledges.extensions import csrf, db, migrate
+    from pledges.mail import dispatch
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(PROJECT_ROOT / "migrations"),
+        render_as_batch=True,  # SQLite alters tables by copying them
+        compare_type=True,
+        render_item=render_migration_type,
+    )
+    csrf.init_app(app)
+    dispatch.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from pledges.api import bp as api_bp
+    from pledges.main import bp as main_bp
+    from pledges.signing import bp as signing_bp
+    from pledges.wall import bp as wall_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(signing_bp)
+    app.register_blueprint(wall_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+
+def register_template_helpers(app: Flask) -> None:
+    from pledges import presentation
+
+    presentation.init_app(app)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from pledges import errors
+
+    errors.init_app(app)
+
+
+def register_cli(app: Flask) -> None:
+    from pledges import cli
+
+    cli.init_app(app)

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from flask import abort, current_app, jsonify, request
+
+from pledges.api import bp, serializers
+from pledges.api.spec import openapi_document
+from pledges.tallies import tally_for, totals_for
+from pledges.wall.service import (
+    BadWallQuery,
+    Cursor,
+    WallFilters,
+    public_pledge_or_404,
+    public_pledges,
+    wall_page,
+)
+
+DEFAULT_LIMIT = 50
+
+
+@bp.after_request
+def allow_any_origin(response):
+    # Public, read-only, no cookies: partner sites may read it from their pages.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _limit() -> int:
+    raw = request.args.get("limit")
+    maximum = current_app.config["API_MAX_LIMIT"]
+    if raw is None:
+        return min(DEFAULT_LIMIT, maximum)
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        abort(400, description=f"limit must be a whole number from 1 to {maximum}.")
+    return int(raw)
+
+
+@bp.get("/pledges")
+def pledges():
+    limit = _limit()
+    raw_cursor = request.args.get("cursor")
+    after_id = None
+    if raw_cursor:
+        if not raw_cursor.isdigit():
+            abort(400, description="cursor is not valid; use next_cursor from a previous page.")
+        after_id = int(raw_cursor)
+    rows = public_pledges(limit + 1, after_id)
+    page = rows[:limit]
+    totals = totals_for([p.id for p in page])
+    return jsonify(
+        {
+            "data": [serializers.pledge_summary(p, totals.get(p.id, 0)) for p in page],
+            "next_cursor": str(page[-1].id) if len(rows) > limit else None,
+        }
+    )
+
+
+@bp.get("/pledges/<slug>")
+def pledge(slug: str):
+    found = public_pledge_or_404(slug)
+    return jsonify(serializers.pledge_detail(found, tally_for(found.id)))
+
+
+@bp.get("/pledges/<slug>/signatures")
+def signatures(slug: str):
+    found = public_pledge_or_404(slug)
+    limit = _limit()
+    try:
+        filters = WallFilters.parse(request.args.get("country"), request.args.get("role"))
+        raw_cursor = request.args.get("cursor")
+        before = Cursor.decode(raw_cursor) if raw_cursor else None
+    except BadWallQuery as exc:
+        abort(400, description=str(exc))
+    page = wall_page(found, limit, filters=filters, before=before)
+    return jsonify(
+        {
+            "data": [serializers.signer(s) for s in page.signers],
+            "next_cursor": page.older.encode() if page.older else None,
+        }
+    )
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())

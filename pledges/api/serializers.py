@@ -1,0 +1,65 @@
+"""Pledges and signers as the API shows them; the OpenAPI schemas describe these shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pledges.models import Pledge
+from pledges.presentation import PublicSigner
+from pledges.tallies import Tally
+from pledges.urls import external_url
+
+
+def iso(value) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def pledge_summary(pledge: Pledge, total: int) -> dict[str, Any]:
+    return {
+        "slug": pledge.slug,
+        "title": pledge.title,
+        "status": pledge.status,
+        "goal": pledge.goal,
+        "signature_count": total,
+        "opened_at": iso(pledge.opened_at),
+        "links": {
+            "self": external_url("api.pledge", slug=pledge.slug),
+            "html": external_url("signing.sign", slug=pledge.slug),
+            "wall": external_url("wall.wall", slug=pledge.slug),
+            "signatures": external_url("api.signatures", slug=pledge.slug),
+        },
+    }
+
+
+def pledge_detail(pledge: Pledge, tally: Tally) -> dict[str, Any]:
+    organization = pledge.organization
+    return {
+        **pledge_summary(pledge, tally.total),
+        "preamble": pledge.preamble,
+        "guidelines": pledge.guidelines,
+        "checkin_cadence_days": pledge.checkin_cadence_days,
+        "organization": (
+            {"slug": organization.slug, "name": organization.name} if organization else None
+        ),
+        "commitments": [
+            {"id": c.id, "position": c.position, "text": c.text, "required": c.required}
+            for c in pledge.commitments
+        ],
+        "counts": {
+            "total": tally.total,
+            "by_role": tally.by_role,
+            "by_country": tally.by_country,
+        },
+    }
+
+
+def signer(entry: PublicSigner) -> dict[str, Any]:
+    return {
+        "name": entry.name,
+        "organization": entry.organization,
+        "country": entry.country,
+        "country_name": entry.country_name,
+        "role": entry.role,
+        "note": entry.note,
+        "confirmed_at": iso(entry.confirmed_at),
+    }

@@ -1,0 +1,250 @@
+"""The OpenAPI 3.1 description of the API, built from the same enums the models use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from pledges.countries import country_names
+from pledges.models import AllyRole, PledgeStatus
+
+NULLABLE_STRING = {"type": ["string", "null"]}
+TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
+COUNTRY_CODE = {"type": "string", "pattern": "^[A-Z]{2}$"}
+
+
+def _schemas() -> dict[str, Any]:
+    count_map = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1}}
+    return {
+        "Links": {
+            "type": "object",
+            "required": ["self", "html", "wall", "signatures"],
+            "properties": {
+                name: {"type": "string", "format": "uri"}
+                for name in ("self", "html", "wall", "signatures")
+            },
+            "additionalProperties": False,
+        },
+        "PledgeSummary": {
+            "type": "object",
+            "required": ["slug", "title", "status", "goal", "signature_count", "opened_at", "links"],
+            "properties": {
+                "slug": {"type": "string"},
+                "title": {"type": "string"},
+                "status": {"enum": [PledgeStatus.OPEN.value, PledgeStatus.CLOSED.value]},
+                "goal": {"type": ["integer", "null"], "minimum": 1},
+                "signature_count": {"type": "integer", "minimum": 0},
+                "opened_at": TIMESTAMP,
+                "links": {"$ref": "#/components/schemas/Links"},
+            },
+        },
+        "Commitment": {
+            "type": "object",
+            "required": ["id", "position", "text", "required"],
+            "properties": {
+                "id": {"type": "integer"},
+                "position": {"type": "integer"},
+                "text": {"type": "string"},
+                "required": {"type": "boolean"},
+            },
+            "additionalProperties": False,
+        },
+        "PledgeDetail": {
+            "allOf": [{"$ref": "#/components/schemas/PledgeSummary"}],
+            "type": "object",
+            "required": [
+                "preamble",
+                "guidelines",
+                "checkin_cadence_days",
+                "organization",
+                "commitments",
+                "counts",
+            ],
+            "properties": {
+                "preamble": {"type": "string"},
+                "guidelines": {"type": "string"},
+                "checkin_cadence_days": {"type": "integer", "minimum": 1},
+                "organization": {
+                    "oneOf": [
+                        {"type": "null"},
+                        {
+                            "type": "object",
+                            "required": ["slug", "name"],
+                            "properties": {"slug": {"type": "string"}, "name": {"type": "string"}},
+                        },
+                    ]
+                },
+                "commitments": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/Commitment"},
+                },
+                "counts": {
+                    "type": "object",
+                    "required": ["total", "by_role", "by_country"],
+                    "properties": {
+                        "total": {"type": "integer", "minimum": 0},
+                        "by_role": {
+                            **count_map,
+                            "propertyNames": {"enum": [r.value for r in AllyRole]},
+                        },
+                        "by_country": {**count_map, "propertyNames": COUNTRY_CODE},
+                    },
+                },
+            },
+        },
+        "Signer": {
+            "type": "object",
+            "description": (
+                "A confirmed signer, shown only as they chose: anonymous signers appear as "
+                "'Anonymous ally' with their country. Emails are never included."
+            ),
+            "required": [
+                "name",
+                "organization",
+                "country",
+                "country_name",
+                "role",
+                "note",
+                "confirmed_at",
+            ],
+            "properties": {
+                "name": {"type": "string"},
+                "organization": NULLABLE_STRING,
+                "country": COUNTRY_CODE,
+                "country_name": {"type": "string"},
+                "role": {"enum": [r.value for r in AllyRole]},
+                "note": {"type": "string"},
+                "confirmed_at": {"type": "string", "format": "date-time"},
+            },
+            "additionalProperties": False,
+        },
+        "PledgeList": _page_of("PledgeSummary"),
+        "SignerList": _page_of("Signer"),
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "required": ["status", "title", "detail"],
+                    "properties": {
+                        "status": {"type": "integer"},
+                        "title": {"type": "string"},
+                        "detail": {"type": "string"},
+                    },
+                }
+            },
+        },
+    }
+
+
+def _page_of(item: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["data", "next_cursor"],
+        "properties": {
+            "data": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}},
+            "next_cursor": {
+                "type": ["string", "null"],
+                "description": "Pass as `cursor` for the next page; null on the last page.",
+            },
+        },
+        "additionalProperties": False,
+    }
+
+
+def _json(schema: str) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": _json("Error")}
+
+
+LIMIT = {
+    "name": "limit",
+    "in": "query",
+    "required": False,
+    "description": "Items per page.",
+    "schema": {"type": "integer", "minimum": 1, "default": 50},
+}
+CURSOR = {
+    "name": "cursor",
+    "in": "query",
+    "required": False,
+    "description": "`next_cursor` from the previous page.",
+    "schema": {"type": "string"},
+}
+SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def openapi_document() -> dict[str, Any]:
+    maximum = current_app.config["API_MAX_LIMIT"]
+    limit = {**LIMIT, "schema": {**LIMIT["schema"], "maximum": maximum}}
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Joining Forces public API",
+            "version": "1.0.0",
+            "description": (
+                "Read-only access to public pledges and their confirmed signers, each shown "
+                "only as they chose to be shown."
+            ),
+        },
+        "servers": [{"url": f"{base}/api/v1"}],
+        "paths": {
+            "/pledges": {
+                "get": {
+                    "operationId": "listPledges",
+                    "summary": "Open and closed pledges, oldest first",
+                    "parameters": [limit, CURSOR],
+                    "responses": {
+                        "200": {"description": "A page of pledges", "content": _json("PledgeList")},
+                        "400": _error("A parameter is not valid"),
+                    },
+                }
+            },
+            "/pledges/{slug}": {
+                "get": {
+                    "operationId": "getPledge",
+                    "summary": "A pledge with its commitments and counts",
+                    "parameters": [SLUG],
+                    "responses": {
+                        "200": {"description": "The pledge", "content": _json("PledgeDetail")},
+                        "404": _error("No public pledge has this slug"),
+                    },
+                }
+            },
+            "/pledges/{slug}/signatures": {
+                "get": {
+                    "operationId": "listSignatures",
+                    "summary": "Confirmed signers, newest first",
+                    "parameters": [
+                        SLUG,
+                        limit,
+                        CURSOR,
+                        {
+                            "name": "country",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"enum": sorted(country_names())},
+                        },
+                        {
+                            "name": "role",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"enum": [r.value for r in AllyRole]},
+                        },
+                    ],
+                    "responses": {
+                        "200": {"description": "A page of signers", "content": _json("SignerList")},
+                        "400": _error("A parameter is not valid"),
+                        "404": _error("No public pledge has this slug"),
+                    },
+                }
+            },
+        },
+        "components": {"schemas": _schemas()},
+    }

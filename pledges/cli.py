@@ -1,0 +1,84 @@
+"""The ``pledges`` command: Flask's CLI with the app preset, plus our own commands."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from pledges.extensions import db
+
+
+def _create_app() -> Flask:
+    from pledges import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app)
+def main() -> None:
+    """Joining Forces: pledges for gender-sensitive peacebuilding."""
+
+
+@click.command("seed-demo")
+@click.option("--signatures", "count", default=200, show_default=True, type=click.IntRange(0))
+@click.option("--if-empty", is_flag=True, help="Do nothing if any pledge exists already.")
+@click.option("--seed", "random_seed", type=int, default=None, help="Make the fake signers repeatable.")
+@with_appcontext
+def seed_demo_command(count: int, if_empty: bool, random_seed: int | None) -> None:
+    """Create the demo pledge (from the 2011 dialogue) and COUNT synthetic confirmed signers."""
+    from pledges import demo
+
+    if if_empty and demo.any_pledge_exists():
+        click.echo("Pledges exist already; demo content left alone.")
+        return
+    started = time.perf_counter()
+    pledge = demo.ensure_demo_pledge()
+    db.session.commit()
+    with click.progressbar(length=count, label="Signing demo allies") as bar:
+        demo.add_synthetic_signatures(pledge, count, seed=random_seed, progress=bar.update)
+    db.session.commit()
+    click.echo(
+        f"Demo pledge /p/{pledge.slug}: {count} signatures added "
+        f"in {time.perf_counter() - started:.1f} s."
+    )
+
+
+@click.command("deliver-mail")
+@click.option("--loop", is_flag=True, help="Keep delivering as mail arrives, until stopped.")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between rounds with --loop.")
+@with_appcontext
+def deliver_mail_command(loop: bool, interval: float) -> None:
+    """Send the emails waiting in the outbox (retrying failed ones when due)."""
+    from pledges.mail.delivery import deliver_due
+
+    while True:
+        report = deliver_due()
+        if report.attempted:
+            click.echo(f"sent {report.sent}, will retry {report.failed}, gave up {report.dead}")
+        if not loop:
+            break
+        if not report.attempted:
+            time.sleep(interval)
+
+
+@click.command("recount")
+@with_appcontext
+def recount_command() -> None:
+    """Rebuild every pledge's signature counters from the signatures themselves."""
+    from sqlalchemy import select
+
+    from pledges.models import Pledge
+    from pledges.tallies import recount
+
+    for pledge in db.session.scalars(select(Pledge)):
+        tally = recount(pledge.id)
+        click.echo(f"{pledge.slug}: {tally.total} confirmed")
+    db.session.commit()
+
+
+def init_app(app: Flask) -> None:
+    for command in (seed_demo_command, deliver_mail_command, recount_command):
+        app.cli.add_command(command)

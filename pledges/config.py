@@ -1,0 +1,152 @@
+"""Configuration in layers: defaults here, then ``instance/config.py``, then the environment.
+
+Every setting that can come from the environment is listed in ``ENV_SETTINGS`` with the
+function that parses it, so the README's table and this module stay one place.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+#: A key that must never be used outside development; production refuses it.
+INSECURE_SECRET_KEYS = frozenset({"", "dev", "change-me", "changeme", "secret"})
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigurationError(RuntimeError):
+    """The app was started with settings it must not run with."""
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEFAULTS: dict[str, Any] = {
+    # "development" or "production"; production refuses insecure settings.
+    "PLEDGES_ENV": "development",
+    "SECRET_KEY": None,
+    "SQLALCHEMY_DATABASE_URI": None,  # computed: SQLite in the instance folder
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "BASE_URL": "http://127.0.0.1:5000",
+    "MAIL_TRANSPORT": "file",  # file | smtp
+    "MAIL_FROM": "Joining Forces <pledges@localhost>",
+    "MAIL_OUTBOX_DIR": None,  # computed: instance/outbox
+    "MAIL_DISPATCH": "thread",  # thread: deliver right after commit; worker: only deliver-mail
+    "MAIL_MAX_ATTEMPTS": 8,
+    "SMTP_HOST": "localhost",
+    "SMTP_PORT": 587,
+    "SMTP_USERNAME": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_SECURITY": "starttls",  # starttls | ssl | none
+    "SMTP_TIMEOUT": 20,
+    "WALL_PAGE_SIZE": 50,
+    "API_MAX_LIMIT": 200,
+    "WTF_CSRF_TIME_LIMIT": 24 * 3600,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+}
+
+#: Environment variable -> (config key, parser).
+ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "PLEDGES_ENV": ("PLEDGES_ENV", str),
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "BASE_URL": ("BASE_URL", str),
+    "MAIL_TRANSPORT": ("MAIL_TRANSPORT", str),
+    "MAIL_FROM": ("MAIL_FROM", str),
+    "MAIL_OUTBOX_DIR": ("MAIL_OUTBOX_DIR", str),
+    "MAIL_DISPATCH": ("MAIL_DISPATCH", str),
+    "MAIL_MAX_ATTEMPTS": ("MAIL_MAX_ATTEMPTS", int),
+    "SMTP_HOST": ("SMTP_HOST", str),
+    "SMTP_PORT": ("SMTP_PORT", int),
+    "SMTP_USERNAME": ("SMTP_USERNAME", str),
+    "SMTP_PASSWORD": ("SMTP_PASSWORD", str),
+    "SMTP_SECURITY": ("SMTP_SECURITY", str),
+    "SMTP_TIMEOUT": ("SMTP_TIMEOUT", int),
+    "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _bool),
+}
+
+
+def normalize_database_url(url: str) -> str:
+    """Let operators write the URL their platform gives them; we speak psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
+    """Fill ``app.config``: defaults, then instance/config.py, then env, then ``overrides``."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    for env_name, (key, parse) in ENV_SETTINGS.items():
+        raw = os.environ.get(env_name)
+        if raw is not None and raw != "":
+            try:
+                app.config[key] = parse(raw)
+            except ValueError as exc:
+                raise ConfigurationError(f"{env_name}={raw!r} is not valid: {exc}") from exc
+    if overrides:
+        app.config.from_mapping(overrides)
+
+    instance = Path(app.instance_path)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'pledges.db'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if not app.config["MAIL_OUTBOX_DIR"]:
+        app.config["MAIL_OUTBOX_DIR"] = str(instance / "outbox")
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # SQLite serialises writers; wait for the lock rather than fail under load.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+            "connect_args": {"timeout": 30},
+        }
+    _settle_secret_key(app)
+    _check(app)
+
+
+def _settle_secret_key(app: Flask) -> None:
+    """Development gets a random key kept in instance/; production must bring its own."""
+    if app.config["SECRET_KEY"] or app.config["PLEDGES_ENV"] == "production":
+        return
+    key_file = Path(app.instance_path) / "secret_key"
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        # O_EXCL so two processes starting at once cannot each write a different key.
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+    app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def _check(app: Flask) -> None:
+    cfg = app.config
+    if cfg["PLEDGES_ENV"] not in {"development", "production"}:
+        raise ConfigurationError("PLEDGES_ENV must be 'development' or 'production'.")
+    if cfg["MAIL_TRANSPORT"] not in {"file", "smtp"}:
+        raise ConfigurationError("MAIL_TRANSPORT must be 'file' or 'smtp'.")
+    if cfg["MAIL_DISPATCH"] not in {"thread", "worker"}:
+        raise ConfigurationError("MAIL_DISPATCH must be 'thread' or 'worker'.")
+    if cfg["SMTP_SECURITY"] not in {"starttls", "ssl", "none"}:
+        raise ConfigurationError("SMTP_SECURITY must be 'starttls', 'ssl' or 'none'.")
+    if cfg["PLEDGES_ENV"] == "production":
+        key = cfg["SECRET_KEY"] or ""
+        if key.strip().lower() in INSECURE_SECRET_KEYS or len(key) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigurationError(
+                "Production needs SECRET_KEY set to a random value of at least "
+                f"{MIN_SECRET_KEY_LENGTH} characters (python -c 'import secrets; "
+                "print(secrets.token_hex(32))')."
+            )

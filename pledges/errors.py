@@ -1,0 +1,62 @@
+"""App-wide error handlers: a page for people, JSON for the API, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from pledges.extensions import db
+
+log = logging.getLogger(__name__)
+
+CSRF_MESSAGE = (
+    "This form was open too long or your browser blocked its security cookie. "
+    "Nothing was saved yet: check your answers and send the form again."
+)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def api_error(status: int, title: str, detail: str):
+    response = jsonify({"error": {"status": status, "title": title, "detail": detail}})
+    response.status_code = status
+    return response
+
+
+def handle_http_error(error: HTTPException):
+    status = error.code or 500
+    if wants_json():
+        return api_error(status, error.name, error.description or error.name)
+    return render_template("errors/error.html", error=error, status=status), status
+
+
+def handle_csrf_error(error: CSRFError):
+    if wants_json():
+        return api_error(400, "Bad Request", CSRF_MESSAGE)
+    if request.endpoint == "signing.sign":
+        # Show the signer their own answers again rather than losing them.
+        from pledges.signing.routes import render_sign_form_again
+
+        return render_sign_form_again(request.view_args["slug"], CSRF_MESSAGE)
+    error.description = CSRF_MESSAGE
+    return render_template("errors/error.html", error=error, status=400), 400
+
+
+def handle_unexpected_error(error: Exception):
+    db.session.rollback()
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    wrapped = InternalServerError()
+    if wants_json():
+        return api_error(500, wrapped.name, "Something went wrong on our side. Please try again.")
+    return render_template("errors/error.html", error=wrapped, status=500), 500
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected_error)

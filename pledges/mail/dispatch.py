@@ -1,0 +1,72 @@
+"""Delivering mail from inside the web process, right after the commit that queued it.
+
+With ``MAIL_DISPATCH=thread`` (the default) each process keeps one daemon thread that wakes
+when a commit has queued mail, and every few seconds for retries. It holds no state of its
+own: the outbox table is the queue, so several processes or hosts can run it at once.
+With ``MAIL_DISPATCH=worker`` nothing is sent from web processes and ``pledges deliver-mail
+--loop`` does all delivery.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from pledges.mail.delivery import deliver_due
+from pledges.mail.outbox import PENDING_FLAG
+
+log = logging.getLogger(__name__)
+
+EXTENSION_KEY = "pledges.mail_dispatcher"
+RETRY_POLL_SECONDS = 5.0
+
+
+class Dispatcher:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def kick(self) -> None:
+        with self._lock:
+            # Started lazily so that a forking server (gunicorn) starts one per worker.
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="pledges-mail", daemon=True
+                )
+                self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(RETRY_POLL_SECONDS)
+            self._wake.clear()
+            try:
+                with self.app.app_context():
+                    while deliver_due().attempted:
+                        pass
+            except Exception:  # noqa: BLE001 - the loop must survive a database hiccup
+                log.exception("mail delivery round failed; retrying shortly")
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop(PENDING_FLAG, False) and has_app_context():
+        dispatcher = current_app.extensions.get(EXTENSION_KEY)
+        if dispatcher is not None:
+            dispatcher.kick()
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(PENDING_FLAG, None)
+
+
+def init_app(app: Flask) -> None:
+    if app.config["MAIL_DISPATCH"] == "thread":
+        app.extensions[EXTENSION_KEY] = Dispatcher(app)

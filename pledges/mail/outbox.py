@@ -1,0 +1,30 @@
+"""Writing emails into the outbox, in the same transaction as whatever caused them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template
+
+from pledges.extensions import db
+from pledges.models import OutboxEmail
+
+#: Set on the session when it holds new outbox rows, read by the dispatcher after commit.
+PENDING_FLAG = "pledges.mail_pending"
+
+
+def queue_email(to: str, subject: str, template: str, **context: Any) -> OutboxEmail:
+    """Render ``templates/email/<template>.txt`` and ``.html`` into an outbox row.
+
+    The row is only added to the session: it is committed, or rolled back, together with
+    the change that caused it.
+    """
+    message = OutboxEmail(
+        to_address=to,
+        subject=subject,
+        body_text=render_template(f"email/{template}.txt", subject=subject, **context),
+        body_html=render_template(f"email/{template}.html", subject=subject, **context),
+    )
+    db.session.add(message)
+    db.session.info[PENDING_FLAG] = True
+    return message

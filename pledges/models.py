@@ -1,0 +1,260 @@
+"""The data model: organizations, pledges and their commitments, signatures, tallies, mail."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pledges.database import UTCDateTime, utcnow
+from pledges.extensions import db
+
+
+class PledgeStatus(enum.StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class SignatureStatus(enum.StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    HIDDEN = "hidden"
+    WITHDRAWN = "withdrawn"
+
+
+class AllyRole(enum.StrEnum):
+    MAN = "man"
+    WOMAN = "woman"
+    OTHER = "other"
+    UNDISCLOSED = "undisclosed"
+
+
+class Visibility(enum.StrEnum):
+    FULL = "full"
+    INITIAL = "initial"
+    ORGANIZATION = "organization"
+    ANONYMOUS = "anonymous"
+
+
+class TokenPurpose(enum.StrEnum):
+    CONFIRM = "confirm"
+    MANAGE = "manage"
+
+
+class MailStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    DEAD = "dead"
+
+
+def _in(column: str, values: type[enum.StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+# Field lengths, shared by the models and the forms that fill them.
+NAME_MAX = 120
+EMAIL_MAX = 254
+ORGANIZATION_MAX = 160
+NOTE_MAX = 1000
+TITLE_MAX = 200
+SLUG_MAX = 80
+COMMITMENT_MAX = 500
+
+
+class Organization(db.Model):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(SLUG_MAX), unique=True)
+    name: Mapped[str] = mapped_column(String(ORGANIZATION_MAX))
+    country: Mapped[str | None] = mapped_column(String(2))
+    website: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Pledge(db.Model):
+    __tablename__ = "pledges"
+    __table_args__ = (
+        CheckConstraint(_in("status", PledgeStatus), name="status"),
+        CheckConstraint("goal IS NULL OR goal > 0", name="goal_positive"),
+        CheckConstraint("checkin_cadence_days > 0", name="cadence_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(SLUG_MAX), unique=True)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    preamble: Mapped[str] = mapped_column(Text)
+    guidelines: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default=PledgeStatus.DRAFT.value)
+    goal: Mapped[int | None] = mapped_column(Integer)
+    checkin_cadence_days: Mapped[int] = mapped_column(Integer, default=30)
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organization: Mapped[Organization | None] = relationship()
+    commitments: Mapped[list[Commitment]] = relationship(
+        back_populates="pledge",
+        order_by="Commitment.position",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == PledgeStatus.OPEN
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in (PledgeStatus.OPEN, PledgeStatus.CLOSED)
+
+
+class Commitment(db.Model):
+    __tablename__ = "commitments"
+    __table_args__ = (UniqueConstraint("pledge_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(COMMITMENT_MAX))
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    pledge: Mapped[Pledge] = relationship(back_populates="commitments")
+
+
+class Signature(db.Model):
+    __tablename__ = "signatures"
+    __table_args__ = (
+        # One signature per address per pledge. A withdrawn signature's address is erased
+        # (NULL), which frees the address to sign again.
+        UniqueConstraint("pledge_id", "email_normalized"),
+        CheckConstraint(_in("status", SignatureStatus), name="status"),
+        CheckConstraint(_in("role", AllyRole), name="role"),
+        CheckConstraint(_in("visibility", Visibility), name="visibility"),
+        CheckConstraint("length(country) = 2", name="country_iso2"),
+        # The wall: confirmed signatures of a pledge, newest first, optionally filtered.
+        Index("ix_signatures_wall", "pledge_id", "status", "confirmed_at", "id"),
+        Index("ix_signatures_wall_country", "pledge_id", "status", "country", "confirmed_at", "id"),
+        Index("ix_signatures_wall_role", "pledge_id", "status", "role", "confirmed_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id", ondelete="CASCADE"))
+    full_name: Mapped[str] = mapped_column(String(NAME_MAX))
+    # Private: never rendered on a public page, feed, API or PDF.
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
+    email_normalized: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
+    country: Mapped[str] = mapped_column(String(2))
+    role: Mapped[str] = mapped_column(String(12))
+    organization_name: Mapped[str] = mapped_column(String(ORGANIZATION_MAX), default="")
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL"), index=True
+    )
+    visibility: Mapped[str] = mapped_column(String(12))
+    personal_note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default=SignatureStatus.PENDING.value)
+    verification_code: Mapped[str] = mapped_column(String(16), unique=True)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    pledge: Mapped[Pledge] = relationship()
+    organization: Mapped[Organization | None] = relationship()
+    chosen: Mapped[list[SignatureCommitment]] = relationship(
+        back_populates="signature", cascade="all, delete-orphan"
+    )
+
+    @property
+    def chosen_commitment_ids(self) -> set[int]:
+        return {c.commitment_id for c in self.chosen}
+
+
+class SignatureCommitment(db.Model):
+    """A commitment one signer chose."""
+
+    __tablename__ = "signature_commitments"
+
+    signature_id: Mapped[int] = mapped_column(
+        ForeignKey("signatures.id", ondelete="CASCADE"), primary_key=True
+    )
+    commitment_id: Mapped[int] = mapped_column(
+        ForeignKey("commitments.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+    signature: Mapped[Signature] = relationship(back_populates="chosen")
+    commitment: Mapped[Commitment] = relationship()
+
+
+class AccessToken(db.Model):
+    """A secret link for a signer. Only the SHA-256 of the token is stored.
+
+    A signer can hold several live links (each re-send adds one), so a stranger typing
+    their address into the form cannot invalidate the link already in their inbox.
+    """
+
+    __tablename__ = "access_tokens"
+    __table_args__ = (CheckConstraint(_in("purpose", TokenPurpose), name="purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signature_id: Mapped[int] = mapped_column(
+        ForeignKey("signatures.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(10))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    signature: Mapped[Signature] = relationship()
+
+
+class PledgeTally(db.Model):
+    """Confirmed-signature counters kept in step with every status change.
+
+    ``dimension`` is ``total`` (key ``""``), ``role`` or ``country``; reading the wall's
+    totals and breakdowns is then a handful of rows, never a scan of ``signatures``.
+    """
+
+    __tablename__ = "pledge_tallies"
+
+    pledge_id: Mapped[int] = mapped_column(
+        ForeignKey("pledges.id", ondelete="CASCADE"), primary_key=True
+    )
+    dimension: Mapped[str] = mapped_column(String(10), primary_key=True)
+    key: Mapped[str] = mapped_column(String(20), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OutboxEmail(db.Model):
+    """An email written in the same transaction as what caused it, delivered afterwards."""
+
+    __tablename__ = "outbox_emails"
+    __table_args__ = (
+        CheckConstraint(_in("status", MailStatus), name="status"),
+        Index("ix_outbox_emails_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default=MailStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)

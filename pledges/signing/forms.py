@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+
+from pledges.countries import country_names
+from pledges.forms import MultiCheckboxField, clean_line, clean_text, no_control_characters
+from pledges.models import (
+    EMAIL_MAX,
+    NAME_MAX,
+    NOTE_MAX,
+    ORGANIZATION_MAX,
+    AllyRole,
+    Pledge,
+    Visibility,
+)
+from pledges.presentation import ROLE_LABELS, VISIBILITY_LABELS
+from pledges.signing.service import SigningError, check_commitments, check_visibility
+
+ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in AllyRole]
+VISIBILITY_CHOICES = [(v.value, VISIBILITY_LABELS[v]) for v in Visibility]
+
+
+def _country_choices() -> list[tuple[str, str]]:
+    return [("", "Choose your country…"), *country_names().items()]
+
+
+class VisibilityFields:
+    """Shared by signing and by the signer's page: the rule lives in the service."""
+
+    def validate_organization(self, field) -> None:
+        try:
+            check_visibility(self.visibility.data or "", field.data or "")
+        except SigningError as exc:
+            raise ValidationError(exc.message) from exc
+
+
+class SignForm(VisibilityFields, FlaskForm):
+    name = StringField(
+        "Your full name",
+        filters=[clean_line],
+        validators=[DataRequired("Tell us your name."), Length(max=NAME_MAX), no_control_characters],
+        description="Only shown as you choose below. It appears in full only on your own signed copy.",
+    )
+    email = EmailField(
+        "Email",
+        filters=[lambda v: v.strip() if v else v],
+        validators=[
+            DataRequired("Tell us your email address, so you can confirm your signature."),
+            Length(max=EMAIL_MAX),
+            Email("Enter a valid email address, like name@example.org."),
+        ],
+        description="Never shown publicly. We send you one link to confirm, and one to your private page.",
+    )
+    country = SelectField(
+        "Country",
+        choices=_country_choices,
+        validators=[InputRequired("Choose your country.")],
+    )
+    role = RadioField(
+        "I sign as",
+        choices=ROLE_CHOICES,
+        validators=[InputRequired("Choose how you sign (or “Prefers not to say”).")],
+    )
+    organization = StringField(
+        "Organization (optional)",
+        filters=[clean_line],
+        validators=[Optional(), Length(max=ORGANIZATION_MAX), no_control_characters],
+    )
+    visibility = RadioField(
+        "On the public wall, show",
+        choices=VISIBILITY_CHOICES,
+        default=Visibility.INITIAL.value,
+        validators=[InputRequired("Choose how you want to appear on the wall.")],
+        description="Where being named is dangerous, choose anonymous: only your country is shown.",
+    )
+    commitments = MultiCheckboxField("My commitments", coerce=int)
+    personal_note = TextAreaField(
+        "Why I sign (optional)",
+        filters=[clean_text],
+        validators=[Optional(), Length(max=NOTE_MAX), no_control_characters],
+        description=f"Shown on the wall with your signature as you chose to appear. Up to {NOTE_MAX} characters.",
+    )
+    consent = BooleanField(
+        "I agree that this pledge keeps my name and email to confirm and show my signature "
+        "as I chose, and that I can withdraw at any time.",
+        validators=[DataRequired("Please agree, or we cannot record your signature.")],
+    )
+
+    def __init__(self, pledge: Pledge, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.pledge = pledge
+        self.commitments.choices = [(c.id, c.text) for c in pledge.commitments]
+        if not self.is_submitted():
+            self.commitments.data = [c.id for c in pledge.commitments if c.required]
+
+    def validate_country(self, field) -> None:
+        if field.data not in country_names():
+            raise ValidationError("Choose your country from the list.")
+
+    def validate_commitments(self, field) -> None:
+        try:
+            check_commitments(self.pledge, field.data or [])
+        except SigningError as exc:
+            raise ValidationError(exc.message) from exc
+
+
+class ConfirmForm(FlaskForm):
+    """The confirm button: a POST, so mail scanners that open links confirm nothing."""
+
+
+class VisibilityForm(VisibilityFields, FlaskForm):
+    visibility = RadioField("On the public wall, show", choices=VISIBILITY_CHOICES)
+    organization = StringField(
+        "Organization",
+        filters=[clean_line],
+        validators=[Optional(), Length(max=ORGANIZATION_MAX), no_control_characters],
+    )
+
+
+class WithdrawForm(FlaskForm):
+    understood = BooleanField(
+        "I understand that my name, email and note will be deleted and cannot be restored.",
+        validators=[DataRequired("Tick the box to confirm you want to withdraw.")],
+    )

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+
+from pledges.extensions import db
+from pledges.models import Pledge, SignatureStatus, TokenPurpose
+from pledges.signing import bp, service
+from pledges.signing.forms import ConfirmForm, SignForm, VisibilityForm, WithdrawForm
+from pledges.signing.service import SignatureInput, SigningError
+from pledges.tallies import tally_for
+from pledges.wall.service import public_pledge_or_404
+
+
+@bp.route("/p/<slug>", methods=["GET", "POST"])
+def sign(slug: str):
+    pledge = public_pledge_or_404(slug)
+    form = SignForm(pledge)
+    if pledge.is_open and form.validate_on_submit():
+        try:
+            service.sign(pledge, _signature_input(form))
+        except SigningError as exc:
+            db.session.rollback()
+            _attach_error(form, exc)
+        else:
+            db.session.commit()
+            return redirect(url_for("signing.check_inbox", slug=pledge.slug))
+    status = 400 if form.is_submitted() and form.errors else 200
+    return render_template(
+        "signing/pledge.html", pledge=pledge, form=form, tally=tally_for(pledge.id)
+    ), status
+
+
+def render_sign_form_again(slug: str, message: str):
+    """The sign page with the visitor's answers and ``message``, nothing saved."""
+    pledge = public_pledge_or_404(slug)
+    form = SignForm(pledge)
+    form.form_errors.append(message)
+    return render_template(
+        "signing/pledge.html", pledge=pledge, form=form, tally=tally_for(pledge.id)
+    ), 400
+
+
+def _signature_input(form: SignForm) -> SignatureInput:
+    return SignatureInput(
+        name=form.name.data,
+        email=form.email.data,
+        country=form.country.data,
+        role=form.role.data,
+        organization=form.organization.data or "",
+        visibility=form.visibility.data,
+        commitment_ids=tuple(form.commitments.data),
+        personal_note=form.personal_note.data or "",
+    )
+
+
+def _attach_error(form, exc: SigningError) -> None:
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, exc.message]
+    else:
+        form.form_errors.append(exc.message)
+
+
+@bp.get("/p/<slug>/thanks")
+def check_inbox(slug: str):
+    # The same page whether the address was new or had signed before: the screen never
+    # tells a stranger who has signed.
+    pledge = public_pledge_or_404(slug)
+    return render_template("signing/check_inbox.html", pledge=pledge)
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str):
+    signature = service.signature_for_token(token, TokenPurpose.CONFIRM)
+    if signature is None:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit() and signature.status == SignatureStatus.PENDING:
+        service.confirm(signature)
+        db.session.commit()
+        flash("Thank you: your signature is confirmed.", "success")
+        return redirect(url_for("signing.confirm", token=token))
+    return render_template("signing/confirm.html", signature=signature, form=form)
+
+
+@bp.route("/me/<token>", methods=["GET"])
+def manage(token: str):
+    signature = _signature_or_404(token)
+    return _render_manage(token, signature)
+
+
+@bp.post("/me/<token>/visibility")
+def change_visibility(token: str):
+    signature = _signature_or_404(token)
+    form = VisibilityForm(prefix="vis")
+    if form.validate_on_submit():
+        try:
+            service.change_visibility(signature, form.visibility.data, form.organization.data or "")
+        except SigningError as exc:
+            db.session.rollback()
+            _attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Saved: the wall now shows you as you chose.", "success")
+            return redirect(url_for("signing.manage", token=token))
+    return _render_manage(token, signature, visibility_form=form, status=400)
+
+
+@bp.post("/me/<token>/withdraw")
+def withdraw(token: str):
+    signature = _signature_or_404(token)
+    form = WithdrawForm(prefix="wd")
+    if form.validate_on_submit():
+        service.withdraw(signature)
+        db.session.commit()
+        flash("Your signature is withdrawn and your personal details are deleted.", "success")
+        return redirect(url_for("signing.manage", token=token))
+    return _render_manage(token, signature, withdraw_form=form, status=400)
+
+
+def _signature_or_404(token: str):
+    signature = service.signature_for_token(token, TokenPurpose.MANAGE)
+    if signature is None:
+        abort(404)
+    return signature
+
+
+def _render_manage(token, signature, visibility_form=None, withdraw_form=None, status=200):
+    if visibility_form is None:
+        visibility_form = VisibilityForm(
+            prefix="vis",
+            data={
+                "visibility": signature.visibility,
+                "organization": signature.organization_name,
+            },
+        )
+    withdraw_form = withdraw_form or WithdrawForm(prefix="wd")
+    chosen = signature.chosen_commitment_ids
+    commitments = [c for c in signature.pledge.commitments if c.id in chosen]
+    return render_template(
+        "signing/manage.html",
+        token=token,
+        signature=signature,
+        commitments=commitments,
+        visibility_form=visibility_form,
+        withdraw_form=withdraw_form,
+    ), status

@@ -1,0 +1,227 @@
+"""The rules of signing: who may sign what, duplicates, confirmation, the signer's choices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from pledges import tallies
+from pledges.database import utcnow
+from pledges.extensions import db
+from pledges.mail import queue_email
+from pledges.models import (
+    AccessToken,
+    Pledge,
+    PledgeStatus,
+    Signature,
+    SignatureCommitment,
+    SignatureStatus,
+    TokenPurpose,
+    Visibility,
+)
+from pledges.security import hash_token, new_token, new_verification_code
+from pledges.urls import external_url
+
+
+class SigningError(Exception):
+    """A rule was broken; ``field`` names the form field it belongs to, if any."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class SignatureInput:
+    name: str
+    email: str
+    country: str
+    role: str
+    organization: str
+    visibility: str
+    commitment_ids: tuple[int, ...]
+    personal_note: str
+
+
+def normalize_email(address: str) -> str:
+    """The form of an address used to spot the same person signing twice."""
+    try:
+        result = validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise SigningError(str(exc), field="email") from exc
+    return result.normalized.casefold()
+
+
+def check_commitments(pledge: Pledge, chosen: Iterable[int]) -> None:
+    chosen = set(chosen)
+    offered = {c.id for c in pledge.commitments}
+    if not chosen:
+        raise SigningError("Choose at least one commitment.", field="commitments")
+    if not chosen <= offered:
+        raise SigningError("Choose only commitments of this pledge.", field="commitments")
+    missing = [c for c in pledge.commitments if c.required and c.id not in chosen]
+    if missing:
+        raise SigningError(
+            "Every commitment marked “required” is part of this pledge: tick "
+            + ", ".join(f"#{c.position}" for c in missing)
+            + ".",
+            field="commitments",
+        )
+
+
+def check_visibility(visibility: str, organization: str) -> None:
+    if visibility == Visibility.ORGANIZATION and not organization.strip():
+        raise SigningError(
+            "To be shown by your organization, tell us its name.", field="organization"
+        )
+
+
+def sign(pledge: Pledge, data: SignatureInput) -> None:
+    """Record a signature and queue its confirmation email; the caller commits.
+
+    Signing again with an address already on this pledge creates nothing: the signer is
+    emailed their links again. The outcome is not returned, so a caller cannot leak to the
+    screen whether an address had signed.
+    """
+    if pledge.status != PledgeStatus.OPEN:
+        raise SigningError("This pledge is not taking signatures.")
+    check_commitments(pledge, data.commitment_ids)
+    check_visibility(data.visibility, data.organization)
+    email_key = normalize_email(data.email)
+
+    existing = _signature_by_email(pledge, email_key)
+    if existing is None:
+        signature = _new_signature(pledge, data, email_key)
+        try:
+            with db.session.begin_nested():
+                db.session.add(signature)
+        except IntegrityError:
+            # Lost a race with another request for the same address (or, once in 2^50, a
+            # code collision): whichever way, fall back on what is stored now.
+            existing = _signature_by_email(pledge, email_key)
+            if existing is None:
+                raise
+        else:
+            _send_confirmation(signature)
+            return
+    _send_links_again(existing)
+
+
+def _signature_by_email(pledge: Pledge, email_key: str) -> Signature | None:
+    return db.session.scalar(
+        select(Signature).where(
+            Signature.pledge_id == pledge.id, Signature.email_normalized == email_key
+        )
+    )
+
+
+def _new_signature(pledge: Pledge, data: SignatureInput, email_key: str) -> Signature:
+    signature = Signature(
+        pledge_id=pledge.id,
+        full_name=data.name,
+        email=data.email.strip(),
+        email_normalized=email_key,
+        country=data.country,
+        role=data.role,
+        organization_name=data.organization.strip(),
+        visibility=data.visibility,
+        personal_note=data.personal_note,
+        status=SignatureStatus.PENDING,
+        verification_code=new_verification_code(),
+        signed_at=utcnow(),
+    )
+    signature.chosen = [SignatureCommitment(commitment_id=cid) for cid in data.commitment_ids]
+    return signature
+
+
+def _issue_token(signature: Signature, purpose: TokenPurpose) -> str:
+    token, token_hash = new_token()
+    db.session.add(AccessToken(signature=signature, purpose=purpose, token_hash=token_hash))
+    return token
+
+
+def _send_confirmation(signature: Signature) -> None:
+    confirm = _issue_token(signature, TokenPurpose.CONFIRM)
+    manage = _issue_token(signature, TokenPurpose.MANAGE)
+    queue_email(
+        signature.email,
+        f"Please confirm your signature: {signature.pledge.title}",
+        "confirm",
+        signature=signature,
+        pledge=signature.pledge,
+        confirm_url=external_url("signing.confirm", token=confirm),
+        manage_url=external_url("signing.manage", token=manage),
+    )
+
+
+def _send_links_again(signature: Signature) -> None:
+    manage = _issue_token(signature, TokenPurpose.MANAGE)
+    confirm = None
+    if signature.status == SignatureStatus.PENDING:
+        confirm = external_url("signing.confirm", token=_issue_token(signature, TokenPurpose.CONFIRM))
+    queue_email(
+        signature.email,
+        f"You have already signed: {signature.pledge.title}",
+        "already_signed",
+        signature=signature,
+        pledge=signature.pledge,
+        confirm_url=confirm,
+        manage_url=external_url("signing.manage", token=manage),
+    )
+
+
+def signature_for_token(token: str, purpose: TokenPurpose) -> Signature | None:
+    return db.session.scalar(
+        select(Signature)
+        .join(AccessToken, AccessToken.signature_id == Signature.id)
+        .where(AccessToken.token_hash == hash_token(token), AccessToken.purpose == purpose)
+    )
+
+
+def confirm(signature: Signature) -> bool:
+    """Confirm a pending signature. True if this call confirmed it; repeating is harmless.
+
+    The conditional UPDATE makes two simultaneous confirmations count once.
+    """
+    now = utcnow()
+    result = db.session.execute(
+        update(Signature)
+        .where(Signature.id == signature.id, Signature.status == SignatureStatus.PENDING)
+        .values(status=SignatureStatus.CONFIRMED, confirmed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    tallies.record_status_change(signature, SignatureStatus.PENDING, SignatureStatus.CONFIRMED)
+    db.session.refresh(signature)
+    return True
+
+
+def change_visibility(signature: Signature, visibility: str, organization: str) -> None:
+    if signature.status == SignatureStatus.WITHDRAWN:
+        raise SigningError("This signature was withdrawn.")
+    check_visibility(visibility, organization)
+    signature.visibility = visibility
+    signature.organization_name = organization.strip()
+
+
+def withdraw(signature: Signature) -> None:
+    """Withdraw and erase what identifies the signer; the counts drop at once."""
+    if signature.status == SignatureStatus.WITHDRAWN:
+        return
+    old_status = signature.status
+    signature.status = SignatureStatus.WITHDRAWN
+    signature.withdrawn_at = utcnow()
+    signature.full_name = ""
+    signature.email = None
+    signature.email_normalized = None
+    signature.organization_name = ""
+    signature.organization_id = None
+    signature.personal_note = ""
+    signature.visibility = Visibility.ANONYMOUS
+    tallies.record_status_change(signature, old_status, SignatureStatus.WITHDRAWN)

@@ -1,0 +1,167 @@
+"""Reading the public wall: public pledges, and confirmed signatures page by page.
+
+Pages are keyset-paginated on (confirmed_at, id), newest first: a link to "older" keeps
+showing the same people however many sign in the meantime, and a deep page costs what the
+first one does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import abort
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import load_only
+
+from pledges.countries import is_country
+from pledges.extensions import db
+from pledges.models import AllyRole, Pledge, PledgeStatus, Signature, SignatureStatus
+from pledges.presentation import PublicSigner, public_signer
+from pledges.tallies import totals_for
+
+PUBLIC_STATUSES = (PledgeStatus.OPEN, PledgeStatus.CLOSED)
+
+
+class BadWallQuery(ValueError):
+    """A filter or cursor that cannot be read; the message says which."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    confirmed_at: datetime
+    id: int
+
+    def encode(self) -> str:
+        micros = int(self.confirmed_at.timestamp() * 1_000_000)
+        return f"{micros}-{self.id}"
+
+    @classmethod
+    def decode(cls, raw: str) -> Cursor:
+        try:
+            micros, _, ident = raw.partition("-")
+            stamp = datetime.fromtimestamp(int(micros) / 1_000_000, UTC)
+            cursor = cls(stamp, int(ident))
+        except (ValueError, OverflowError, OSError) as exc:
+            raise BadWallQuery("That page link is not valid; start again from the newest.") from exc
+        if cursor.id < 1:
+            raise BadWallQuery("That page link is not valid; start again from the newest.")
+        return cursor
+
+    @classmethod
+    def of(cls, signature: Signature) -> Cursor:
+        assert signature.confirmed_at is not None
+        return cls(signature.confirmed_at, signature.id)
+
+
+@dataclass(frozen=True)
+class WallFilters:
+    country: str | None = None
+    role: str | None = None
+
+    @classmethod
+    def parse(cls, country: str | None, role: str | None) -> WallFilters:
+        country = (country or "").upper() or None
+        role = role or None
+        if country is not None and not is_country(country):
+            raise BadWallQuery(f"“{country}” is not a country code we know.")
+        if role is not None and role not in {r.value for r in AllyRole}:
+            raise BadWallQuery(f"“{role}” is not an ally role.")
+        return cls(country, role)
+
+    def as_args(self) -> dict[str, str]:
+        return {k: v for k, v in (("country", self.country), ("role", self.role)) if v}
+
+
+@dataclass(frozen=True)
+class WallPage:
+    signers: list[PublicSigner]
+    older: Cursor | None  # cursor for the next page (older signatures), if any
+    newer: Cursor | None  # cursor for the previous page (newer signatures), if any
+
+
+def public_pledge_or_404(slug: str) -> Pledge:
+    pledge = db.session.scalar(
+        select(Pledge).where(Pledge.slug == slug, Pledge.status.in_(PUBLIC_STATUSES))
+    )
+    if pledge is None:
+        abort(404)
+    return pledge
+
+
+def open_pledges() -> list[tuple[Pledge, int]]:
+    pledges = db.session.scalars(
+        select(Pledge).where(Pledge.status == PledgeStatus.OPEN).order_by(Pledge.opened_at.desc(), Pledge.id.desc())
+    ).all()
+    totals = totals_for([p.id for p in pledges])
+    return [(p, totals.get(p.id, 0)) for p in pledges]
+
+
+def public_pledges(limit: int, after_id: int | None = None) -> list[Pledge]:
+    query = select(Pledge).where(Pledge.status.in_(PUBLIC_STATUSES)).order_by(Pledge.id)
+    if after_id is not None:
+        query = query.where(Pledge.id > after_id)
+    return list(db.session.scalars(query.limit(limit)))
+
+
+_WALL_COLUMNS = load_only(
+    Signature.id,
+    Signature.full_name,
+    Signature.organization_name,
+    Signature.country,
+    Signature.role,
+    Signature.visibility,
+    Signature.personal_note,
+    Signature.confirmed_at,
+)
+
+
+def wall_page(
+    pledge: Pledge,
+    limit: int,
+    filters: WallFilters = WallFilters(),
+    before: Cursor | None = None,
+    after: Cursor | None = None,
+) -> WallPage:
+    """One page of confirmed signatures, newest first.
+
+    ``before`` pages towards older signatures, ``after`` back towards newer ones.
+    """
+    key = tuple_(Signature.confirmed_at, Signature.id)
+    query = (
+        select(Signature)
+        .options(_WALL_COLUMNS)
+        .where(Signature.pledge_id == pledge.id, Signature.status == SignatureStatus.CONFIRMED)
+    )
+    if filters.country:
+        query = query.where(Signature.country == filters.country)
+    if filters.role:
+        query = query.where(Signature.role == filters.role)
+
+    if after is not None:
+        rows = list(
+            db.session.scalars(
+                query.where(key > tuple_(after.confirmed_at, after.id))
+                .order_by(Signature.confirmed_at.asc(), Signature.id.asc())
+                .limit(limit + 1)
+            )
+        )
+        has_newer = len(rows) > limit
+        rows = rows[:limit][::-1]
+        has_older = True
+    else:
+        if before is not None:
+            query = query.where(key < tuple_(before.confirmed_at, before.id))
+        rows = list(
+            db.session.scalars(
+                query.order_by(Signature.confirmed_at.desc(), Signature.id.desc()).limit(limit + 1)
+            )
+        )
+        has_older = len(rows) > limit
+        rows = rows[:limit]
+        has_newer = before is not None
+    return WallPage(
+        signers=[public_signer(s) for s in rows],
+        older=Cursor.of(rows[-1]) if rows and has_older else None,
+        newer=Cursor.of(rows[0]) if rows and has_newer else None,
+    )

@@ -1,0 +1,117 @@
+"""Fixtures: an app on a fresh database per test, on SQLite and, when configured, PostgreSQL.
+
+PostgreSQL runs when PLEDGES_TEST_POSTGRES_URL is set (``.ci/run`` sets it). Every test that
+takes ``app`` then runs once per database; an unreachable server is an error, not a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from pledges import create_app
+from pledges.extensions import db
+
+POSTGRES_URL = os.environ.get("PLEDGES_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+
+
+def pytest_report_header(config) -> str:
+    return f"databases: {', '.join(BACKENDS)}" + (
+        "" if POSTGRES_URL else " (set PLEDGES_TEST_POSTGRES_URL to add PostgreSQL)"
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[str]:
+    """Create the schema once per run; each test then starts from empty tables."""
+    assert POSTGRES_URL
+    app = create_app(_base_config(POSTGRES_URL, Path("/nonexistent")))
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.drop_all()
+        db.create_all()
+        db.engine.dispose()
+    yield POSTGRES_URL
+
+
+def _base_config(url: str, tmp_path: Path) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "MAIL_DISPATCH": "worker",
+        "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "BASE_URL": "http://pledges.test",
+    }
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend: str, request, tmp_path: Path) -> str:
+    if backend == "postgresql":
+        return request.getfixturevalue("postgres_schema")
+    return f"sqlite:///{tmp_path / 'pledges.db'}"
+
+
+@pytest.fixture
+def app_config(database_url: str, tmp_path: Path) -> dict:
+    """Override in a test module to change settings."""
+    return _base_config(database_url, tmp_path)
+
+
+@pytest.fixture
+def app(app_config: dict, backend: str) -> Iterator[Flask]:
+    app = create_app(app_config)
+    with app.app_context():
+        if backend == "postgresql":
+            tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        else:
+            db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def outbox_dir(app: Flask) -> Path:
+    return Path(app.config["MAIL_OUTBOX_DIR"])
+
+
+CSRF_RE = re.compile(r'name="(?:[\w-]+-)?csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def admin_engine(url: str):
+    """An autocommit engine for CREATE/DROP DATABASE."""
+    return create_engine(url, isolation_level="AUTOCOMMIT")

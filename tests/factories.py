@@ -1,0 +1,73 @@
+"""Small builders for the records tests need, through the same services the app uses."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+from pledges.database import utcnow
+from pledges.extensions import db
+from pledges.models import Commitment, Pledge, PledgeStatus
+from pledges.signing import service
+from pledges.signing.service import SignatureInput
+
+_counter = itertools.count(1)
+
+
+def make_pledge(
+    slug: str | None = None,
+    status: PledgeStatus = PledgeStatus.OPEN,
+    commitments: list[tuple[str, bool]] | None = None,
+    goal: int | None = 100,
+    title: str | None = None,
+) -> Pledge:
+    n = next(_counter)
+    commitments = commitments or [
+        ("I will listen to women peacebuilders first.", True),
+        ("I will challenge violent ideas of masculinity.", False),
+        ("I will join dialogues in cycles.", False),
+    ]
+    pledge = Pledge(
+        slug=slug or f"pledge-{n}",
+        title=title or f"Allies for peace {n}",
+        preamble="Men and women, together.\n\nWithout paternalism.",
+        guidelines="Choose what you can keep.",
+        status=status,
+        goal=goal,
+        checkin_cadence_days=30,
+        opened_at=utcnow() - timedelta(days=1),
+        commitments=[
+            Commitment(position=i, text=text, required=required)
+            for i, (text, required) in enumerate(commitments, start=1)
+        ],
+    )
+    db.session.add(pledge)
+    db.session.commit()
+    return pledge
+
+
+def signature_input(pledge: Pledge, **overrides) -> SignatureInput:
+    n = next(_counter)
+    values = {
+        "name": f"Amina Odhiambo {n}",
+        "email": f"signer{n}@example.org",
+        "country": "KE",
+        "role": "woman",
+        "organization": "",
+        "visibility": "full",
+        "commitment_ids": tuple(c.id for c in pledge.commitments if c.required),
+        "personal_note": "",
+    }
+    values.update(overrides)
+    return SignatureInput(**values)
+
+
+def confirmed_signature(pledge: Pledge, **overrides):
+    """Sign through the service and confirm, as a signer clicking their email would."""
+    data = signature_input(pledge, **overrides)
+    service.sign(pledge, data)
+    db.session.commit()
+    signature = service._signature_by_email(pledge, service.normalize_email(data.email))
+    service.confirm(signature)
+    db.session.commit()
+    return signature
