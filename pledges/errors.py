@@ -42,7 +42,10 @@ def handle_csrf_error(error: CSRFError):
         # Show the signer their own answers again rather than losing them.
         from pledges.signing.routes import render_sign_form_again
 
-        return render_sign_form_again(request.view_args["slug"], CSRF_MESSAGE)
+        try:
+            return render_sign_form_again(request.view_args["slug"], CSRF_MESSAGE)
+        except HTTPException as not_public:  # handlers' own errors are not handled again
+            return handle_http_error(not_public)
     error.description = CSRF_MESSAGE
     return render_template("errors/error.html", error=error, status=400), 400
 

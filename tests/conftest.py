@@ -7,7 +7,6 @@ takes ``app`` then runs once per database; an unreachable server is an error, no
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -101,15 +100,6 @@ def runner(app: Flask):
 @pytest.fixture
 def outbox_dir(app: Flask) -> Path:
     return Path(app.config["MAIL_OUTBOX_DIR"])
-
-
-CSRF_RE = re.compile(r'name="(?:[\w-]+-)?csrf_token" type="hidden" value="([^"]+)"')
-
-
-def csrf_token(html: str) -> str:
-    match = CSRF_RE.search(html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
 
 
 def admin_engine(url: str):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from pledges.countries import country_names
@@ -18,12 +19,15 @@ from pledges.models import (
 from pledges.presentation import ROLE_LABELS, VISIBILITY_LABELS
 from pledges.signing.service import SigningError, check_commitments, check_visibility
 
-ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in AllyRole]
-VISIBILITY_CHOICES = [(v.value, VISIBILITY_LABELS[v]) for v in Visibility]
+ROLE_CHOICES = [SelectChoice(role.value, ROLE_LABELS[role]) for role in AllyRole]
+VISIBILITY_CHOICES = [SelectChoice(v.value, VISIBILITY_LABELS[v]) for v in Visibility]
 
 
-def _country_choices() -> list[tuple[str, str]]:
-    return [("", "Choose your country…"), *country_names().items()]
+def _country_choices() -> list[SelectChoice]:
+    return [
+        SelectChoice("", "Choose your country…"),
+        *(SelectChoice(code, name) for code, name in country_names().items()),
+    ]
 
 
 class VisibilityFields:
@@ -91,7 +95,7 @@ class SignForm(VisibilityFields, FlaskForm):
     def __init__(self, pledge: Pledge, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.pledge = pledge
-        self.commitments.choices = [(c.id, c.text) for c in pledge.commitments]
+        self.commitments.choices = [SelectChoice(c.id, c.text) for c in pledge.commitments]
         if not self.is_submitted():
             self.commitments.data = [c.id for c in pledge.commitments if c.required]
 

@@ -24,7 +24,12 @@ def sign(slug: str):
         else:
             db.session.commit()
             return redirect(url_for("signing.check_inbox", slug=pledge.slug))
-    status = 400 if form.is_submitted() and form.errors else 200
+    if form.is_submitted() and not pledge.is_open:
+        status = 409  # a closed pledge keeps its page but takes no signatures
+    elif form.is_submitted() and form.errors:
+        status = 400
+    else:
+        status = 200
     return render_template(
         "signing/pledge.html", pledge=pledge, form=form, tally=tally_for(pledge.id)
     ), status
