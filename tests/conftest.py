@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 
 from pledges import create_app
 from pledges.extensions import db
+from pledges.mail.dispatch import EXTENSION_KEY
 
 POSTGRES_URL = os.environ.get("PLEDGES_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
@@ -72,8 +73,10 @@ def app_config(database_url: str, tmp_path: Path) -> dict:
 
 
 @pytest.fixture
-def app(app_config: dict, backend: str) -> Iterator[Flask]:
-    app = create_app(app_config)
+def app(app_config: dict, backend: str, request) -> Iterator[Flask]:
+    """The app on an empty database; ``@pytest.mark.config(KEY=value)`` changes settings."""
+    marker = request.node.get_closest_marker("config")
+    app = create_app({**app_config, **(marker.kwargs if marker else {})})
     with app.app_context():
         if backend == "postgresql":
             tables = ", ".join(t.name for t in db.metadata.sorted_tables)
@@ -82,6 +85,9 @@ def app(app_config: dict, backend: str) -> Iterator[Flask]:
         else:
             db.create_all()
     yield app
+    dispatcher = app.extensions.get(EXTENSION_KEY)
+    if dispatcher is not None:
+        dispatcher.stop()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

@@ -31,6 +31,7 @@ class Dispatcher:
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._stopping = False
 
     def kick(self) -> None:
         with self._lock:
@@ -42,10 +43,19 @@ class Dispatcher:
                 self._thread.start()
         self._wake.set()
 
+    def stop(self, timeout: float = 5.0) -> None:
+        """Finish the current round and end the thread (tests, orderly shutdown)."""
+        self._stopping = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
     def _run(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.wait(RETRY_POLL_SECONDS)
             self._wake.clear()
+            if self._stopping:
+                break
             try:
                 with self.app.app_context():
                     while deliver_due().attempted:
