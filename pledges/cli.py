@@ -25,7 +25,9 @@ def main() -> None:
 @click.command("seed-demo")
 @click.option("--signatures", "count", default=200, show_default=True, type=click.IntRange(0))
 @click.option("--if-empty", is_flag=True, help="Do nothing if any pledge exists already.")
-@click.option("--seed", "random_seed", type=int, default=None, help="Make the fake signers repeatable.")
+@click.option(
+    "--seed", "random_seed", type=int, default=None, help="Make the fake signers repeatable."
+)
 @with_appcontext
 def seed_demo_command(count: int, if_empty: bool, random_seed: int | None) -> None:
     """Create the demo pledge (from the 2011 dialogue) and COUNT synthetic confirmed signers."""
@@ -48,7 +50,9 @@ def seed_demo_command(count: int, if_empty: bool, random_seed: int | None) -> No
 
 @click.command("deliver-mail")
 @click.option("--loop", is_flag=True, help="Keep delivering as mail arrives, until stopped.")
-@click.option("--interval", default=2.0, show_default=True, help="Seconds between rounds with --loop.")
+@click.option(
+    "--interval", default=2.0, show_default=True, help="Seconds between rounds with --loop."
+)
 @with_appcontext
 def deliver_mail_command(loop: bool, interval: float) -> None:
     """Send the emails waiting in the outbox (retrying failed ones when due)."""

@@ -6,7 +6,6 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask
 from sqlalchemy import DateTime, Engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.types import TypeDecorator
@@ -66,8 +65,6 @@ def upsert_increment(session: Any, table: Any, keys: dict[str, Any], column: str
         set_={column: getattr(table.c, column) + delta},
     )
     session.execute(stmt)
-
-
 
 
 def render_migration_type(type_: str, obj: Any, autogen_context: Any) -> str | bool:

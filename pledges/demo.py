@@ -89,37 +89,67 @@ COMMITMENTS = [
         False,
     ),
     (
-        "I will network with other ally organizations and share what works, so our efforts "
-        "last.",
+        "I will network with other ally organizations and share what works, so our efforts last.",
         False,
     ),
     (
-        "I will stand with women and men in my community to resist violence and "
-        "militarisation.",
+        "I will stand with women and men in my community to resist violence and militarisation.",
         False,
     ),
 ]
 
 ORGANIZATIONS = [
-    ("womens-peacemakers-program", "Women Peacemakers Program", "NL",
-     "IFOR's programme supporting women peacemakers and gender-sensitive active nonviolence."),
-    ("chemchemi-ya-ukweli", "Chemchemi Ya Ukweli", "KE",
-     "Kenyan network for active nonviolence and reconciliation."),
-    ("just-peace-international", "Just Peace International", "PK",
-     "Restorative justice and peacebuilding with communities in Pakistan."),
-    ("fountain-isoko", "Fountain-ISOKO for Good Governance", "BI",
-     "Good governance and integrated development in Burundi."),
+    (
+        "womens-peacemakers-program",
+        "Women Peacemakers Program",
+        "NL",
+        "IFOR's programme supporting women peacemakers and gender-sensitive active nonviolence.",
+    ),
+    (
+        "chemchemi-ya-ukweli",
+        "Chemchemi Ya Ukweli",
+        "KE",
+        "Kenyan network for active nonviolence and reconciliation.",
+    ),
+    (
+        "just-peace-international",
+        "Just Peace International",
+        "PK",
+        "Restorative justice and peacebuilding with communities in Pakistan.",
+    ),
+    (
+        "fountain-isoko",
+        "Fountain-ISOKO for Good Governance",
+        "BI",
+        "Good governance and integrated development in Burundi.",
+    ),
     ("emancipator", "eMANcipator", "NL", "Generating positive masculinities."),
-    ("mens-resources-international", "Men's Resources International", "US",
-     "Engaging men as allies to end violence and promote gender equality."),
+    (
+        "mens-resources-international",
+        "Men's Resources International",
+        "US",
+        "Engaging men as allies to end violence and promote gender equality.",
+    ),
 ]
 
 # Countries of the dialogue's participants and beyond, weighted, with Faker locales for names.
 COUNTRIES = [
-    ("KE", "en_KE", 14), ("PK", "en_PK", 12), ("LK", "si_LK", 8), ("BI", "fr_FR", 6),
-    ("NL", "nl_NL", 7), ("US", "en_US", 6), ("IN", "en_IN", 8), ("NG", "en_NG", 7),
-    ("CO", "es_CO", 6), ("TZ", "sw", 5), ("ZA", "zu_ZA", 5), ("NP", "ne_NP", 3),
-    ("PS", "ar_PS", 4), ("GH", "tw_GH", 3), ("FR", "fr_FR", 3), ("MX", "es_MX", 3),
+    ("KE", "en_KE", 14),
+    ("PK", "en_PK", 12),
+    ("LK", "si_LK", 8),
+    ("BI", "fr_FR", 6),
+    ("NL", "nl_NL", 7),
+    ("US", "en_US", 6),
+    ("IN", "en_IN", 8),
+    ("NG", "en_NG", 7),
+    ("CO", "es_CO", 6),
+    ("TZ", "sw", 5),
+    ("ZA", "zu_ZA", 5),
+    ("NP", "ne_NP", 3),
+    ("PS", "ar_PS", 4),
+    ("GH", "tw_GH", 3),
+    ("FR", "fr_FR", 3),
+    ("MX", "es_MX", 3),
 ]
 ROLES = [(AllyRole.MAN, 55), (AllyRole.WOMAN, 35), (AllyRole.OTHER, 3), (AllyRole.UNDISCLOSED, 7)]
 VISIBILITIES = [
@@ -154,9 +184,13 @@ def ensure_demo_pledge() -> Pledge:
     organizations = {}
     for slug, name, country, description in ORGANIZATIONS:
         if slug in existing:
-            organizations[slug] = db.session.scalar(select(Organization).where(Organization.slug == slug))
+            organizations[slug] = db.session.scalar(
+                select(Organization).where(Organization.slug == slug)
+            )
             continue
-        organizations[slug] = Organization(slug=slug, name=name, country=country, description=description)
+        organizations[slug] = Organization(
+            slug=slug, name=name, country=country, description=description
+        )
         db.session.add(organizations[slug])
     pledge = Pledge(
         slug=DEMO_SLUG,
@@ -185,7 +219,7 @@ def add_synthetic_signatures(
     progress: Callable[[int], object] = lambda n: None,
 ) -> None:
     """Insert ``count`` confirmed synthetic signers in bulk, then rebuild the counters."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - synthetic demo data, not secrets
     fakers = {locale: Faker(locale) for _, locale, _ in COUNTRIES}
     for faker in fakers.values():
         faker.seed_instance(rng.random())

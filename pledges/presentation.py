@@ -57,7 +57,7 @@ class PublicSigner:
 
 
 def initial_name(full_name: str) -> str:
-    """"Amina Wanjiru Odhiambo" -> "Amina O."; a single name stays as it is."""
+    """ "Amina Wanjiru Odhiambo" -> "Amina O."; a single name stays as it is."""
     parts = full_name.split()
     if not parts:
         return ""

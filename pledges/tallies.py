@@ -77,9 +77,7 @@ def totals_for(pledge_ids: list[int]) -> dict[int, int]:
 def recount(pledge_id: int) -> Tally:
     """Rebuild a pledge's counters from the signatures (after bulk loads, or to repair)."""
     db.session.execute(delete(PledgeTally).where(PledgeTally.pledge_id == pledge_id))
-    confirmed = (Signature.pledge_id == pledge_id) & (
-        Signature.status == SignatureStatus.CONFIRMED
-    )
+    confirmed = (Signature.pledge_id == pledge_id) & (Signature.status == SignatureStatus.CONFIRMED)
     rows: list[dict] = []
     total = db.session.scalar(select(func.count()).select_from(Signature).where(confirmed)) or 0
     rows.append({"pledge_id": pledge_id, "dimension": TOTAL, "key": "", "count": total})
@@ -87,6 +85,8 @@ def recount(pledge_id: int) -> Tally:
         for key, count in db.session.execute(
             select(column, func.count()).where(confirmed).group_by(column)
         ):
-            rows.append({"pledge_id": pledge_id, "dimension": dimension, "key": key, "count": count})
+            rows.append(
+                {"pledge_id": pledge_id, "dimension": dimension, "key": key, "count": count}
+            )
     db.session.execute(PledgeTally.__table__.insert(), rows)
     return tally_for(pledge_id)

@@ -67,7 +67,9 @@ def test_every_response_matches_the_document(app, client, openapi):
 
         missing = get_checked(client, openapi, "/api/v1/pledges/secret-draft", status=404)
         assert missing["error"]["status"] == 404
-        bad = get_checked(client, openapi, "/api/v1/pledges/allies/signatures?cursor=zzz", status=400)
+        bad = get_checked(
+            client, openapi, "/api/v1/pledges/allies/signatures?cursor=zzz", status=400
+        )
         assert "not valid" in bad["error"]["detail"]
 
 
@@ -93,7 +95,9 @@ def test_pledge_list_cursor_paging(app, client, openapi):
             make_pledge(slug=f"pledge-{n}")
         first = get_checked(client, openapi, "/api/v1/pledges?limit=2")
         assert [p["slug"] for p in first["data"]] == ["pledge-0", "pledge-1"]
-        rest = get_checked(client, openapi, f"/api/v1/pledges?limit=2&cursor={first['next_cursor']}")
+        rest = get_checked(
+            client, openapi, f"/api/v1/pledges?limit=2&cursor={first['next_cursor']}"
+        )
         assert [p["slug"] for p in rest["data"]] == ["pledge-2"]
         assert rest["next_cursor"] is None
 

@@ -31,7 +31,8 @@ def test_seed_demo_creates_a_grounded_pledge_with_synthetic_signers(app, runner,
         # Every synthetic signer took the required commitments.
         required = [c.id for c in pledge.commitments if c.required]
         chosen_required = db.session.scalar(
-            select(func.count()).select_from(SignatureCommitment)
+            select(func.count())
+            .select_from(SignatureCommitment)
             .where(SignatureCommitment.commitment_id.in_(required))
         )
         assert chosen_required == 300 * len(required)

@@ -45,10 +45,15 @@ def test_email_is_written_in_the_same_transaction_as_the_signature(app):
 
 def test_file_transport_writes_an_eml_per_message(app, outbox_dir):
     with app.app_context():
-        queue_email("ally@example.org", "Hello ally", "confirm",
-                    signature=type("S", (), {"full_name": "Ali Gohar"})(),
-                    pledge=type("P", (), {"title": "Peace pledge"})(),
-                    confirm_url="http://pledges.test/confirm/x", manage_url="http://pledges.test/me/y")
+        queue_email(
+            "ally@example.org",
+            "Hello ally",
+            "confirm",
+            signature=type("S", (), {"full_name": "Ali Gohar"})(),
+            pledge=type("P", (), {"title": "Peace pledge"})(),
+            confirm_url="http://pledges.test/confirm/x",
+            manage_url="http://pledges.test/me/y",
+        )
         db.session.commit()
         report = deliver_due()
         assert report.sent == 1
@@ -88,8 +93,12 @@ def test_failed_delivery_is_retried_with_backoff_then_delivered(app, smtp_server
         db.session.commit()
 
         # The mail server is down: nothing is lost, the row waits for its retry.
-        app.config.update(MAIL_TRANSPORT="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(),
-                          SMTP_SECURITY="none")
+        app.config.update(
+            MAIL_TRANSPORT="smtp",
+            SMTP_HOST="127.0.0.1",
+            SMTP_PORT=free_port(),
+            SMTP_SECURITY="none",
+        )
         report = deliver_due()
         assert (report.sent, report.failed) == (0, 1)
         [row] = outbox_rows()
@@ -115,8 +124,13 @@ def test_a_message_that_never_goes_is_kept_as_dead(app):
         pledge = make_pledge()
         service.sign(pledge, signature_input(pledge))
         db.session.commit()
-        app.config.update(MAIL_TRANSPORT="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(),
-                          SMTP_SECURITY="none", MAIL_MAX_ATTEMPTS=2)
+        app.config.update(
+            MAIL_TRANSPORT="smtp",
+            SMTP_HOST="127.0.0.1",
+            SMTP_PORT=free_port(),
+            SMTP_SECURITY="none",
+            MAIL_MAX_ATTEMPTS=2,
+        )
         deliver_due()
         db.session.execute(update(OutboxEmail).values(next_attempt_at=utcnow()))
         db.session.commit()

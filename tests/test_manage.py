@@ -35,7 +35,13 @@ def test_private_page_shows_what_i_signed(app, client, outbox_dir):
         page = client.get(me)
         assert page.status_code == 200
         assert "noindex" in page.text
-        for text in ("Christian Ngendahimana", "Burundi", required.text, optional.text, "For Burundi."):
+        for text in (
+            "Christian Ngendahimana",
+            "Burundi",
+            required.text,
+            optional.text,
+            "For Burundi.",
+        ):
             assert text in page.text
         assert unchosen.text not in page.text
         assert db.session.scalar(select(Signature.verification_code)) in page.text
@@ -59,7 +65,11 @@ def test_changing_visibility_changes_the_wall(app, client, outbox_dir):
 
         refused = client.post(
             f"{me}/visibility",
-            data={"vis-csrf_token": token, "vis-visibility": "organization", "vis-organization": ""},
+            data={
+                "vis-csrf_token": token,
+                "vis-visibility": "organization",
+                "vis-organization": "",
+            },
         )
         assert refused.status_code == 400
         assert "tell us its name" in refused.text
@@ -87,13 +97,19 @@ def test_withdrawing_erases_personal_data_and_drops_the_counts(app, client, outb
         assert "Tick the box" in not_ticked.text
         assert db.session.scalar(select(Signature.status)) == "confirmed"
 
-        response = client.post(f"{me}/withdraw", data={"wd-csrf_token": token, "wd-understood": "y"})
+        response = client.post(
+            f"{me}/withdraw", data={"wd-csrf_token": token, "wd-understood": "y"}
+        )
         assert response.status_code == 302
         db.session.expire_all()
         signature = db.session.scalar(select(Signature))
         assert signature.status == "withdrawn"
         assert signature.withdrawn_at is not None
-        assert (signature.full_name, signature.email, signature.email_normalized) == ("", None, None)
+        assert (signature.full_name, signature.email, signature.email_normalized) == (
+            "",
+            None,
+            None,
+        )
         assert (signature.organization_name, signature.personal_note) == ("", "")
         tally = tally_for(pledge.id)
         assert (tally.total, tally.by_country, tally.by_role) == (0, {}, {})

@@ -29,8 +29,18 @@ def count(model) -> int:
     [
         ("full", "Chemchemi Ya Ukweli", ["Amina Wanjiru Odhiambo", "Chemchemi Ya Ukweli"], []),
         ("initial", "Chemchemi Ya Ukweli", ["Amina O."], ["Wanjiru", "Odhiambo", "Chemchemi"]),
-        ("organization", "Chemchemi Ya Ukweli", ["A member of Chemchemi Ya Ukweli"], ["Amina", "Odhiambo"]),
-        ("anonymous", "Chemchemi Ya Ukweli", ["Anonymous ally", "Kenya"], ["Amina", "Odhiambo", "Chemchemi"]),
+        (
+            "organization",
+            "Chemchemi Ya Ukweli",
+            ["A member of Chemchemi Ya Ukweli"],
+            ["Amina", "Odhiambo"],
+        ),
+        (
+            "anonymous",
+            "Chemchemi Ya Ukweli",
+            ["Anonymous ally", "Kenya"],
+            ["Amina", "Odhiambo", "Chemchemi"],
+        ),
     ],
 )
 def test_sign_confirm_and_appear_on_wall_as_chosen(

@@ -52,8 +52,16 @@ def test_wall_pages_are_stable_while_people_keep_signing(app, client):
         assert names_on(third) == ["Signer 1"]
         assert link(third, "next") is None
         # And back towards the newest.
-        assert names_on(client.get(link(third, "prev")).text) == ["Signer 4", "Signer 3", "Signer 2"]
-        assert names_on(client.get(link(second, "prev")).text) == ["Signer 7", "Signer 6", "Signer 5"]
+        assert names_on(client.get(link(third, "prev")).text) == [
+            "Signer 4",
+            "Signer 3",
+            "Signer 2",
+        ]
+        assert names_on(client.get(link(second, "prev")).text) == [
+            "Signer 7",
+            "Signer 6",
+            "Signer 5",
+        ]
         assert names_on(client.get(f"/p/{pledge.slug}/wall").text)[0] == "Signer 11"
 
 
@@ -87,7 +95,14 @@ def test_wall_filters_by_country_and_role(app, client):
 
 
 @pytest.mark.parametrize(
-    "query", ["country=XX", "role=king", "before=yesterday", "after=1-0", "before=99999999999999999999999-1"]
+    "query",
+    [
+        "country=XX",
+        "role=king",
+        "before=yesterday",
+        "after=1-0",
+        "before=99999999999999999999999-1",
+    ],
 )
 def test_bad_wall_links_get_a_clear_400(app, client, query):
     with app.app_context():

@@ -28,7 +28,15 @@ def _schemas() -> dict[str, Any]:
         },
         "PledgeSummary": {
             "type": "object",
-            "required": ["slug", "title", "status", "goal", "signature_count", "opened_at", "links"],
+            "required": [
+                "slug",
+                "title",
+                "status",
+                "goal",
+                "signature_count",
+                "opened_at",
+                "links",
+            ],
             "properties": {
                 "slug": {"type": "string"},
                 "title": {"type": "string"},

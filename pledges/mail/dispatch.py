@@ -37,9 +37,7 @@ class Dispatcher:
         with self._lock:
             # Started lazily so that a forking server (gunicorn) starts one per worker.
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._run, name="pledges-mail", daemon=True
-                )
+                self._thread = threading.Thread(target=self._run, name="pledges-mail", daemon=True)
                 self._thread.start()
         self._wake.set()
 

@@ -44,8 +44,12 @@ class SignForm(VisibilityFields, FlaskForm):
     name = StringField(
         "Your full name",
         filters=[clean_line],
-        validators=[DataRequired("Tell us your name."), Length(max=NAME_MAX), no_control_characters],
-        description="Only shown as you choose below. It appears in full only on your own signed copy.",
+        validators=[
+            DataRequired("Tell us your name."),
+            Length(max=NAME_MAX),
+            no_control_characters,
+        ],
+        description="Shown in public only as you choose below.",
     )
     email = EmailField(
         "Email",
@@ -55,7 +59,9 @@ class SignForm(VisibilityFields, FlaskForm):
             Length(max=EMAIL_MAX),
             Email("Enter a valid email address, like name@example.org."),
         ],
-        description="Never shown publicly. We send you one link to confirm, and one to your private page.",
+        description=(
+            "Never shown publicly. We email you a link to confirm, and one to your private page."
+        ),
     )
     country = SelectField(
         "Country",
@@ -84,7 +90,10 @@ class SignForm(VisibilityFields, FlaskForm):
         "Why I sign (optional)",
         filters=[clean_text],
         validators=[Optional(), Length(max=NOTE_MAX), no_control_characters],
-        description=f"Shown on the wall with your signature as you chose to appear. Up to {NOTE_MAX} characters.",
+        description=(
+            "Shown on the wall with your signature, as you chose to appear. "
+            f"Up to {NOTE_MAX} characters."
+        ),
     )
     consent = BooleanField(
         "I agree that this pledge keeps my name and email to confirm and show my signature "

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 
 from pledges.extensions import db
-from pledges.models import Pledge, SignatureStatus, TokenPurpose
+from pledges.models import SignatureStatus, TokenPurpose
 from pledges.signing import bp, service
 from pledges.signing.forms import ConfirmForm, SignForm, VisibilityForm, WithdrawForm
 from pledges.signing.service import SignatureInput, SigningError

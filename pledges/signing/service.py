@@ -163,7 +163,9 @@ def _send_links_again(signature: Signature) -> None:
     manage = _issue_token(signature, TokenPurpose.MANAGE)
     confirm = None
     if signature.status == SignatureStatus.PENDING:
-        confirm = external_url("signing.confirm", token=_issue_token(signature, TokenPurpose.CONFIRM))
+        confirm = external_url(
+            "signing.confirm", token=_issue_token(signature, TokenPurpose.CONFIRM)
+        )
     queue_email(
         signature.email,
         f"You have already signed: {signature.pledge.title}",

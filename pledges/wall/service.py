@@ -91,7 +91,9 @@ def public_pledge_or_404(slug: str) -> Pledge:
 
 def open_pledges() -> list[tuple[Pledge, int]]:
     pledges = db.session.scalars(
-        select(Pledge).where(Pledge.status == PledgeStatus.OPEN).order_by(Pledge.opened_at.desc(), Pledge.id.desc())
+        select(Pledge)
+        .where(Pledge.status == PledgeStatus.OPEN)
+        .order_by(Pledge.opened_at.desc(), Pledge.id.desc())
     ).all()
     totals = totals_for([p.id for p in pledges])
     return [(p, totals.get(p.id, 0)) for p in pledges]
