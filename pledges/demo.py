@@ -51,11 +51,12 @@ signature.
 "Ally" here means working with women peacebuilders, not on their behalf: listen first, \
 follow their lead on what they need, and do not speak for them.
 
-You will be invited to check in every cycle and record what you did. Your actions can be \
-confirmed by an accountability partner, often a woman peacebuilder you work with.
+Commitment fades unless it is renewed. Return to your private page each month to look \
+at what you committed to, and talk it over with a woman peacebuilder you work with: \
+accountability between allies is part of the pledge.
 
 You decide how you appear on the public wall. Where being named is dangerous, sign \
-anonymously: only your country is shown, and your signed document stays yours."""
+anonymously: only your country is shown."""
 
 COMMITMENTS = [
     (

@@ -23,7 +23,10 @@ def app_config(app_config):
 
 
 def names_on(page_html: str) -> list[str]:
-    return [html.unescape(n) for n in re.findall(r'<p class="signer-name">(.*?)</p>', page_html)]
+    return [
+        html.unescape(n)
+        for n in re.findall(r'<p class="signer-name"><bdi>(.*?)</bdi></p>', page_html)
+    ]
 
 
 def link(page_html: str, rel: str) -> str | None:
