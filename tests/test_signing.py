@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from pledges.extensions import db
-from pledges.models import AccessToken, OutboxEmail, PledgeStatus, Signature
+from pledges.models import AccessToken, Organization, OutboxEmail, PledgeStatus, Signature
 from pledges.tallies import tally_for
 from tests.factories import make_pledge
 from tests.helpers import (
@@ -99,6 +99,19 @@ def test_signature_records_exactly_what_was_chosen(app, client):
         assert signature.personal_note == "Because peace starts at home.\n\nAnd at work."
         assert (signature.country, signature.role) == ("LK", "man")
         assert len(signature.verification_code) == 11
+
+
+def test_a_known_organization_is_linked_by_name(app, client):
+    with app.app_context():
+        organization = Organization(slug="wpp", name="Women Peacemakers Program")
+        db.session.add(organization)
+        pledge = make_pledge()
+        sign_via_form(
+            client, pledge, email="a@example.org", organization="women peacemakers program"
+        )
+        sign_via_form(client, pledge, email="b@example.org", organization="Another Group")
+        linked = dict(db.session.execute(select(Signature.email, Signature.organization_id)).all())
+        assert linked == {"a@example.org": organization.id, "b@example.org": None}
 
 
 def test_required_commitments_must_be_ticked_and_nothing_is_stored(app, client):

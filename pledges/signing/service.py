@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pledges import tallies
@@ -15,6 +15,7 @@ from pledges.extensions import db
 from pledges.mail import queue_email
 from pledges.models import (
     AccessToken,
+    Organization,
     Pledge,
     PledgeStatus,
     Signature,
@@ -129,6 +130,7 @@ def _new_signature(pledge: Pledge, data: SignatureInput, email_key: str) -> Sign
         country=data.country,
         role=data.role,
         organization_name=data.organization.strip(),
+        organization_id=organization_id_for(data.organization),
         visibility=data.visibility,
         personal_note=data.personal_note,
         status=SignatureStatus.PENDING,
@@ -137,6 +139,16 @@ def _new_signature(pledge: Pledge, data: SignatureInput, email_key: str) -> Sign
     )
     signature.chosen = [SignatureCommitment(commitment_id=cid) for cid in data.commitment_ids]
     return signature
+
+
+def organization_id_for(name: str) -> int | None:
+    """Link a typed organization name to a known ally organization, if one has that name."""
+    name = name.strip()
+    if not name:
+        return None
+    return db.session.scalar(
+        select(Organization.id).where(func.lower(Organization.name) == name.lower()).limit(1)
+    )
 
 
 def _issue_token(signature: Signature, purpose: TokenPurpose) -> str:
@@ -210,6 +222,7 @@ def change_visibility(signature: Signature, visibility: str, organization: str) 
     check_visibility(visibility, organization)
     signature.visibility = visibility
     signature.organization_name = organization.strip()
+    signature.organization_id = organization_id_for(organization)
 
 
 def withdraw(signature: Signature) -> None:
