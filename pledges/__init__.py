@@ -34,7 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from pledges.database import render_migration_type
-    from pledges.extensions import csrf, db, migrate
+    from pledges.extensions import cache, csrf, db, migrate
     from pledges.mail import dispatch
 
     db.init_app(app)
@@ -47,6 +47,7 @@ def register_extensions(app: Flask) -> None:
         render_item=render_migration_type,
     )
     csrf.init_app(app)
+    cache.init_app(app)
     dispatch.init_app(app)
 
 

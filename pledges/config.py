@@ -46,6 +46,12 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_SECURITY": "starttls",  # starttls | ssl | none
     "SMTP_TIMEOUT": 20,
     "WALL_PAGE_SIZE": 50,
+    # Rendered wall pages are cached under a key that includes the pledge's wall_version,
+    # so a change shows at once on every host; the timeout only bounds memory.
+    "WALL_CACHE_SECONDS": 300,
+    "REDIS_URL": None,
+    "CACHE_TYPE": None,  # computed: RedisCache with REDIS_URL, else SimpleCache
+    "CACHE_KEY_PREFIX": "pledges:",
     "API_MAX_LIMIT": 200,
     "WTF_CSRF_TIME_LIMIT": 24 * 3600,
     "SESSION_COOKIE_HTTPONLY": True,
@@ -59,6 +65,8 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SECRET_KEY": ("SECRET_KEY", str),
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
     "BASE_URL": ("BASE_URL", str),
+    "REDIS_URL": ("REDIS_URL", str),
+    "WALL_CACHE_SECONDS": ("WALL_CACHE_SECONDS", int),
     "MAIL_TRANSPORT": ("MAIL_TRANSPORT", str),
     "MAIL_FROM": ("MAIL_FROM", str),
     "MAIL_OUTBOX_DIR": ("MAIL_OUTBOX_DIR", str),
@@ -102,6 +110,12 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    if not app.config["CACHE_TYPE"]:
+        if app.config["REDIS_URL"]:
+            app.config["CACHE_TYPE"] = "RedisCache"
+            app.config["CACHE_REDIS_URL"] = app.config["REDIS_URL"]
+        else:
+            app.config["CACHE_TYPE"] = "SimpleCache"
     if not app.config["MAIL_OUTBOX_DIR"]:
         app.config["MAIL_OUTBOX_DIR"] = str(instance / "outbox")
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 
+from markupsafe import Markup
 from wtforms import SelectMultipleField
 from wtforms.validators import ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -35,3 +37,30 @@ def no_control_characters(form, field) -> None:
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class StaticOptionsSelect(Select):
+    """A <select> whose long, fixed option list (the world's countries) is rendered once.
+
+    WTForms renders every option on every request (a quarter of the sign page's cost with
+    ~250 countries); here only the selected option differs between renders.
+    """
+
+    def __call__(self, field, **kwargs) -> Markup:
+        kwargs.setdefault("id", field.id)
+        if "required" not in kwargs and "required" in getattr(field, "flags", []):
+            kwargs["required"] = True
+        options = _options_html(tuple((c.value, c.label) for c in field.choices))
+        if field.data:
+            marker = Markup('<option value="{}">').format(field.data)
+            options = options.replace(marker, marker[:-1] + Markup(" selected>"), 1)
+        # html_params escapes every value itself, as in WTForms' own widgets.
+        attributes = Markup(html_params(name=field.name, **kwargs))  # noqa: S704
+        return Markup("<select {}>{}</select>").format(attributes, options)
+
+
+@cache
+def _options_html(choices: tuple[tuple[str, str], ...]) -> Markup:
+    return Markup("").join(
+        Markup('<option value="{}">{}</option>').format(value, label) for value, label in choices
+    )

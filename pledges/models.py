@@ -106,6 +106,8 @@ class Pledge(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped by every change that shows on the wall; part of the wall's cache keys.
+    wall_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     organization: Mapped[Organization | None] = relationship()
     commitments: Mapped[list[Commitment]] = relationship(

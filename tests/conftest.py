@@ -7,6 +7,7 @@ takes ``app`` then runs once per database; an unreachable server is an error, no
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,12 +21,15 @@ from pledges.extensions import db
 from pledges.mail.dispatch import EXTENSION_KEY
 
 POSTGRES_URL = os.environ.get("PLEDGES_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("PLEDGES_TEST_REDIS_URL")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 
 
 def pytest_report_header(config) -> str:
-    return f"databases: {', '.join(BACKENDS)}" + (
-        "" if POSTGRES_URL else " (set PLEDGES_TEST_POSTGRES_URL to add PostgreSQL)"
+    return (
+        f"databases: {', '.join(BACKENDS)}"
+        + ("" if POSTGRES_URL else " (set PLEDGES_TEST_POSTGRES_URL to add PostgreSQL)")
+        + f"; redis: {'yes' if REDIS_URL else 'no (set PLEDGES_TEST_REDIS_URL)'}"
     )
 
 
@@ -51,6 +55,8 @@ def _base_config(url: str, tmp_path: Path) -> dict:
         "MAIL_DISPATCH": "worker",
         "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
         "BASE_URL": "http://pledges.test",
+        # Tests share one Redis: each app gets keys of its own.
+        "CACHE_KEY_PREFIX": f"pledges-test-{secrets.token_hex(6)}:",
     }
 
 

@@ -121,8 +121,10 @@ def test_required_commitments_must_be_ticked_and_nothing_is_stored(app, client):
         response = sign_via_form(client, pledge, commitments=[str(optional.id)])
         assert response.status_code == 400
         assert "required" in response.text and "tick #1" in response.text
-        # What the person typed is still there.
+        # What the person typed and chose is still there.
         assert 'value="Amina Odhiambo"' in response.text
+        assert '<option value="KE" selected>Kenya</option>' in response.text
+        assert response.text.count(" selected>") == 1
         assert count(Signature) == 0
         assert count(OutboxEmail) == 0
 

@@ -1,12 +1,20 @@
 from __future__ import annotations
 
+from functools import cache
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from pledges.countries import country_names
-from pledges.forms import MultiCheckboxField, clean_line, clean_text, no_control_characters
+from pledges.forms import (
+    MultiCheckboxField,
+    StaticOptionsSelect,
+    clean_line,
+    clean_text,
+    no_control_characters,
+)
 from pledges.models import (
     EMAIL_MAX,
     NAME_MAX,
@@ -23,11 +31,12 @@ ROLE_CHOICES = [SelectChoice(role.value, ROLE_LABELS[role]) for role in AllyRole
 VISIBILITY_CHOICES = [SelectChoice(v.value, VISIBILITY_LABELS[v]) for v in Visibility]
 
 
-def _country_choices() -> list[SelectChoice]:
-    return [
+@cache
+def _country_choices() -> tuple[SelectChoice, ...]:
+    return (
         SelectChoice("", "Choose your country…"),
         *(SelectChoice(code, name) for code, name in country_names().items()),
-    ]
+    )
 
 
 class VisibilityFields:
@@ -67,6 +76,7 @@ class SignForm(VisibilityFields, FlaskForm):
         "Country",
         choices=_country_choices,
         validators=[InputRequired("Choose your country.")],
+        widget=StaticOptionsSelect(),
     )
     role = RadioField(
         "I sign as",

@@ -26,6 +26,7 @@ from pledges.models import (
 )
 from pledges.security import hash_token, new_token, new_verification_code
 from pledges.urls import external_url
+from pledges.wall import cache as wall_cache
 
 
 class SigningError(Exception):
@@ -211,9 +212,14 @@ def confirm(signature: Signature) -> bool:
     )
     if result.rowcount != 1:
         return False
-    tallies.record_status_change(signature, SignatureStatus.PENDING, SignatureStatus.CONFIRMED)
+    _status_changed(signature, SignatureStatus.PENDING, SignatureStatus.CONFIRMED)
     db.session.refresh(signature)
     return True
+
+
+def _status_changed(signature: Signature, old_status: str, new_status: str) -> None:
+    tallies.record_status_change(signature, old_status, new_status)
+    wall_cache.mark_changed(signature.pledge_id)
 
 
 def change_visibility(signature: Signature, visibility: str, organization: str) -> None:
@@ -223,6 +229,7 @@ def change_visibility(signature: Signature, visibility: str, organization: str) 
     signature.visibility = visibility
     signature.organization_name = organization.strip()
     signature.organization_id = organization_id_for(organization)
+    wall_cache.mark_changed(signature.pledge_id)
 
 
 def withdraw(signature: Signature) -> None:
@@ -239,4 +246,4 @@ def withdraw(signature: Signature) -> None:
     signature.organization_id = None
     signature.personal_note = ""
     signature.visibility = Visibility.ANONYMOUS
-    tallies.record_status_change(signature, old_status, SignatureStatus.WITHDRAWN)
+    _status_changed(signature, old_status, SignatureStatus.WITHDRAWN)

@@ -2,41 +2,59 @@ from __future__ import annotations
 
 from flask import abort, current_app, render_template, request
 
+from pledges.extensions import db
+from pledges.models import Pledge
 from pledges.tallies import tally_for
 from pledges.wall import bp
+from pledges.wall.cache import cached_page
 from pledges.wall.service import (
     BadWallQuery,
     Cursor,
     WallFilters,
-    public_pledge_or_404,
+    public_pledge_ref_or_404,
     wall_page,
 )
 
 
 @bp.get("/p/<slug>/wall")
 def wall(slug: str):
-    pledge = public_pledge_or_404(slug)
+    ref = public_pledge_ref_or_404(slug)
     try:
         filters = WallFilters.parse(request.args.get("country"), request.args.get("role"))
         before = _cursor_arg("before")
         after = _cursor_arg("after")
     except BadWallQuery as exc:
         abort(400, description=str(exc))
-    page = wall_page(
-        pledge,
-        current_app.config["WALL_PAGE_SIZE"],
-        filters=filters,
-        before=before,
-        after=after,
+
+    def render() -> str:
+        pledge = db.session.get(Pledge, ref.id)
+        page = wall_page(
+            pledge,
+            current_app.config["WALL_PAGE_SIZE"],
+            filters=filters,
+            before=before,
+            after=after,
+        )
+        return render_template(
+            "wall/wall.html",
+            pledge=pledge,
+            page=page,
+            filters=filters,
+            tally=tally_for(pledge.id),
+            first_page=before is None and after is None,
+        )
+
+    key = ":".join(
+        [
+            "wall",
+            ref.cache_stamp,
+            filters.country or "",
+            filters.role or "",
+            before.encode() if before else "",
+            after.encode() if after else "",
+        ]
     )
-    return render_template(
-        "wall/wall.html",
-        pledge=pledge,
-        page=page,
-        filters=filters,
-        tally=tally_for(pledge.id),
-        first_page=before is None and after is None,
-    )
+    return cached_page(key, render)
 
 
 def _cursor_arg(name: str) -> Cursor | None:

@@ -80,6 +80,31 @@ class WallPage:
     newer: Cursor | None  # cursor for the previous page (newer signatures), if any
 
 
+@dataclass(frozen=True)
+class PledgeRef:
+    id: int
+    wall_version: int
+    created_at: datetime
+
+    @property
+    def cache_stamp(self) -> str:
+        # created_at too, so a database restored or recreated under a shared cache (ids and
+        # versions starting over) never meets pages cached from the old one.
+        return f"{self.id}.{self.wall_version}.{int(self.created_at.timestamp() * 1e6)}"
+
+
+def public_pledge_ref_or_404(slug: str) -> PledgeRef:
+    """Just enough of a public pledge to find its cached wall: one indexed row."""
+    row = db.session.execute(
+        select(Pledge.id, Pledge.wall_version, Pledge.created_at).where(
+            Pledge.slug == slug, Pledge.status.in_(PUBLIC_STATUSES)
+        )
+    ).first()
+    if row is None:
+        abort(404)
+    return PledgeRef(*row)
+
+
 def public_pledge_or_404(slug: str) -> Pledge:
     pledge = db.session.scalar(
         select(Pledge).where(Pledge.slug == slug, Pledge.status.in_(PUBLIC_STATUSES))

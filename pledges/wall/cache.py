@@ -1,0 +1,44 @@
+"""Caching rendered wall pages, correct across processes and hosts.
+
+A page is stored under a key holding the pledge's ``wall_version``, which every change
+visible on the wall bumps in the same transaction as the change. Readers look the version
+up with the pledge (one indexed row), so a stale page is never served: it simply stops
+being asked for, and ages out. With ``REDIS_URL`` the cache is shared by every host;
+without it each process keeps its own, which is just as correct.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import current_app, session
+from sqlalchemy import update
+
+from pledges.extensions import cache, db
+from pledges.models import Pledge
+
+
+def mark_changed(pledge_id: int) -> None:
+    """Call in the transaction that changes anything the wall shows."""
+    db.session.execute(
+        update(Pledge)
+        .where(Pledge.id == pledge_id)
+        .values(wall_version=Pledge.wall_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def cached_page(key: str, render: Callable[[], str]) -> str:
+    """The page for ``key``, rendering and storing it on a miss.
+
+    A visitor with flashed messages gets a fresh render that is not stored: their page is
+    not everyone's.
+    """
+    timeout = current_app.config["WALL_CACHE_SECONDS"]
+    if timeout <= 0 or "_flashes" in session:
+        return render()
+    page = cache.get(key)
+    if page is None:
+        page = render()
+        cache.set(key, page, timeout=timeout)
+    return page

@@ -1,0 +1,88 @@
+"""The wall is served from a cache that every change invalidates, on every host at once."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import update
+
+from pledges import create_app
+from pledges.extensions import db
+from pledges.models import Signature
+from pledges.signing import service
+from tests.conftest import REDIS_URL
+from tests.factories import confirmed_signature, make_pledge
+
+CACHES = ["SimpleCache", "RedisCache"] if REDIS_URL else ["SimpleCache"]
+
+
+def test_wall_is_served_from_the_cache_until_something_changes(app, client):
+    with app.app_context():
+        pledge = make_pledge()
+        signature = confirmed_signature(pledge, name="Dorothy Attema")
+        other = confirmed_signature(pledge, name="Jose de Vries")
+        wall = f"/p/{pledge.slug}/wall"
+        assert "Dorothy Attema" in client.get(wall).text
+
+        # A change behind the services' back is not seen: the page came from the cache.
+        db.session.execute(
+            update(Signature).where(Signature.id == signature.id).values(full_name="Changed")
+        )
+        db.session.commit()
+        assert "Dorothy Attema" in client.get(wall).text
+
+        # A change through the services is seen at once.
+        service.change_visibility(other, "anonymous", "")
+        db.session.commit()
+        page = client.get(wall).text
+        assert "Jose de Vries" not in page and "Anonymous ally" in page
+        assert "Changed" in page
+
+
+@pytest.mark.config(WALL_CACHE_SECONDS=0)
+def test_cache_can_be_switched_off(app, client):
+    with app.app_context():
+        pledge = make_pledge()
+        signature = confirmed_signature(pledge, name="Dorothy Attema")
+        client.get(f"/p/{pledge.slug}/wall")
+        db.session.execute(
+            update(Signature).where(Signature.id == signature.id).values(full_name="Changed")
+        )
+        db.session.commit()
+        assert "Changed" in client.get(f"/p/{pledge.slug}/wall").text
+
+
+@pytest.mark.parametrize("cache_type", CACHES)
+def test_a_change_on_one_host_shows_on_another_at_once(app_config, app, cache_type):
+    settings = {**app_config, "CACHE_TYPE": cache_type, "REDIS_URL": REDIS_URL}
+    if cache_type == "RedisCache":
+        settings["CACHE_REDIS_URL"] = REDIS_URL
+    host_a, host_b = create_app(settings), create_app(settings)
+    with host_a.app_context():
+        pledge = make_pledge()
+        confirmed_signature(pledge, name="Merle Gosewinkel")
+        slug = pledge.slug
+    wall = f"/p/{slug}/wall"
+    assert "Merle Gosewinkel" in host_a.test_client().get(wall).text
+    assert "Merle Gosewinkel" in host_b.test_client().get(wall).text
+
+    with host_b.app_context():
+        pledge = db.session.merge(pledge)
+        confirmed_signature(pledge, name="Isabelle Geuskens")
+    for host in (host_a, host_b):
+        page = host.test_client().get(wall).text
+        assert "Isabelle Geuskens" in page and "<strong>2</strong>" in page
+    for host in (host_a, host_b):
+        with host.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_a_visitor_with_a_message_is_not_served_or_stored_as_everyone(app, client):
+    with app.app_context():
+        pledge = make_pledge()
+        confirmed_signature(pledge, name="Seema Kakran")
+        with client.session_transaction() as session:
+            session["_flashes"] = [("success", "Only for this visitor")]
+        assert "Only for this visitor" in client.get(f"/p/{pledge.slug}/wall").text
+        stranger = app.test_client()
+        assert "Only for this visitor" not in stranger.get(f"/p/{pledge.slug}/wall").text
