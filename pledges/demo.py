@@ -9,10 +9,10 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from faker import Faker
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from pledges import tallies
-from pledges.database import utcnow
+from pledges.database import bulk_insert, bulk_insert_returning_ids, utcnow
 from pledges.extensions import db
 from pledges.models import (
     AllyRole,
@@ -213,6 +213,19 @@ def ensure_demo_pledge() -> Pledge:
     return pledge
 
 
+def _name_pools(rng: random.Random, size: int = 400) -> dict[str, tuple[list[str], list[str]]]:
+    """Per locale, a pool of first and last names to combine (Faker per row is the slow part)."""
+    pools = {}
+    for _, locale, _ in COUNTRIES:
+        faker = Faker(locale)
+        faker.seed_instance(rng.random())
+        pools[locale] = (
+            [faker.first_name() for _ in range(size)],
+            [faker.last_name() for _ in range(size)],
+        )
+    return pools
+
+
 def add_synthetic_signatures(
     pledge: Pledge,
     count: int,
@@ -221,9 +234,7 @@ def add_synthetic_signatures(
 ) -> None:
     """Insert ``count`` confirmed synthetic signers in bulk, then rebuild the counters."""
     rng = random.Random(seed)  # noqa: S311 - synthetic demo data, not secrets
-    fakers = {locale: Faker(locale) for _, locale, _ in COUNTRIES}
-    for faker in fakers.values():
-        faker.seed_instance(rng.random())
+    names = _name_pools(rng)
     countries, locales, country_weights = zip(*COUNTRIES, strict=True)
     roles, role_weights = zip(*ROLES, strict=True)
     visibilities, visibility_weights = zip(*VISIBILITIES, strict=True)
@@ -243,7 +254,7 @@ def add_synthetic_signatures(
         for i in range(size):
             n = done + i
             index = rng.choices(range(len(countries)), country_weights)[0]
-            faker = fakers[locales[index]]
+            first_names, last_names = names[locales[index]]
             visibility = rng.choices(visibilities, visibility_weights)[0]
             has_org = visibility == Visibility.ORGANIZATION or rng.random() < 0.25
             # Spread over the last 89 days, oldest first, so the wall reads like a campaign.
@@ -252,7 +263,7 @@ def add_synthetic_signatures(
             rows.append(
                 {
                     "pledge_id": pledge.id,
-                    "full_name": f"{faker.first_name()} {faker.last_name()}",
+                    "full_name": f"{rng.choice(first_names)} {rng.choice(last_names)}",
                     "email": email,
                     "email_normalized": email,
                     "country": countries[index],
@@ -266,15 +277,12 @@ def add_synthetic_signatures(
                     "confirmed_at": confirmed,
                 }
             )
-        ids = db.session.scalars(
-            insert(signature_table).returning(signature_table.c.id, sort_by_parameter_order=True),
-            rows,
-        ).all()
+        ids = bulk_insert_returning_ids(db.session, signature_table, rows)
         chosen = []
         for signature_id in ids:
             picks = required + rng.sample(optional, rng.randint(0, len(optional)))
             chosen.extend({"signature_id": signature_id, "commitment_id": c} for c in picks)
-        db.session.execute(insert(chosen_table), chosen)
+        bulk_insert(db.session, chosen_table, chosen)
         done += size
         progress(size)
     tallies.recount(pledge.id)
