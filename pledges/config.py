@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "PLEDGES_ENV": "development",
     "SECRET_KEY": None,
     "SQLALCHEMY_DATABASE_URI": None,  # computed: SQLite in the instance folder
+    # A database server may restart or fail over: test a pooled connection before use.
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "BASE_URL": "http://127.0.0.1:5000",
     "MAIL_TRANSPORT": "file",  # file | smtp
@@ -119,11 +120,11 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     if not app.config["MAIL_OUTBOX_DIR"]:
         app.config["MAIL_OUTBOX_DIR"] = str(instance / "outbox")
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # SQLite serialises writers; wait for the lock rather than fail under load.
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
-            "connect_args": {"timeout": 30},
-        }
+        # SQLite serialises writers: wait for the lock rather than fail under load. A file
+        # cannot drop a connection, so checking one before each use is wasted work.
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"], pool_pre_ping=False)
+        options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     _settle_secret_key(app)
     _check(app)
 
