@@ -296,3 +296,18 @@ def main_wrapper(run) -> int:
     except KeyboardInterrupt:
         print("\nInterrupted; server stopped.", file=sys.stderr)
         return 130
+
+
+def add_database_arguments(parser) -> None:
+    """--database-url, --in-place and --keep, the same for every benchmark."""
+    parser.add_argument(
+        "--database-url",
+        help="PostgreSQL server to use (a pledges_bench database is created and dropped on it); "
+        "default: a SQLite file (WAL) in a temporary directory",
+    )
+    parser.add_argument(
+        "--in-place",
+        action="store_true",
+        help="use the --database-url database itself (must be empty) instead of pledges_bench",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")

@@ -269,17 +269,7 @@ def main() -> int:
     parser.add_argument("--submissions", type=int, default=1000, help="maximum submissions")
     parser.add_argument("--duration", type=float, default=60.0, help="maximum seconds")
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument(
-        "--database-url",
-        help="PostgreSQL server to use (a pledges_bench database is created and dropped on it); "
-        "default: a SQLite file (WAL) in a temporary directory",
-    )
-    parser.add_argument(
-        "--in-place",
-        action="store_true",
-        help="use the --database-url database itself (must be empty) instead of pledges_bench",
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    common.add_database_arguments(parser)
     args = parser.parse_args()
     return common.main_wrapper(lambda: run(args))
 

@@ -270,17 +270,7 @@ def main() -> int:
         help="split each phase's duration into this many interleaved rounds",
     )
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument(
-        "--database-url",
-        help="PostgreSQL server to use (a pledges_bench database is created and dropped on it); "
-        "default: a SQLite file in a temporary directory",
-    )
-    parser.add_argument(
-        "--in-place",
-        action="store_true",
-        help="use the --database-url database itself (must be empty) instead of pledges_bench",
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    common.add_database_arguments(parser)
     args = parser.parse_args()
     return common.main_wrapper(lambda: run(args))
 

@@ -27,6 +27,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def send_to_a_closed_port(app, **settings) -> None:
+    """SMTP delivery to a port nobody listens on: a real "connection refused"."""
+    app.config.update(
+        MAIL_TRANSPORT="smtp",
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=free_port(),
+        SMTP_SECURITY="none",
+        **settings,
+    )
+
+
 def outbox_rows() -> list[OutboxEmail]:
     return db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)).all()
 
@@ -93,12 +104,7 @@ def test_failed_delivery_is_retried_with_backoff_then_delivered(app, smtp_server
         db.session.commit()
 
         # The mail server is down: nothing is lost, the row waits for its retry.
-        app.config.update(
-            MAIL_TRANSPORT="smtp",
-            SMTP_HOST="127.0.0.1",
-            SMTP_PORT=free_port(),
-            SMTP_SECURITY="none",
-        )
+        send_to_a_closed_port(app)
         report = deliver_due()
         assert (report.sent, report.failed) == (0, 1)
         [row] = outbox_rows()
@@ -124,13 +130,7 @@ def test_a_message_that_never_goes_is_kept_as_dead(app):
         pledge = make_pledge()
         service.sign(pledge, signature_input(pledge))
         db.session.commit()
-        app.config.update(
-            MAIL_TRANSPORT="smtp",
-            SMTP_HOST="127.0.0.1",
-            SMTP_PORT=free_port(),
-            SMTP_SECURITY="none",
-            MAIL_MAX_ATTEMPTS=2,
-        )
+        send_to_a_closed_port(app, MAIL_MAX_ATTEMPTS=2)
         deliver_due()
         db.session.execute(update(OutboxEmail).values(next_attempt_at=utcnow()))
         db.session.commit()
