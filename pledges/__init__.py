@@ -52,6 +52,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from pledges.actions import bp as actions_bp
     from pledges.api import bp as api_bp
     from pledges.main import bp as main_bp
     from pledges.signing import bp as signing_bp
@@ -59,6 +60,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(main_bp)
     app.register_blueprint(signing_bp)
+    app.register_blueprint(actions_bp)
     app.register_blueprint(wall_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 

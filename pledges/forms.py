@@ -11,6 +11,8 @@ from wtforms import SelectMultipleField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
 
+from pledges.rules import RuleError
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -27,6 +29,15 @@ def clean_text(value: str | None) -> str:
         return ""
     value = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
     return value.strip()
+
+
+def attach_error(form, error: RuleError) -> None:
+    """Show a service's rule error on the field it names, or above the form."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
 
 
 def no_control_characters(form, field) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -53,6 +55,21 @@ class TokenPurpose(enum.StrEnum):
     MANAGE = "manage"
 
 
+class ActionKind(enum.StrEnum):
+    CONVERSATION = "conversation"
+    TRAINING = "training"
+    ADVOCACY = "advocacy"
+    MENTORING = "mentoring"
+    SPEAKING_OUT = "speaking_out"
+    PERSONAL_PRACTICE = "personal_practice"
+    OTHER = "other"
+
+
+class ActionVisibility(enum.StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
 class MailStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
@@ -71,6 +88,9 @@ NOTE_MAX = 1000
 TITLE_MAX = 200
 SLUG_MAX = 80
 COMMITMENT_MAX = 500
+ACTION_DESCRIPTION_MAX = 2000
+URL_MAX = 500
+PEOPLE_REACHED_MAX = 10_000_000
 
 
 class Organization(db.Model):
@@ -179,10 +199,21 @@ class Signature(db.Model):
     chosen: Mapped[list[SignatureCommitment]] = relationship(
         back_populates="signature", cascade="all, delete-orphan"
     )
+    actions: Mapped[list[Action]] = relationship(
+        back_populates="signature",
+        cascade="all, delete-orphan",
+        order_by="(Action.done_on.desc(), Action.id.desc())",
+    )
 
     @property
     def chosen_commitment_ids(self) -> set[int]:
         return {c.commitment_id for c in self.chosen}
+
+    @property
+    def chosen_commitments(self) -> list[Commitment]:
+        """What this signer committed to, in the pledge's order."""
+        chosen = self.chosen_commitment_ids
+        return [c for c in self.pledge.commitments if c.id in chosen]
 
 
 class SignatureCommitment(db.Model):
@@ -198,6 +229,46 @@ class SignatureCommitment(db.Model):
     )
 
     signature: Mapped[Signature] = relationship(back_populates="chosen")
+    commitment: Mapped[Commitment] = relationship()
+
+
+class Action(db.Model):
+    """Something a signer did to keep one of the commitments they chose."""
+
+    __tablename__ = "actions"
+    __table_args__ = (
+        # Only a commitment this signer chose: the database holds the rule too.
+        ForeignKeyConstraint(
+            ["signature_id", "commitment_id"],
+            ["signature_commitments.signature_id", "signature_commitments.commitment_id"],
+            ondelete="CASCADE",
+            name="fk_actions_chosen_commitment",
+        ),
+        CheckConstraint(_in("kind", ActionKind), name="kind"),
+        CheckConstraint(_in("visibility", ActionVisibility), name="visibility"),
+        CheckConstraint(
+            f"people_reached IS NULL OR people_reached BETWEEN 0 AND {PEOPLE_REACHED_MAX}",
+            name="people_reached_range",
+        ),
+        Index("ix_actions_signature", "signature_id", "done_on", "id"),
+        Index("ix_actions_feed", "pledge_id", "visibility", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The pledge is the signature's; kept here so a pledge's actions are one index away.
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id", ondelete="CASCADE"))
+    signature_id: Mapped[int] = mapped_column(ForeignKey("signatures.id", ondelete="CASCADE"))
+    commitment_id: Mapped[int] = mapped_column(ForeignKey("commitments.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    done_on: Mapped[date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(Text)
+    people_reached: Mapped[int | None] = mapped_column(Integer)
+    evidence_url: Mapped[str | None] = mapped_column(String(URL_MAX))
+    visibility: Mapped[str] = mapped_column(String(10), default=ActionVisibility.PRIVATE.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    signature: Mapped[Signature] = relationship(back_populates="actions")
     commitment: Mapped[Commitment] = relationship()
 
 
@@ -249,6 +320,10 @@ class OutboxEmail(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The signature the message is about, if any: withdrawing it deletes the message too.
+    signature_id: Mapped[int | None] = mapped_column(
+        ForeignKey("signatures.id", ondelete="CASCADE"), index=True
+    )
     to_address: Mapped[str] = mapped_column(String(EMAIL_MAX))
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
@@ -260,3 +335,5 @@ class OutboxEmail(db.Model):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+    signature: Mapped[Signature | None] = relationship()

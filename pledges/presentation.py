@@ -14,7 +14,7 @@ from flask import Flask
 from markupsafe import Markup, escape
 
 from pledges.countries import country_name
-from pledges.models import AllyRole, Signature, Visibility
+from pledges.models import ActionKind, AllyRole, Signature, Visibility
 
 ROLE_LABELS = {
     AllyRole.MAN: "Man",
@@ -28,6 +28,16 @@ VISIBILITY_LABELS = {
     Visibility.INITIAL: "My first name and last initial",
     Visibility.ORGANIZATION: "Only my organization",
     Visibility.ANONYMOUS: "Anonymous (only my country)",
+}
+
+ACTION_KIND_LABELS = {
+    ActionKind.CONVERSATION: "Conversation or dialogue",
+    ActionKind.TRAINING: "Training or workshop",
+    ActionKind.ADVOCACY: "Advocacy",
+    ActionKind.MENTORING: "Mentoring",
+    ActionKind.SPEAKING_OUT: "Speaking out",
+    ActionKind.PERSONAL_PRACTICE: "Personal practice",
+    ActionKind.OTHER: "Other",
 }
 
 ANONYMOUS_NAME = "Anonymous ally"
@@ -107,6 +117,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS.get(role, role)
+    app.jinja_env.filters["action_kind_label"] = lambda kind: ACTION_KIND_LABELS.get(kind, kind)
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS

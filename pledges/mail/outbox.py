@@ -7,19 +7,23 @@ from typing import Any
 from flask import render_template
 
 from pledges.extensions import db
-from pledges.models import OutboxEmail
+from pledges.models import OutboxEmail, Signature
 
 #: Set on the session when it holds new outbox rows, read by the dispatcher after commit.
 PENDING_FLAG = "pledges.mail_pending"
 
 
-def queue_email(to: str, subject: str, template: str, **context: Any) -> OutboxEmail:
+def queue_email(
+    to: str, subject: str, template: str, *, about: Signature | None = None, **context: Any
+) -> OutboxEmail:
     """Render ``templates/email/<template>.txt`` and ``.html`` into an outbox row.
 
     The row is only added to the session: it is committed, or rolled back, together with
-    the change that caused it.
+    the change that caused it. ``about`` links the message to the signature it concerns,
+    so withdrawing that signature also erases the mail about it.
     """
     message = OutboxEmail(
+        signature=about,
         to_address=to,
         subject=subject,
         body_text=render_template(f"email/{template}.txt", subject=subject, **context),

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, jsonify, redirect, render_template, url_for
 
+from pledges.actions.forms import DeleteActionForm
 from pledges.extensions import db
+from pledges.forms import attach_error
 from pledges.models import SignatureStatus, TokenPurpose
 from pledges.signing import bp, service
 from pledges.signing.forms import ConfirmForm, SignForm, VisibilityForm, WithdrawForm
@@ -20,7 +22,7 @@ def sign(slug: str):
             service.sign(pledge, _signature_input(form))
         except SigningError as exc:
             db.session.rollback()
-            _attach_error(form, exc)
+            attach_error(form, exc)
         else:
             db.session.commit()
             return redirect(url_for("signing.check_inbox", slug=pledge.slug))
@@ -58,14 +60,6 @@ def _signature_input(form: SignForm) -> SignatureInput:
     )
 
 
-def _attach_error(form, exc: SigningError) -> None:
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    else:
-        form.form_errors.append(exc.message)
-
-
 @bp.get("/p/<slug>/thanks")
 def check_inbox(slug: str):
     # The same page whether the address was new or had signed before: the screen never
@@ -76,9 +70,7 @@ def check_inbox(slug: str):
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str):
-    signature = service.signature_for_token(token, TokenPurpose.CONFIRM)
-    if signature is None:
-        abort(404)
+    signature = service.signature_for_token_or_404(token, TokenPurpose.CONFIRM)
     form = ConfirmForm()
     if form.validate_on_submit() and signature.status == SignatureStatus.PENDING:
         service.confirm(signature)
@@ -90,20 +82,30 @@ def confirm(token: str):
 
 @bp.route("/me/<token>", methods=["GET"])
 def manage(token: str):
-    signature = _signature_or_404(token)
+    signature = service.signature_for_token_or_404(token, TokenPurpose.MANAGE)
     return _render_manage(token, signature)
+
+
+@bp.get("/me/<token>/data.json")
+def personal_data(token: str):
+    signature = service.signature_for_token_or_404(token, TokenPurpose.MANAGE)
+    response = jsonify(service.personal_data(signature))
+    filename = f"joining-forces-{signature.pledge.slug}-my-data.json"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/me/<token>/visibility")
 def change_visibility(token: str):
-    signature = _signature_or_404(token)
+    signature = service.signature_for_token_or_404(token, TokenPurpose.MANAGE)
     form = VisibilityForm(prefix="vis")
     if form.validate_on_submit():
         try:
             service.change_visibility(signature, form.visibility.data, form.organization.data or "")
         except SigningError as exc:
             db.session.rollback()
-            _attach_error(form, exc)
+            attach_error(form, exc)
         else:
             db.session.commit()
             flash("Saved: the wall now shows you as you chose.", "success")
@@ -113,7 +115,7 @@ def change_visibility(token: str):
 
 @bp.post("/me/<token>/withdraw")
 def withdraw(token: str):
-    signature = _signature_or_404(token)
+    signature = service.signature_for_token_or_404(token, TokenPurpose.MANAGE)
     form = WithdrawForm(prefix="wd")
     if form.validate_on_submit():
         service.withdraw(signature)
@@ -121,13 +123,6 @@ def withdraw(token: str):
         flash("Your signature is withdrawn and your personal details are deleted.", "success")
         return redirect(url_for("signing.manage", token=token))
     return _render_manage(token, signature, withdraw_form=form, status=400)
-
-
-def _signature_or_404(token: str):
-    signature = service.signature_for_token(token, TokenPurpose.MANAGE)
-    if signature is None:
-        abort(404)
-    return signature
 
 
 def _render_manage(token, signature, visibility_form=None, withdraw_form=None, status=200):
@@ -140,13 +135,12 @@ def _render_manage(token, signature, visibility_form=None, withdraw_form=None, s
             },
         )
     withdraw_form = withdraw_form or WithdrawForm(prefix="wd")
-    chosen = signature.chosen_commitment_ids
-    commitments = [c for c in signature.pledge.commitments if c.id in chosen]
     return render_template(
         "signing/manage.html",
         token=token,
         signature=signature,
-        commitments=commitments,
+        commitments=signature.chosen_commitments,
+        delete_form=DeleteActionForm(),
         visibility_form=visibility_form,
         withdraw_form=withdraw_form,
     ), status

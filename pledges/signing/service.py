@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select, update
+from flask import abort
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pledges import tallies
@@ -16,6 +17,7 @@ from pledges.mail import queue_email
 from pledges.models import (
     AccessToken,
     Organization,
+    OutboxEmail,
     Pledge,
     PledgeStatus,
     Signature,
@@ -24,18 +26,14 @@ from pledges.models import (
     TokenPurpose,
     Visibility,
 )
+from pledges.rules import RuleError
 from pledges.security import hash_token, new_token, new_verification_code
 from pledges.urls import external_url
 from pledges.wall import cache as wall_cache
 
 
-class SigningError(Exception):
-    """A rule was broken; ``field`` names the form field it belongs to, if any."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class SigningError(RuleError):
+    """A signing rule was broken."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +163,7 @@ def _send_confirmation(signature: Signature) -> None:
         signature.email,
         f"Please confirm your signature: {signature.pledge.title}",
         "confirm",
+        about=signature,
         signature=signature,
         pledge=signature.pledge,
         confirm_url=external_url("signing.confirm", token=confirm),
@@ -183,6 +182,7 @@ def _send_links_again(signature: Signature) -> None:
         signature.email,
         f"You have already signed: {signature.pledge.title}",
         "already_signed",
+        about=signature,
         signature=signature,
         pledge=signature.pledge,
         confirm_url=confirm,
@@ -196,6 +196,14 @@ def signature_for_token(token: str, purpose: TokenPurpose) -> Signature | None:
         .join(AccessToken, AccessToken.signature_id == Signature.id)
         .where(AccessToken.token_hash == hash_token(token), AccessToken.purpose == purpose)
     )
+
+
+def signature_for_token_or_404(token: str, purpose: TokenPurpose) -> Signature:
+    """Like ``db.get_or_404``: an unknown or wrong-purpose link is simply not found."""
+    signature = signature_for_token(token, purpose)
+    if signature is None:
+        abort(404)
+    return signature
 
 
 def confirm(signature: Signature) -> bool:
@@ -233,7 +241,11 @@ def change_visibility(signature: Signature, visibility: str, organization: str) 
 
 
 def withdraw(signature: Signature) -> None:
-    """Withdraw and erase what identifies the signer; the counts drop at once."""
+    """Withdraw and erase what identifies the signer, in this transaction.
+
+    Name, email, organization, note, the actions logged and the mail about this signature
+    are deleted; the counts drop at once. Country and ally role stay, as anonymous figures.
+    """
     if signature.status == SignatureStatus.WITHDRAWN:
         return
     old_status = signature.status
@@ -246,4 +258,68 @@ def withdraw(signature: Signature) -> None:
     signature.organization_id = None
     signature.personal_note = ""
     signature.visibility = Visibility.ANONYMOUS
+    signature.actions.clear()
+    db.session.execute(delete(OutboxEmail).where(OutboxEmail.signature_id == signature.id))
     _status_changed(signature, old_status, SignatureStatus.WITHDRAWN)
+
+
+def personal_data(signature: Signature) -> dict:
+    """Everything held about a signer, for them to download."""
+
+    def iso(value):
+        return value.isoformat() if value else None
+
+    mail = db.session.scalars(
+        select(OutboxEmail).where(OutboxEmail.signature_id == signature.id).order_by(OutboxEmail.id)
+    )
+    return {
+        "exported_at": iso(utcnow()),
+        "pledge": {
+            "title": signature.pledge.title,
+            "url": external_url("signing.sign", slug=signature.pledge.slug),
+        },
+        "signature": {
+            "full_name": signature.full_name,
+            "email": signature.email,
+            "country": signature.country,
+            "ally_role": signature.role,
+            "organization": signature.organization_name,
+            "visibility": signature.visibility,
+            "personal_note": signature.personal_note,
+            "status": signature.status,
+            "verification_code": signature.verification_code,
+            "signed_at": iso(signature.signed_at),
+            "confirmed_at": iso(signature.confirmed_at),
+            "withdrawn_at": iso(signature.withdrawn_at),
+        },
+        "commitments": [
+            {"text": c.text, "required": c.required} for c in signature.chosen_commitments
+        ],
+        "actions": [
+            {
+                "commitment": action.commitment.text,
+                "kind": action.kind,
+                "done_on": action.done_on.isoformat(),
+                "description": action.description,
+                "people_reached": action.people_reached,
+                "evidence_url": action.evidence_url,
+                "visibility": action.visibility,
+                "logged_at": iso(action.created_at),
+                "updated_at": iso(action.updated_at),
+            }
+            for action in signature.actions
+        ],
+        "emails": [
+            {
+                "to": message.to_address,
+                "subject": message.subject,
+                "queued_at": iso(message.created_at),
+                "sent_at": iso(message.sent_at),
+                "status": message.status,
+            }
+            for message in mail
+        ],
+        "kept_elsewhere": (
+            "Link tokens are kept only as one-way hashes. Nothing else about you is held."
+        ),
+    }

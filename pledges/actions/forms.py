@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from pledges.actions.service import ActionError, check_done_on, clean_evidence_url
+from pledges.forms import clean_text, no_control_characters
+from pledges.models import (
+    ACTION_DESCRIPTION_MAX,
+    PEOPLE_REACHED_MAX,
+    ActionKind,
+    ActionVisibility,
+    Commitment,
+)
+from pledges.presentation import ACTION_KIND_LABELS
+
+KIND_CHOICES = [SelectChoice(k.value, ACTION_KIND_LABELS[k]) for k in ActionKind]
+VISIBILITY_CHOICES = [
+    SelectChoice(
+        ActionVisibility.PUBLIC.value, "Public: shown with the pledge, as you chose to appear"
+    ),
+    SelectChoice(
+        ActionVisibility.PRIVATE.value, "Private: only you (and partners you invite) see it"
+    ),
+]
+
+
+def _as_validation_error(check, *args) -> None:
+    try:
+        check(*args)
+    except ActionError as exc:
+        raise ValidationError(exc.message) from exc
+
+
+class ActionForm(FlaskForm):
+    commitment_id = SelectField(
+        "Which commitment did this keep?",
+        coerce=int,
+        validators=[InputRequired("Choose one of your commitments.")],
+    )
+    kind = SelectField(
+        "What kind of action",
+        choices=KIND_CHOICES,
+        validators=[InputRequired("Choose what kind of action it was.")],
+    )
+    done_on = DateField(
+        "When",
+        validators=[InputRequired("Give the date, as year-month-day.")],
+        description="The day you did it; not in the future.",
+    )
+    description = TextAreaField(
+        "What you did",
+        filters=[clean_text],
+        validators=[
+            DataRequired("Describe what you did, in a sentence or two."),
+            Length(max=ACTION_DESCRIPTION_MAX),
+            no_control_characters,
+        ],
+    )
+    people_reached = IntegerField(
+        "People reached (optional)",
+        validators=[
+            Optional(),
+            NumberRange(0, PEOPLE_REACHED_MAX, "Give a whole number from 0 to 10,000,000."),
+        ],
+    )
+    evidence_url = StringField(
+        "Link to evidence (optional)",
+        filters=[lambda v: v.strip() if v else v],
+        description="A web page, photo or article about it (http:// or https://).",
+    )
+    visibility = RadioField(
+        "Who can see this action",
+        choices=VISIBILITY_CHOICES,
+        default=ActionVisibility.PRIVATE.value,
+        validators=[InputRequired("Choose who can see this action.")],
+    )
+
+    def __init__(self, commitments: list[Commitment], *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.commitment_id.choices = [SelectChoice(c.id, c.text) for c in commitments]
+
+    def validate_done_on(self, field) -> None:
+        if field.data:
+            _as_validation_error(check_done_on, field.data)
+
+    def validate_evidence_url(self, field) -> None:
+        _as_validation_error(clean_evidence_url, field.data)
+
+
+class DeleteActionForm(FlaskForm):
+    """The delete button."""

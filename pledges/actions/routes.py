@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+
+from pledges.actions import bp, service
+from pledges.actions.forms import ActionForm, DeleteActionForm
+from pledges.actions.service import ActionError, ActionInput
+from pledges.extensions import db
+from pledges.forms import attach_error
+from pledges.models import Signature, SignatureStatus, TokenPurpose
+from pledges.signing.service import signature_for_token_or_404
+
+
+@bp.route("/me/<token>/actions/new", methods=["GET", "POST"])
+def new(token: str):
+    signature = _confirmed_signature_or_403(token)
+    form = ActionForm(signature.chosen_commitments)
+    if form.validate_on_submit():
+        try:
+            service.log_action(signature, _action_input(form))
+        except ActionError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Action logged. Thank you for following through.", "success")
+            return redirect(url_for("signing.manage", token=token) + "#actions")
+    return _render_form(token, signature, form, action=None)
+
+
+@bp.route("/me/<token>/actions/<int:action_id>/edit", methods=["GET", "POST"])
+def edit(token: str, action_id: int):
+    signature = _confirmed_signature_or_403(token)
+    action = service.action_of(signature, action_id) or abort(404)
+    form = ActionForm(signature.chosen_commitments, obj=action)
+    if form.validate_on_submit():
+        try:
+            service.update_action(signature, action, _action_input(form))
+        except ActionError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Action updated.", "success")
+            return redirect(url_for("signing.manage", token=token) + "#actions")
+    return _render_form(token, signature, form, action=action)
+
+
+@bp.post("/me/<token>/actions/<int:action_id>/delete")
+def delete(token: str, action_id: int):
+    signature = signature_for_token_or_404(token, TokenPurpose.MANAGE)
+    action = service.action_of(signature, action_id) or abort(404)
+    if not DeleteActionForm().validate_on_submit():
+        abort(400, description="This delete button has expired; reload your page and try again.")
+    service.delete_action(signature, action)
+    db.session.commit()
+    flash("Action deleted.", "success")
+    return redirect(url_for("signing.manage", token=token) + "#actions")
+
+
+def _confirmed_signature_or_403(token: str) -> Signature:
+    signature = signature_for_token_or_404(token, TokenPurpose.MANAGE)
+    if signature.status != SignatureStatus.CONFIRMED:
+        abort(403, description="Only a confirmed signature can log actions.")
+    return signature
+
+
+def _action_input(form: ActionForm) -> ActionInput:
+    return ActionInput(
+        commitment_id=form.commitment_id.data,
+        kind=form.kind.data,
+        done_on=form.done_on.data,
+        description=form.description.data,
+        people_reached=form.people_reached.data,
+        evidence_url=form.evidence_url.data,
+        visibility=form.visibility.data,
+    )
+
+
+def _render_form(token: str, signature: Signature, form: ActionForm, action):
+    status = 400 if form.is_submitted() and form.errors else 200
+    return render_template(
+        "actions/form.html", token=token, signature=signature, form=form, action=action
+    ), status

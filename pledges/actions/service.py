@@ -1,0 +1,104 @@
+"""The rules of the action log: who may log what, and what a valid action is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from pledges.database import utcnow
+from pledges.extensions import db
+from pledges.models import URL_MAX, Action, Signature, SignatureStatus
+from pledges.rules import RuleError
+
+# The world's earliest time zone is UTC+14: an action done "today" there is still valid.
+EARLIEST_UTC_OFFSET = timedelta(hours=14)
+
+
+class ActionError(RuleError):
+    """An action-log rule was broken."""
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    commitment_id: int
+    kind: str
+    done_on: date
+    description: str
+    people_reached: int | None
+    evidence_url: str | None
+    visibility: str
+
+
+def latest_allowed_date() -> date:
+    return (utcnow() + EARLIEST_UTC_OFFSET).date()
+
+
+def check_done_on(done_on: date) -> None:
+    if done_on > latest_allowed_date():
+        raise ActionError("The date cannot be in the future.", field="done_on")
+
+
+def clean_evidence_url(raw: str | None) -> str | None:
+    """An http(s) link, or nothing. Anything else (file:, javascript:, data:…) is refused."""
+    url = (raw or "").strip()
+    if not url:
+        return None
+    if len(url) > URL_MAX:
+        raise ActionError(f"The link is longer than {URL_MAX} characters.", "evidence_url")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ActionError(
+            "The link must be a web address starting with http:// or https://.", "evidence_url"
+        )
+    if any(ch.isspace() for ch in url):
+        raise ActionError("The link cannot contain spaces.", "evidence_url")
+    return url
+
+
+def check_may_log(signature: Signature) -> None:
+    if signature.status != SignatureStatus.CONFIRMED:
+        raise ActionError("Confirm your signature first: then you can log what you do.")
+
+
+def check_commitment(signature: Signature, commitment_id: int) -> None:
+    if commitment_id not in signature.chosen_commitment_ids:
+        raise ActionError("Choose one of the commitments you made.", field="commitment_id")
+
+
+def log_action(signature: Signature, data: ActionInput) -> Action:
+    check_may_log(signature)
+    action = Action(signature=signature, pledge_id=signature.pledge_id)
+    _apply(signature, action, data)
+    db.session.add(action)
+    return action
+
+
+def update_action(signature: Signature, action: Action, data: ActionInput) -> None:
+    check_may_log(signature)
+    _apply(signature, action, data)
+
+
+def delete_action(signature: Signature, action: Action) -> None:
+    signature.actions.remove(action)
+
+
+def action_of(signature: Signature, action_id: int) -> Action | None:
+    """The signer's own action with this id; someone else's is as good as missing."""
+    return db.session.scalar(
+        select(Action).where(Action.id == action_id, Action.signature_id == signature.id)
+    )
+
+
+def _apply(signature: Signature, action: Action, data: ActionInput) -> None:
+    check_commitment(signature, data.commitment_id)
+    check_done_on(data.done_on)
+    action.commitment_id = data.commitment_id
+    action.kind = data.kind
+    action.done_on = data.done_on
+    action.description = data.description
+    action.people_reached = data.people_reached
+    action.evidence_url = clean_evidence_url(data.evidence_url)
+    action.visibility = data.visibility
