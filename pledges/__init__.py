@@ -52,15 +52,17 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from pledges.actions import bp as actions_bp
-    from pledges.api import bp as api_bp
-    from pledges.main import bp as main_bp
-    from pledges.signing import bp as signing_bp
-    from pledges.wall import bp as wall_bp
+    from pledges.actions.routes import bp as actions_bp
+    from pledges.api.routes import bp as api_bp
+    from pledges.checkins.routes import bp as checkins_bp
+    from pledges.main.routes import bp as main_bp
+    from pledges.signing.routes import bp as signing_bp
+    from pledges.wall.routes import bp as wall_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(signing_bp)
     app.register_blueprint(actions_bp)
+    app.register_blueprint(checkins_bp)
     app.register_blueprint(wall_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 

@@ -53,6 +53,26 @@ class Visibility(enum.StrEnum):
 class TokenPurpose(enum.StrEnum):
     CONFIRM = "confirm"
     MANAGE = "manage"
+    # Opens the private page like MANAGE; one live per signer, replaced by each reminder.
+    REMINDER = "reminder"
+
+
+class Reminders(enum.StrEnum):
+    ON = "on"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+
+class PartnerStatus(enum.StrEnum):
+    INVITED = "invited"
+    ACTIVE = "active"
+    DECLINED = "declined"
+
+
+class ReviewState(enum.StrEnum):
+    UNREVIEWED = "unreviewed"
+    CONFIRMED = "confirmed"
+    QUERIED = "queried"
 
 
 class ActionKind(enum.StrEnum):
@@ -89,6 +109,8 @@ TITLE_MAX = 200
 SLUG_MAX = 80
 COMMITMENT_MAX = 500
 ACTION_DESCRIPTION_MAX = 2000
+COMMENT_MAX = 2000
+MAX_PARTNERS = 3
 URL_MAX = 500
 PEOPLE_REACHED_MAX = 10_000_000
 
@@ -172,6 +194,8 @@ class Signature(db.Model):
         Index("ix_signatures_wall", "pledge_id", "status", "confirmed_at", "id"),
         Index("ix_signatures_wall_country", "pledge_id", "status", "country", "confirmed_at", "id"),
         Index("ix_signatures_wall_role", "pledge_id", "status", "role", "confirmed_at", "id"),
+        CheckConstraint(_in("reminders", Reminders), name="reminders"),
+        Index("ix_signatures_checkin_due", "status", "reminders", "next_checkin_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -193,6 +217,16 @@ class Signature(db.Model):
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Check-in cycles run from the confirmation, one cadence long each.
+    reminders: Mapped[str] = mapped_column(
+        String(10), default=Reminders.ON.value, server_default=Reminders.ON.value
+    )
+    next_checkin_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_reminded_cycle: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    renewed_for_cycle: Mapped[int | None] = mapped_column(Integer)
+    # End of the cycle in which the signer last logged an action: until then they count
+    # as active in the follow-through figures.
+    active_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     pledge: Mapped[Pledge] = relationship()
     organization: Mapped[Organization | None] = relationship()
@@ -204,16 +238,25 @@ class Signature(db.Model):
         cascade="all, delete-orphan",
         order_by="(Action.done_on.desc(), Action.id.desc())",
     )
+    partners: Mapped[list[Partner]] = relationship(
+        back_populates="signature", cascade="all, delete-orphan", order_by="Partner.id"
+    )
 
     @property
     def chosen_commitment_ids(self) -> set[int]:
+        """Every commitment this signer has taken on, including ones they have since ended."""
         return {c.commitment_id for c in self.chosen}
+
+    def active_commitment_ids(self, at: datetime | None = None) -> set[int]:
+        """The commitments in force at ``at``: taking one off takes effect at its cycle's end."""
+        at = at or utcnow()
+        return {c.commitment_id for c in self.chosen if c.ends_at is None or c.ends_at > at}
 
     @property
     def chosen_commitments(self) -> list[Commitment]:
-        """What this signer committed to, in the pledge's order."""
-        chosen = self.chosen_commitment_ids
-        return [c for c in self.pledge.commitments if c.id in chosen]
+        """What this signer is committed to now, in the pledge's order."""
+        active = self.active_commitment_ids()
+        return [c for c in self.pledge.commitments if c.id in active]
 
 
 class SignatureCommitment(db.Model):
@@ -227,6 +270,8 @@ class SignatureCommitment(db.Model):
     commitment_id: Mapped[int] = mapped_column(
         ForeignKey("commitments.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    # Taken off by the signer: it stays part of the pledge until the end of that cycle.
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     signature: Mapped[Signature] = relationship(back_populates="chosen")
     commitment: Mapped[Commitment] = relationship()
@@ -246,6 +291,7 @@ class Action(db.Model):
         ),
         CheckConstraint(_in("kind", ActionKind), name="kind"),
         CheckConstraint(_in("visibility", ActionVisibility), name="visibility"),
+        CheckConstraint(_in("review_state", ReviewState), name="review_state"),
         CheckConstraint(
             f"people_reached IS NULL OR people_reached BETWEEN 0 AND {PEOPLE_REACHED_MAX}",
             name="people_reached_range",
@@ -267,9 +313,63 @@ class Action(db.Model):
     visibility: Mapped[str] = mapped_column(String(10), default=ActionVisibility.PRIVATE.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    review_state: Mapped[str] = mapped_column(
+        String(12), default=ReviewState.UNREVIEWED.value, server_default="unreviewed"
+    )
+    reviewed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partners.id", ondelete="SET NULL")
+    )
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     signature: Mapped[Signature] = relationship(back_populates="actions")
     commitment: Mapped[Commitment] = relationship()
+    reviewed_by: Mapped[Partner | None] = relationship()
+    comments: Mapped[list[ActionComment]] = relationship(
+        back_populates="action", cascade="all, delete-orphan", order_by="ActionComment.id"
+    )
+
+
+class Partner(db.Model):
+    """Someone a signer asked to confirm or query their actions: an accountability partner."""
+
+    __tablename__ = "partners"
+    __table_args__ = (
+        UniqueConstraint("signature_id", "email_normalized"),
+        CheckConstraint(_in("status", PartnerStatus), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signature_id: Mapped[int] = mapped_column(
+        ForeignKey("signatures.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    email_normalized: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    # Only the SHA-256 of the partner's link token.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default=PartnerStatus.INVITED.value)
+    # The partner agreed to be named next to the actions they confirmed.
+    show_name: Mapped[bool] = mapped_column(Boolean, default=False)
+    invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    signature: Mapped[Signature] = relationship(back_populates="partners")
+
+
+class ActionComment(db.Model):
+    """A partner's query or note on an action, or the signer's answer."""
+
+    __tablename__ = "action_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), index=True)
+    # Who wrote it: a partner, or (NULL) the signer.
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    action: Mapped[Action] = relationship(back_populates="comments")
+    partner: Mapped[Partner | None] = relationship()
 
 
 class AccessToken(db.Model):

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
-from pledges.database import upsert_increment
+from pledges.database import upsert_increment, utcnow
 from pledges.extensions import db
-from pledges.models import PledgeTally, Signature, SignatureStatus
+from pledges.models import Action, PledgeTally, ReviewState, Signature, SignatureStatus
 
 TOTAL = "total"
 ROLE = "role"
 COUNTRY = "country"
+# Follow-through: keys ACTIONS, CONFIRMED_ACTIONS, PEOPLE_REACHED.
+FOLLOW = "follow"
+ACTIONS = "actions"
+CONFIRMED_ACTIONS = "confirmed_actions"
+PEOPLE_REACHED = "people_reached"
+# Signers active this cycle, by the UTC date their activity ends (see checkins.cycles).
+ACTIVE_UNTIL = "active_until"
 
 
 @dataclass
@@ -20,6 +27,15 @@ class Tally:
     total: int = 0
     by_role: dict[str, int] = field(default_factory=dict)
     by_country: dict[str, int] = field(default_factory=dict)
+    actions: int = 0
+    confirmed_actions: int = 0
+    people_reached: int = 0
+    active_signers: int = 0
+
+    @property
+    def active_share(self) -> float:
+        """Share of confirmed signers who logged an action in their current cycle."""
+        return self.active_signers / self.total if self.total else 0.0
 
 
 def counts_on_wall(status: str) -> bool:
@@ -45,10 +61,34 @@ def _adjust(pledge_id: int, role: str, country: str, delta: int) -> None:
         )
 
 
+def adjust_follow_through(
+    pledge_id: int, actions: int = 0, confirmed_actions: int = 0, people_reached: int = 0
+) -> None:
+    """Move a pledge's follow-through counters; call in the transaction of the change."""
+    table = PledgeTally.__table__
+    for key, delta in (
+        (ACTIONS, actions),
+        (CONFIRMED_ACTIONS, confirmed_actions),
+        (PEOPLE_REACHED, people_reached),
+    ):
+        if delta:
+            upsert_increment(
+                db.session,
+                table,
+                {"pledge_id": pledge_id, "dimension": FOLLOW, "key": key},
+                "count",
+                delta,
+            )
+
+
 def tally_for(pledge_id: int) -> Tally:
+    today = utcnow().date().isoformat()
     rows = db.session.execute(
         select(PledgeTally.dimension, PledgeTally.key, PledgeTally.count).where(
-            PledgeTally.pledge_id == pledge_id, PledgeTally.count > 0
+            PledgeTally.pledge_id == pledge_id,
+            PledgeTally.count > 0,
+            # Activity that ended before today no longer counts (ISO dates sort as text).
+            or_(PledgeTally.dimension != ACTIVE_UNTIL, PledgeTally.key >= today),
         )
     )
     tally = Tally()
@@ -59,6 +99,10 @@ def tally_for(pledge_id: int) -> Tally:
             tally.by_role[key] = count
         elif dimension == COUNTRY:
             tally.by_country[key] = count
+        elif dimension == FOLLOW:
+            setattr(tally, key, count)
+        elif dimension == ACTIVE_UNTIL:
+            tally.active_signers += count
     tally.by_country = dict(sorted(tally.by_country.items(), key=lambda kv: (-kv[1], kv[0])))
     return tally
 
@@ -88,5 +132,38 @@ def recount(pledge_id: int) -> Tally:
             rows.append(
                 {"pledge_id": pledge_id, "dimension": dimension, "key": key, "count": count}
             )
+    rows += _follow_through_rows(pledge_id, confirmed)
     db.session.execute(PledgeTally.__table__.insert(), rows)
     return tally_for(pledge_id)
+
+
+def _follow_through_rows(pledge_id: int, confirmed) -> list[dict]:
+    actions, confirmed_actions, people = db.session.execute(
+        select(
+            func.count(Action.id),
+            func.count(Action.id).filter(Action.review_state == ReviewState.CONFIRMED),
+            func.coalesce(func.sum(Action.people_reached), 0),
+        )
+        .join(Signature, Signature.id == Action.signature_id)
+        .where(confirmed)
+    ).one()
+    rows = [
+        {"pledge_id": pledge_id, "dimension": FOLLOW, "key": key, "count": count}
+        for key, count in (
+            (ACTIONS, actions),
+            (CONFIRMED_ACTIONS, confirmed_actions),
+            (PEOPLE_REACHED, people),
+        )
+        if count
+    ]
+    buckets: dict[str, int] = {}
+    for until in db.session.scalars(
+        select(Signature.active_until).where(confirmed, Signature.active_until.is_not(None))
+    ):
+        key = until.date().isoformat()
+        buckets[key] = buckets.get(key, 0) + 1
+    rows += [
+        {"pledge_id": pledge_id, "dimension": ACTIVE_UNTIL, "key": key, "count": count}
+        for key, count in buckets.items()
+    ]
+    return rows

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 
-from pledges.actions import bp, service
+from pledges.actions import service
 from pledges.actions.forms import ActionForm, DeleteActionForm
 from pledges.actions.service import ActionError, ActionInput
 from pledges.extensions import db
 from pledges.forms import attach_error
-from pledges.models import Signature, SignatureStatus, TokenPurpose
-from pledges.signing.service import signature_for_token_or_404
+from pledges.models import Signature, SignatureStatus
+from pledges.signing.service import private_page_signature_or_404
+
+bp = Blueprint("actions", __name__)
 
 
 @bp.route("/me/<token>/actions/new", methods=["GET", "POST"])
@@ -48,7 +50,7 @@ def edit(token: str, action_id: int):
 
 @bp.post("/me/<token>/actions/<int:action_id>/delete")
 def delete(token: str, action_id: int):
-    signature = signature_for_token_or_404(token, TokenPurpose.MANAGE)
+    signature = private_page_signature_or_404(token)
     action = service.action_of(signature, action_id) or abort(404)
     if not DeleteActionForm().validate_on_submit():
         abort(400, description="This delete button has expired; reload your page and try again.")
@@ -59,7 +61,7 @@ def delete(token: str, action_id: int):
 
 
 def _confirmed_signature_or_403(token: str) -> Signature:
-    signature = signature_for_token_or_404(token, TokenPurpose.MANAGE)
+    signature = private_page_signature_or_404(token)
     if signature.status != SignatureStatus.CONFIRMED:
         abort(403, description="Only a confirmed signature can log actions.")
     return signature

@@ -8,10 +8,13 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from pledges import tallies
+from pledges.checkins import cycles
 from pledges.database import utcnow
 from pledges.extensions import db
-from pledges.models import URL_MAX, Action, Signature, SignatureStatus
+from pledges.models import URL_MAX, Action, ReviewState, Signature, SignatureStatus
 from pledges.rules import RuleError
+from pledges.wall import cache as wall_cache
 
 # The world's earliest time zone is UTC+14: an action done "today" there is still valid.
 EARLIEST_UTC_OFFSET = timedelta(hours=14)
@@ -64,25 +67,57 @@ def check_may_log(signature: Signature) -> None:
 
 
 def check_commitment(signature: Signature, commitment_id: int) -> None:
-    if commitment_id not in signature.chosen_commitment_ids:
+    if commitment_id not in signature.active_commitment_ids():
         raise ActionError("Choose one of the commitments you made.", field="commitment_id")
 
 
 def log_action(signature: Signature, data: ActionInput) -> Action:
     check_may_log(signature)
-    action = Action(signature=signature, pledge_id=signature.pledge_id)
+    action = Action(signature=signature, pledge_id=signature.pledge_id, created_at=utcnow())
     _apply(signature, action, data)
     db.session.add(action)
+    tallies.adjust_follow_through(
+        signature.pledge_id, actions=1, people_reached=action.people_reached or 0
+    )
+    cycles.record_activity(signature, action.created_at)
+    wall_cache.mark_changed(signature.pledge_id)
     return action
 
 
 def update_action(signature: Signature, action: Action, data: ActionInput) -> None:
     check_may_log(signature)
+    people_before = action.people_reached or 0
     _apply(signature, action, data)
+    tallies.adjust_follow_through(
+        signature.pledge_id, people_reached=(action.people_reached or 0) - people_before
+    )
+    wall_cache.mark_changed(signature.pledge_id)
 
 
 def delete_action(signature: Signature, action: Action) -> None:
+    _uncount(action)
     signature.actions.remove(action)
+    db.session.flush()
+    cycles.recompute_activity(signature)
+    wall_cache.mark_changed(signature.pledge_id)
+
+
+def forget_actions(signature: Signature) -> None:
+    """Delete all of a signer's actions (withdrawal), taking them out of the figures."""
+    for action in signature.actions:
+        _uncount(action)
+    signature.actions.clear()
+    cycles.forget_activity(signature)
+    wall_cache.mark_changed(signature.pledge_id)
+
+
+def _uncount(action: Action) -> None:
+    tallies.adjust_follow_through(
+        action.pledge_id,
+        actions=-1,
+        confirmed_actions=-int(action.review_state == ReviewState.CONFIRMED),
+        people_reached=-(action.people_reached or 0),
+    )
 
 
 def action_of(signature: Signature, action_id: int) -> Action | None:

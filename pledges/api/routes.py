@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from flask import abort, current_app, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify, request
 
-from pledges.api import bp, serializers
+from pledges.api import serializers
 from pledges.api.spec import openapi_document
 from pledges.tallies import tally_for, totals_for
 from pledges.wall.service import (
@@ -13,6 +13,8 @@ from pledges.wall.service import (
     public_pledges,
     wall_page,
 )
+
+bp = Blueprint("api", __name__)
 
 DEFAULT_LIMIT = 50
 

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("main", __name__)
-
-from pledges.main import routes  # noqa: E402,F401
+"""The front page."""

@@ -1,7 +1,8 @@
-from flask import render_template
+from flask import Blueprint, render_template
 
-from pledges.main import bp
 from pledges.wall.service import open_pledges
+
+bp = Blueprint("main", __name__)
 
 
 @bp.get("/")

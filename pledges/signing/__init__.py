@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("signing", __name__)
-
-from pledges.signing import routes  # noqa: E402,F401
+"""Signing a pledge: the form, email confirmation, and the signer's private page."""

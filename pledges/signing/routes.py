@@ -1,16 +1,21 @@
 from __future__ import annotations
 
-from flask import flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
 
 from pledges.actions.forms import DeleteActionForm
+from pledges.checkins.cycles import cycle_at
+from pledges.checkins.forms import CommitmentsForm
+from pledges.checkins.service import ending_commitments
 from pledges.extensions import db
 from pledges.forms import attach_error
 from pledges.models import SignatureStatus, TokenPurpose
-from pledges.signing import bp, service
+from pledges.signing import service
 from pledges.signing.forms import ConfirmForm, SignForm, VisibilityForm, WithdrawForm
 from pledges.signing.service import SignatureInput, SigningError
 from pledges.tallies import tally_for
 from pledges.wall.service import public_pledge_or_404
+
+bp = Blueprint("signing", __name__)
 
 
 @bp.route("/p/<slug>", methods=["GET", "POST"])
@@ -82,13 +87,13 @@ def confirm(token: str):
 
 @bp.route("/me/<token>", methods=["GET"])
 def manage(token: str):
-    signature = service.signature_for_token_or_404(token, TokenPurpose.MANAGE)
-    return _render_manage(token, signature)
+    signature = service.private_page_signature_or_404(token)
+    return render_manage(token, signature)
 
 
 @bp.get("/me/<token>/data.json")
 def personal_data(token: str):
-    signature = service.signature_for_token_or_404(token, TokenPurpose.MANAGE)
+    signature = service.private_page_signature_or_404(token)
     response = jsonify(service.personal_data(signature))
     filename = f"joining-forces-{signature.pledge.slug}-my-data.json"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -98,7 +103,7 @@ def personal_data(token: str):
 
 @bp.post("/me/<token>/visibility")
 def change_visibility(token: str):
-    signature = service.signature_for_token_or_404(token, TokenPurpose.MANAGE)
+    signature = service.private_page_signature_or_404(token)
     form = VisibilityForm(prefix="vis")
     if form.validate_on_submit():
         try:
@@ -110,22 +115,25 @@ def change_visibility(token: str):
             db.session.commit()
             flash("Saved: the wall now shows you as you chose.", "success")
             return redirect(url_for("signing.manage", token=token))
-    return _render_manage(token, signature, visibility_form=form, status=400)
+    return render_manage(token, signature, visibility_form=form, status=400)
 
 
 @bp.post("/me/<token>/withdraw")
 def withdraw(token: str):
-    signature = service.signature_for_token_or_404(token, TokenPurpose.MANAGE)
+    signature = service.private_page_signature_or_404(token)
     form = WithdrawForm(prefix="wd")
     if form.validate_on_submit():
         service.withdraw(signature)
         db.session.commit()
         flash("Your signature is withdrawn and your personal details are deleted.", "success")
         return redirect(url_for("signing.manage", token=token))
-    return _render_manage(token, signature, withdraw_form=form, status=400)
+    return render_manage(token, signature, withdraw_form=form, status=400)
 
 
-def _render_manage(token, signature, visibility_form=None, withdraw_form=None, status=200):
+def render_manage(
+    token, signature, visibility_form=None, withdraw_form=None, commitments_form=None, status=200
+):
+    """The private page; a form passed in (with its errors) replaces the blank one."""
     if visibility_form is None:
         visibility_form = VisibilityForm(
             prefix="vis",
@@ -134,13 +142,21 @@ def _render_manage(token, signature, visibility_form=None, withdraw_form=None, s
                 "organization": signature.organization_name,
             },
         )
-    withdraw_form = withdraw_form or WithdrawForm(prefix="wd")
+    ending = ending_commitments(signature) if signature.confirmed_at else {}
+    if commitments_form is None:
+        commitments_form = CommitmentsForm(signature.pledge, prefix="cm")
+        commitments_form.commitments.data = [
+            c.id for c in signature.chosen_commitments if c.id not in ending
+        ]
     return render_template(
         "signing/manage.html",
         token=token,
         signature=signature,
         commitments=signature.chosen_commitments,
+        ending=ending,
+        cycle=cycle_at(signature) if signature.status == SignatureStatus.CONFIRMED else None,
         delete_form=DeleteActionForm(),
         visibility_form=visibility_form,
-        withdraw_form=withdraw_form,
+        withdraw_form=withdraw_form or WithdrawForm(prefix="wd"),
+        commitments_form=commitments_form,
     ), status

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import abort
@@ -11,6 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pledges import tallies
+from pledges.actions.service import forget_actions
 from pledges.database import utcnow
 from pledges.extensions import db
 from pledges.mail import queue_email
@@ -20,6 +22,7 @@ from pledges.models import (
     OutboxEmail,
     Pledge,
     PledgeStatus,
+    Reminders,
     Signature,
     SignatureCommitment,
     SignatureStatus,
@@ -190,20 +193,39 @@ def _send_links_again(signature: Signature) -> None:
     )
 
 
-def signature_for_token(token: str, purpose: TokenPurpose) -> Signature | None:
+# Links that open the signer's private page: the one from signing, and the latest reminder's.
+PRIVATE_PAGE = (TokenPurpose.MANAGE, TokenPurpose.REMINDER)
+
+
+def signature_for_token(token: str, *purposes: TokenPurpose) -> Signature | None:
     return db.session.scalar(
         select(Signature)
         .join(AccessToken, AccessToken.signature_id == Signature.id)
-        .where(AccessToken.token_hash == hash_token(token), AccessToken.purpose == purpose)
+        .where(AccessToken.token_hash == hash_token(token), AccessToken.purpose.in_(purposes))
     )
 
 
-def signature_for_token_or_404(token: str, purpose: TokenPurpose) -> Signature:
+def signature_for_token_or_404(token: str, *purposes: TokenPurpose) -> Signature:
     """Like ``db.get_or_404``: an unknown or wrong-purpose link is simply not found."""
-    signature = signature_for_token(token, purpose)
+    signature = signature_for_token(token, *purposes)
     if signature is None:
         abort(404)
     return signature
+
+
+def private_page_signature_or_404(token: str) -> Signature:
+    return signature_for_token_or_404(token, *PRIVATE_PAGE)
+
+
+def issue_reminder_token(signature: Signature) -> str:
+    """A fresh private-page link for a reminder email; the previous reminder's stops working."""
+    db.session.execute(
+        delete(AccessToken).where(
+            AccessToken.signature_id == signature.id,
+            AccessToken.purpose == TokenPurpose.REMINDER,
+        )
+    )
+    return _issue_token(signature, TokenPurpose.REMINDER)
 
 
 def confirm(signature: Signature) -> bool:
@@ -215,7 +237,11 @@ def confirm(signature: Signature) -> bool:
     result = db.session.execute(
         update(Signature)
         .where(Signature.id == signature.id, Signature.status == SignatureStatus.PENDING)
-        .values(status=SignatureStatus.CONFIRMED, confirmed_at=now)
+        .values(
+            status=SignatureStatus.CONFIRMED,
+            confirmed_at=now,
+            next_checkin_at=now + timedelta(days=signature.pledge.checkin_cadence_days),
+        )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -258,7 +284,9 @@ def withdraw(signature: Signature) -> None:
     signature.organization_id = None
     signature.personal_note = ""
     signature.visibility = Visibility.ANONYMOUS
-    signature.actions.clear()
+    signature.reminders = Reminders.STOPPED
+    signature.next_checkin_at = None
+    forget_actions(signature)
     db.session.execute(delete(OutboxEmail).where(OutboxEmail.signature_id == signature.id))
     _status_changed(signature, old_status, SignatureStatus.WITHDRAWN)
 

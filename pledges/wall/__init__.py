@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("wall", __name__)
-
-from pledges.wall import routes  # noqa: E402,F401
+"""The public wall of confirmed signers, its counters and its cache."""

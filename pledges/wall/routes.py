@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from flask import abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 
 from pledges.extensions import db
 from pledges.models import Pledge
 from pledges.tallies import tally_for
-from pledges.wall import bp
 from pledges.wall.cache import cached_page
 from pledges.wall.service import (
     BadWallQuery,
@@ -14,6 +13,8 @@ from pledges.wall.service import (
     public_pledge_ref_or_404,
     wall_page,
 )
+
+bp = Blueprint("wall", __name__)
 
 
 @bp.get("/p/<slug>/wall")

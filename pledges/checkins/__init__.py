@@ -1,0 +1,1 @@
+"""Check-in cycles: commitment sustained over time, not signed once and forgotten."""

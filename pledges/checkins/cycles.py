@@ -1,0 +1,87 @@
+"""Cycle arithmetic and the follow-through activity counters.
+
+A signer's cycles run from their confirmation, each as long as the pledge's check-in
+cadence: cycle 1 is [confirmed, confirmed + cadence), cycle 2 the next, and so on.
+
+A signer counts as "active this cycle" from logging an action until the end of the cycle
+in which they logged it (``Signature.active_until``). The wall's figure must not count
+signatures row by row, so active signers are also counted per day their activity ends
+(tally dimension ``active_until``, key = that UTC date): the active count is the sum of
+the buckets from today on, a few dozen rows whatever the number of signers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from pledges.database import upsert_increment, utcnow
+from pledges.extensions import db
+from pledges.models import Action, PledgeTally, Signature
+from pledges.tallies import ACTIVE_UNTIL
+
+
+@dataclass(frozen=True)
+class Cycle:
+    number: int
+    start: datetime
+    end: datetime
+
+
+def cadence(signature: Signature) -> timedelta:
+    return timedelta(days=signature.pledge.checkin_cadence_days)
+
+
+def cycle_at(signature: Signature, at: datetime | None = None) -> Cycle:
+    """The cycle a confirmed signer is in at ``at`` (now by default)."""
+    assert signature.confirmed_at is not None, "only confirmed signers have cycles"
+    at = at or utcnow()
+    length = cadence(signature)
+    number = max(int((at - signature.confirmed_at) / length), 0) + 1
+    return cycle_number(signature, number)
+
+
+def cycle_number(signature: Signature, number: int) -> Cycle:
+    length = cadence(signature)
+    start = signature.confirmed_at + (number - 1) * length
+    return Cycle(number, start, start + length)
+
+
+def record_activity(signature: Signature, at: datetime | None = None) -> None:
+    """The signer logged an action at ``at``: active until the end of that cycle."""
+    _set_active_until(signature, cycle_at(signature, at).end)
+
+
+def recompute_activity(signature: Signature) -> None:
+    """After an action is deleted: active only if another was logged this cycle."""
+    current = cycle_at(signature)
+    latest = db.session.scalar(
+        select(func.max(Action.created_at)).where(Action.signature_id == signature.id)
+    )
+    _set_active_until(signature, current.end if latest and latest >= current.start else None)
+
+
+def forget_activity(signature: Signature) -> None:
+    _set_active_until(signature, None)
+
+
+def _set_active_until(signature: Signature, until: datetime | None) -> None:
+    if signature.active_until == until:
+        return
+    if signature.active_until is not None:
+        _bucket(signature.pledge_id, signature.active_until, -1)
+    if until is not None:
+        _bucket(signature.pledge_id, until, +1)
+    signature.active_until = until
+
+
+def _bucket(pledge_id: int, until: datetime, delta: int) -> None:
+    upsert_increment(
+        db.session,
+        PledgeTally.__table__,
+        {"pledge_id": pledge_id, "dimension": ACTIVE_UNTIL, "key": until.date().isoformat()},
+        "count",
+        delta,
+    )

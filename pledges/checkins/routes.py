@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from pledges.checkins import service
+from pledges.checkins.cycles import cycle_at
+from pledges.checkins.forms import CommitmentsForm, RemindersForm
+from pledges.checkins.service import CheckinError
+from pledges.extensions import db
+from pledges.forms import attach_error
+from pledges.models import Reminders, SignatureStatus
+from pledges.signing.service import private_page_signature_or_404
+
+bp = Blueprint("checkins", __name__)
+
+REMINDER_MESSAGES = {
+    Reminders.ON: "Reminders are on: we will write at the end of each cycle.",
+    Reminders.PAUSED: "Reminders are paused. Resume them here whenever you like.",
+    Reminders.STOPPED: "Reminders are stopped. We will not write again unless you resume them.",
+}
+
+
+@bp.route("/me/<token>/reminders", methods=["GET", "POST"])
+def reminders(token: str):
+    """Reached from the link in every reminder: pause, stop or resume, one button each."""
+    signature = private_page_signature_or_404(token)
+    if signature.status != SignatureStatus.CONFIRMED:
+        abort(403, description="Reminders are for confirmed signatures.")
+    form = RemindersForm()
+    if form.validate_on_submit():
+        setting = request.form.get("reminders")
+        if setting not in {r.value for r in Reminders}:
+            abort(400, description="Choose pause, stop or resume.")
+        service.set_reminders(signature, setting)
+        db.session.commit()
+        flash(REMINDER_MESSAGES[Reminders(setting)], "success")
+        return redirect(url_for("checkins.reminders", token=token))
+    return render_template(
+        "checkins/reminders.html",
+        token=token,
+        signature=signature,
+        form=form,
+        cycle=cycle_at(signature),
+        message=REMINDER_MESSAGES[Reminders(signature.reminders)],
+    )
+
+
+@bp.post("/me/<token>/commitments")
+def commitments(token: str):
+    signature = private_page_signature_or_404(token)
+    form = CommitmentsForm(signature.pledge, prefix="cm")
+    if form.validate_on_submit():
+        try:
+            service.update_commitments(signature, form.commitments.data)
+        except CheckinError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Renewed. Your commitments for the next cycle are saved.", "success")
+            return redirect(url_for("signing.manage", token=token) + "#commitments")
+    from pledges.signing.routes import render_manage
+
+    return render_manage(token, signature, commitments_form=form, status=400)

@@ -1,0 +1,135 @@
+"""Reminders at each cycle's end, and the signer's commitments from one cycle to the next."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from pledges.checkins.cycles import cycle_at, cycle_number
+from pledges.database import utcnow
+from pledges.extensions import db
+from pledges.mail import queue_email
+from pledges.models import Reminders, Signature, SignatureCommitment, SignatureStatus
+from pledges.rules import RuleError
+from pledges.signing.service import check_commitments, issue_reminder_token
+from pledges.urls import external_url
+
+log = logging.getLogger(__name__)
+
+
+class CheckinError(RuleError):
+    """A check-in rule was broken."""
+
+
+def send_due_reminders(now: datetime | None = None, batch: int = 500) -> int:
+    """Email every confirmed signer whose cycle has ended since their last reminder.
+
+    Each signer is claimed with a conditional UPDATE that moves their next check-in to
+    the end of their current cycle, in the same transaction as the email, so running
+    this twice, or on two hosts at once, sends nothing twice. A signer who missed several
+    cycles (paused, or the command did not run) gets one reminder, for the latest.
+    """
+    now = now or utcnow()
+    sent = 0
+    while True:
+        due = db.session.scalars(
+            select(Signature)
+            .where(
+                Signature.status == SignatureStatus.CONFIRMED,
+                Signature.reminders == Reminders.ON,
+                Signature.next_checkin_at <= now,
+            )
+            .order_by(Signature.next_checkin_at, Signature.id)
+            .limit(batch)
+        ).all()
+        if not due:
+            return sent
+        for signature in due:
+            sent += _remind(signature, now)
+            db.session.commit()
+
+
+def _remind(signature: Signature, now: datetime) -> int:
+    current = cycle_at(signature, now)
+    ended = current.number - 1
+    claimed = db.session.execute(
+        update(Signature)
+        .where(
+            Signature.id == signature.id,
+            Signature.next_checkin_at == signature.next_checkin_at,
+            Signature.reminders == Reminders.ON,
+        )
+        .values(next_checkin_at=current.end, last_reminded_cycle=ended)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed or ended <= signature.last_reminded_cycle:
+        return 0
+    token = issue_reminder_token(signature)
+    queue_email(
+        signature.email,
+        f"Check-in: cycle {ended} of “{signature.pledge.title}” has ended",
+        "checkin",
+        about=signature,
+        signature=signature,
+        pledge=signature.pledge,
+        cycle=ended,
+        commitments=signature.chosen_commitments,
+        actions_in_cycle=[
+            a for a in signature.actions if cycle_number(signature, ended).start <= a.created_at
+        ],
+        log_url=external_url("actions.new", token=token),
+        manage_url=external_url("signing.manage", token=token),
+        reminders_url=external_url("checkins.reminders", token=token),
+    )
+    return 1
+
+
+def set_reminders(signature: Signature, setting: str, now: datetime | None = None) -> None:
+    if signature.status != SignatureStatus.CONFIRMED:
+        raise CheckinError("Reminders are for confirmed signatures.")
+    signature.reminders = setting
+    if setting == Reminders.ON:
+        # Resuming starts from the current cycle: no pile of reminders for the past.
+        current = cycle_at(signature, now)
+        signature.next_checkin_at = current.end
+        signature.last_reminded_cycle = max(signature.last_reminded_cycle, current.number - 1)
+
+
+def update_commitments(
+    signature: Signature, wanted: Iterable[int], now: datetime | None = None
+) -> None:
+    """Renew for the next cycle with ``wanted``: new ones count at once, dropped ones at
+    the end of the current cycle (until then the signer is still held to them)."""
+    if signature.status != SignatureStatus.CONFIRMED:
+        raise CheckinError("Only a confirmed signature can renew its commitments.")
+    now = now or utcnow()
+    wanted = set(wanted)
+    try:
+        check_commitments(signature.pledge, wanted)
+    except RuleError as exc:
+        raise CheckinError(exc.message, field="commitments") from exc
+    current = cycle_at(signature, now)
+    rows = {row.commitment_id: row for row in signature.chosen}
+    for commitment_id in wanted:
+        row = rows.get(commitment_id)
+        if row is None:
+            signature.chosen.append(SignatureCommitment(commitment_id=commitment_id))
+        else:
+            row.ends_at = None
+    for commitment_id, row in rows.items():
+        if commitment_id not in wanted and (row.ends_at is None or row.ends_at > now):
+            row.ends_at = current.end
+    signature.renewed_for_cycle = current.number + 1
+
+
+def ending_commitments(signature: Signature, now: datetime | None = None) -> dict[int, datetime]:
+    """Commitments still in force that the signer has taken off: id -> when it ends."""
+    now = now or utcnow()
+    return {
+        row.commitment_id: row.ends_at
+        for row in signature.chosen
+        if row.ends_at is not None and row.ends_at > now
+    }
