@@ -68,6 +68,16 @@ def deliver_mail_command(loop: bool, interval: float) -> None:
             time.sleep(interval)
 
 
+@click.command("send-reminders")
+@with_appcontext
+def send_reminders_command() -> None:
+    """Email every confirmed signer whose check-in cycle has ended. Safe to run twice."""
+    from pledges.checkins.service import send_due_reminders
+
+    sent = send_due_reminders()
+    click.echo(f"{sent} reminder{'s' if sent != 1 else ''} queued")
+
+
 @click.command("recount")
 @with_appcontext
 def recount_command() -> None:
@@ -84,5 +94,10 @@ def recount_command() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (seed_demo_command, deliver_mail_command, recount_command):
+    for command in (
+        seed_demo_command,
+        deliver_mail_command,
+        send_reminders_command,
+        recount_command,
+    ):
         app.cli.add_command(command)

@@ -19,7 +19,7 @@ ACTIONS = "actions"
 CONFIRMED_ACTIONS = "confirmed_actions"
 PEOPLE_REACHED = "people_reached"
 # Signers active this cycle, by the UTC date their activity ends (see checkins.cycles).
-ACTIVE_UNTIL = "active_until"
+ACTIVE_UNTIL = "active"  # fits pledge_tallies.dimension, String(10)
 
 
 @dataclass

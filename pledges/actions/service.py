@@ -73,9 +73,9 @@ def check_commitment(signature: Signature, commitment_id: int) -> None:
 
 def log_action(signature: Signature, data: ActionInput) -> Action:
     check_may_log(signature)
-    action = Action(signature=signature, pledge_id=signature.pledge_id, created_at=utcnow())
+    action = Action(pledge_id=signature.pledge_id, created_at=utcnow())
     _apply(signature, action, data)
-    db.session.add(action)
+    signature.actions.append(action)
     tallies.adjust_follow_through(
         signature.pledge_id, actions=1, people_reached=action.people_reached or 0
     )

@@ -6,7 +6,7 @@ cadence: cycle 1 is [confirmed, confirmed + cadence), cycle 2 the next, and so o
 A signer counts as "active this cycle" from logging an action until the end of the cycle
 in which they logged it (``Signature.active_until``). The wall's figure must not count
 signatures row by row, so active signers are also counted per day their activity ends
-(tally dimension ``active_until``, key = that UTC date): the active count is the sum of
+(tally dimension ``active``, key = that UTC date): the active count is the sum of
 the buckets from today on, a few dozen rows whatever the number of signers.
 """
 

@@ -10,9 +10,12 @@ from pledges.wall.service import (
     BadWallQuery,
     Cursor,
     WallFilters,
+    public_actions,
     public_pledge_ref_or_404,
     wall_page,
 )
+
+RECENT_ACTIONS = 3
 
 bp = Blueprint("wall", __name__)
 
@@ -36,13 +39,15 @@ def wall(slug: str):
             before=before,
             after=after,
         )
+        first_page = before is None and after is None
         return render_template(
             "wall/wall.html",
             pledge=pledge,
             page=page,
             filters=filters,
             tally=tally_for(pledge.id),
-            first_page=before is None and after is None,
+            first_page=first_page,
+            recent_actions=public_actions(pledge, RECENT_ACTIONS).actions if first_page else [],
         )
 
     key = ":".join(
@@ -55,6 +60,29 @@ def wall(slug: str):
             after.encode() if after else "",
         ]
     )
+    return cached_page(key, render)
+
+
+@bp.get("/p/<slug>/actions")
+def actions(slug: str):
+    """The feed of public actions: what signers did, shown as each signer chose."""
+    ref = public_pledge_ref_or_404(slug)
+    try:
+        before = _cursor_arg("before")
+    except BadWallQuery as exc:
+        abort(400, description=str(exc))
+
+    def render() -> str:
+        pledge = db.session.get(Pledge, ref.id)
+        return render_template(
+            "wall/actions.html",
+            pledge=pledge,
+            page=public_actions(pledge, current_app.config["WALL_PAGE_SIZE"], before=before),
+            tally=tally_for(pledge.id),
+            first_page=before is None,
+        )
+
+    key = ":".join(["actions", ref.cache_stamp, before.encode() if before else ""])
     return cached_page(key, render)
 
 

@@ -8,15 +8,24 @@ first one does.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask import abort
 from sqlalchemy import bindparam, select, tuple_
-from sqlalchemy.orm import load_only
+from sqlalchemy.orm import contains_eager, joinedload, load_only
 
 from pledges.countries import is_country
 from pledges.extensions import db
-from pledges.models import AllyRole, Pledge, PledgeStatus, Signature, SignatureStatus
+from pledges.models import (
+    Action,
+    ActionVisibility,
+    AllyRole,
+    Pledge,
+    PledgeStatus,
+    ReviewState,
+    Signature,
+    SignatureStatus,
+)
 from pledges.presentation import PublicSigner, public_signer
 from pledges.tallies import totals_for
 
@@ -29,11 +38,11 @@ class BadWallQuery(ValueError):
 
 @dataclass(frozen=True)
 class Cursor:
-    confirmed_at: datetime
+    at: datetime  # the row's confirmed_at (signers) or created_at (actions)
     id: int
 
     def encode(self) -> str:
-        micros = int(self.confirmed_at.timestamp() * 1_000_000)
+        micros = int(self.at.timestamp() * 1_000_000)
         return f"{micros}-{self.id}"
 
     @classmethod
@@ -52,6 +61,10 @@ class Cursor:
     def of(cls, signature: Signature) -> Cursor:
         assert signature.confirmed_at is not None
         return cls(signature.confirmed_at, signature.id)
+
+    @classmethod
+    def of_action(cls, action: Action) -> Cursor:
+        return cls(action.created_at, action.id)
 
 
 @dataclass(frozen=True)
@@ -175,7 +188,7 @@ def wall_page(
     if after is not None:
         rows = list(
             db.session.scalars(
-                query.where(key > tuple_(after.confirmed_at, after.id))
+                query.where(key > tuple_(after.at, after.id))
                 .order_by(Signature.confirmed_at.asc(), Signature.id.asc())
                 .limit(limit + 1)
             )
@@ -185,7 +198,7 @@ def wall_page(
         has_older = True
     else:
         if before is not None:
-            query = query.where(key < tuple_(before.confirmed_at, before.id))
+            query = query.where(key < tuple_(before.at, before.id))
         rows = list(
             db.session.scalars(
                 query.order_by(Signature.confirmed_at.desc(), Signature.id.desc()).limit(limit + 1)
@@ -198,4 +211,72 @@ def wall_page(
         signers=[public_signer(s) for s in rows],
         older=Cursor.of(rows[-1]) if rows and has_older else None,
         newer=Cursor.of(rows[0]) if rows and has_newer else None,
+    )
+
+
+@dataclass(frozen=True)
+class PublicAction:
+    signer: PublicSigner
+    kind: str
+    done_on: date
+    description: str
+    people_reached: int | None
+    evidence_url: str | None
+    logged_at: datetime
+    confirmed_by_partner: bool
+    partner_name: str | None  # only when the partner agreed to be shown
+
+
+@dataclass(frozen=True)
+class ActionPage:
+    actions: list[PublicAction]
+    older: Cursor | None
+
+
+def public_actions(pledge: Pledge, limit: int, before: Cursor | None = None) -> ActionPage:
+    """Public actions of the pledge's confirmed signers, newest logged first.
+
+    The signer appears exactly as on the wall (their visibility choice), and a partner's
+    name only if they agreed to be shown.
+    """
+    query = (
+        select(Action)
+        .join(Signature, Signature.id == Action.signature_id)
+        .options(
+            contains_eager(Action.signature).options(_WALL_COLUMNS),
+            joinedload(Action.reviewed_by),
+        )
+        .where(
+            Action.pledge_id == pledge.id,
+            Action.visibility == ActionVisibility.PUBLIC,
+            Signature.status == SignatureStatus.CONFIRMED,
+        )
+    )
+    if before is not None:
+        query = query.where(tuple_(Action.created_at, Action.id) < tuple_(before.at, before.id))
+    rows = list(
+        db.session.scalars(
+            query.order_by(Action.created_at.desc(), Action.id.desc()).limit(limit + 1)
+        ).unique()
+    )
+    page = rows[:limit]
+    return ActionPage(
+        actions=[_public_action(action) for action in page],
+        older=Cursor.of_action(page[-1]) if len(rows) > limit else None,
+    )
+
+
+def _public_action(action: Action) -> PublicAction:
+    confirmed = action.review_state == ReviewState.CONFIRMED
+    partner = action.reviewed_by if confirmed else None
+    return PublicAction(
+        signer=public_signer(action.signature),
+        kind=action.kind,
+        done_on=action.done_on,
+        description=action.description,
+        people_reached=action.people_reached,
+        evidence_url=action.evidence_url,
+        logged_at=action.created_at,
+        confirmed_by_partner=confirmed,
+        partner_name=partner.name if partner is not None and partner.show_name else None,
     )
