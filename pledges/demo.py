@@ -15,6 +15,7 @@ from pledges import tallies
 from pledges.database import bulk_insert, bulk_insert_returning_ids, utcnow
 from pledges.extensions import db
 from pledges.models import (
+    Action,
     AllyRole,
     Commitment,
     Organization,
@@ -169,6 +170,42 @@ NOTES = [
     "For the women of my village who rebuilt everything after the war.",
     "Masculinity does not have to mean violence. I am learning that every day.",
 ]
+ACTIONS = [
+    (
+        "conversation",
+        "Held a dialogue with young men in my neighbourhood about masculinity and violence.",
+    ),
+    (
+        "training",
+        "Co-facilitated a gender-sensitive training with a women's "
+        "peace group, first of a cycle of three.",
+    ),
+    (
+        "speaking_out",
+        "Spoke at the community meeting against recruiting boys into the militia.",
+    ),
+    (
+        "advocacy",
+        "Took our written pledge to the district officer and asked for a women's safety desk.",
+    ),
+    (
+        "conversation",
+        "Listened to women peacebuilders' priorities before we planned the next workshop.",
+    ),
+    (
+        "personal_practice",
+        "Took on the childcare at home so my wife could attend the peace committee.",
+    ),
+    (
+        "mentoring",
+        "Mentored two young facilitators on running safe spaces for men.",
+    ),
+    (
+        "advocacy",
+        "Wrote to our member of parliament with the pledge and the names of ally organizations.",
+    ),
+]
+ACTING_SHARE = 0.25  # of synthetic signers who log actions
 BATCH = 2000
 
 
@@ -244,8 +281,10 @@ def add_synthetic_signatures(
 
     now = utcnow()
     span = timedelta(days=89).total_seconds()
+    cycle = timedelta(days=pledge.checkin_cadence_days)
     signature_table = Signature.__table__
     chosen_table = SignatureCommitment.__table__
+    action_table = Action.__table__
     run = secrets.token_hex(4)
     done = 0
     while done < count:
@@ -260,6 +299,9 @@ def add_synthetic_signatures(
             # Spread over the last 89 days, oldest first, so the wall reads like a campaign.
             confirmed = now - timedelta(seconds=span * (1 - (n + 1) / (count + 1)))
             email = f"demo-{run}-{n}@example.org"
+            # When this signer logged an action, if they did: between confirming and now.
+            acted = confirmed + (now - confirmed) * rng.random()
+            acts = rng.random() < ACTING_SHARE
             rows.append(
                 {
                     "pledge_id": pledge.id,
@@ -275,14 +317,39 @@ def add_synthetic_signatures(
                     "verification_code": new_verification_code(),
                     "signed_at": confirmed - timedelta(minutes=rng.randint(1, 600)),
                     "confirmed_at": confirmed,
+                    # Active until the end of the cycle they acted in (see checkins.cycles).
+                    "active_until": (
+                        confirmed + ((acted - confirmed) // cycle + 1) * cycle if acts else None
+                    ),
                 }
             )
         ids = bulk_insert_returning_ids(db.session, signature_table, rows)
-        chosen = []
-        for signature_id in ids:
+        chosen, logged = [], []
+        for signature_id, row in zip(ids, rows, strict=True):
             picks = required + rng.sample(optional, rng.randint(0, len(optional)))
             chosen.extend({"signature_id": signature_id, "commitment_id": c} for c in picks)
+            if row["active_until"] is not None:
+                acted = row["active_until"] - cycle * rng.random() * 0.5
+                acted = min(max(acted, row["confirmed_at"]), now)
+                kind, description = rng.choice(ACTIONS)
+                logged.append(
+                    {
+                        "pledge_id": pledge.id,
+                        "signature_id": signature_id,
+                        "commitment_id": rng.choice(picks),
+                        "kind": kind,
+                        "done_on": acted.date(),
+                        "description": description,
+                        "people_reached": rng.choice([None, 1, 3, 5, 12, 20, 45]),
+                        "evidence_url": None,
+                        "visibility": "public" if rng.random() < 0.7 else "private",
+                        "review_state": "unreviewed",
+                        "created_at": acted,
+                        "updated_at": acted,
+                    }
+                )
         bulk_insert(db.session, chosen_table, chosen)
+        bulk_insert(db.session, action_table, logged)
         done += size
         progress(size)
     tallies.recount(pledge.id)

@@ -15,6 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from pledges import create_app
 from pledges.extensions import db
@@ -35,16 +36,24 @@ def pytest_report_header(config) -> str:
 
 @pytest.fixture(scope="session")
 def postgres_schema() -> Iterator[str]:
-    """Create the schema once per run; each test then starts from empty tables."""
+    """A database of this run's own on the server, so parallel runs never collide; each
+    test then starts from empty tables. PLEDGES_TEST_POSTGRES_URL names the server."""
     assert POSTGRES_URL
-    app = create_app(_base_config(POSTGRES_URL, Path("/nonexistent")))
-    with app.app_context():
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        db.drop_all()
-        db.create_all()
-        db.engine.dispose()
-    yield POSTGRES_URL
+    name = f"pledges_test_{secrets.token_hex(4)}"
+    admin = admin_engine(POSTGRES_URL)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        app = create_app(_base_config(url, Path("/nonexistent")))
+        with app.app_context():
+            db.create_all()
+            db.engine.dispose()
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 def _base_config(url: str, tmp_path: Path) -> dict:

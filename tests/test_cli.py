@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from pledges.demo import COMMITMENTS, DEMO_SLUG
 from pledges.extensions import db
-from pledges.models import Organization, Pledge, Signature, SignatureCommitment
+from pledges.models import Action, Organization, Pledge, Signature, SignatureCommitment
 from pledges.tallies import tally_for
 from tests.factories import make_pledge
 from tests.helpers import read_outbox, sign_via_form
@@ -36,8 +36,15 @@ def test_seed_demo_creates_a_grounded_pledge_with_synthetic_signers(app, runner,
             .where(SignatureCommitment.commitment_id.in_(required))
         )
         assert chosen_required == 300 * len(required)
+        # About a quarter of them logged an action; the figures count them.
+        logged = db.session.scalar(select(func.count()).select_from(Action))
+        assert 40 <= logged <= 110
+        assert tally.actions == logged
+        assert 0 < tally.active_signers <= logged
     wall = client.get(f"/p/{DEMO_SLUG}/wall")
     assert wall.status_code == 200 and "Anonymous ally" in wall.text
+    assert "Follow-through" in wall.text
+    assert client.get(f"/p/{DEMO_SLUG}/actions").text.count('class="action"') >= 10
 
 
 def test_seed_demo_if_empty_leaves_existing_content_alone(app, runner):
