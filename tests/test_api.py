@@ -56,6 +56,13 @@ def test_every_response_matches_the_document(app, client, openapi):
             "by_country": {"KE": 2, "NL": 1},
         }
         assert [c["required"] for c in detail["commitments"]] == [True, False, False]
+        assert detail["follow_through"] == {
+            "active_signers": 0,
+            "active_share": 0,
+            "actions": 0,
+            "confirmed_actions": 0,
+            "people_reached": 0,
+        }
 
         signers = get_checked(client, openapi, "/api/v1/pledges/allies/signatures")
         names = [s["name"] for s in signers["data"]]

@@ -67,6 +67,13 @@ def test_figures_match_a_hand_count(app, client):
 
         page = client.get(f"/p/{pledge.slug}/wall").text
         assert "67%" in page and "18" in page
+        assert client.get(f"/api/v1/pledges/{pledge.slug}").json["follow_through"] == {
+            "active_signers": 2,
+            "active_share": 0.6667,
+            "actions": 3,
+            "confirmed_actions": 0,
+            "people_reached": 18,
+        }
 
         # Editing and deleting move the figures.
         first = db.session.scalar(select(Action).where(Action.signature_id == a.id).limit(1))

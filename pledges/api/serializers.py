@@ -50,6 +50,13 @@ def pledge_detail(pledge: Pledge, tally: Tally) -> dict[str, Any]:
             "by_role": tally.by_role,
             "by_country": tally.by_country,
         },
+        "follow_through": {
+            "active_signers": tally.active_signers,
+            "active_share": round(tally.active_share, 4),
+            "actions": tally.actions,
+            "confirmed_actions": tally.confirmed_actions,
+            "people_reached": tally.people_reached,
+        },
     }
 
 

@@ -68,6 +68,7 @@ def _schemas() -> dict[str, Any]:
                 "organization",
                 "commitments",
                 "counts",
+                "follow_through",
             ],
             "properties": {
                 "preamble": {"type": "string"},
@@ -98,6 +99,29 @@ def _schemas() -> dict[str, Any]:
                         },
                         "by_country": {**count_map, "propertyNames": COUNTRY_CODE},
                     },
+                },
+                "follow_through": {
+                    "type": "object",
+                    "description": (
+                        "Confirmed signers who logged an action in their current check-in "
+                        "cycle, and the actions logged (public and private), confirmed by an "
+                        "accountability partner, and the people they reached."
+                    ),
+                    "required": [
+                        "active_signers",
+                        "active_share",
+                        "actions",
+                        "confirmed_actions",
+                        "people_reached",
+                    ],
+                    "properties": {
+                        "active_signers": {"type": "integer", "minimum": 0},
+                        "active_share": {"type": "number", "minimum": 0, "maximum": 1},
+                        "actions": {"type": "integer", "minimum": 0},
+                        "confirmed_actions": {"type": "integer", "minimum": 0},
+                        "people_reached": {"type": "integer", "minimum": 0},
+                    },
+                    "additionalProperties": False,
                 },
             },
         },
