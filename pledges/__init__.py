@@ -56,6 +56,7 @@ def register_blueprints(app: Flask) -> None:
     from pledges.api.routes import bp as api_bp
     from pledges.checkins.routes import bp as checkins_bp
     from pledges.main.routes import bp as main_bp
+    from pledges.partners.routes import bp as partners_bp
     from pledges.signing.routes import bp as signing_bp
     from pledges.wall.routes import bp as wall_bp
 
@@ -63,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(signing_bp)
     app.register_blueprint(actions_bp)
     app.register_blueprint(checkins_bp)
+    app.register_blueprint(partners_bp)
     app.register_blueprint(wall_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 

@@ -9,6 +9,7 @@ from pledges.checkins.service import ending_commitments
 from pledges.extensions import db
 from pledges.forms import attach_error
 from pledges.models import SignatureStatus, TokenPurpose
+from pledges.partners.forms import InviteForm, RemovePartnerForm, ReplyForm
 from pledges.signing import service
 from pledges.signing.forms import ConfirmForm, SignForm, VisibilityForm, WithdrawForm
 from pledges.signing.service import SignatureInput, SigningError
@@ -159,4 +160,7 @@ def render_manage(
         visibility_form=visibility_form,
         withdraw_form=withdraw_form or WithdrawForm(prefix="wd"),
         commitments_form=commitments_form,
+        partner_invite_form=InviteForm(prefix="pt"),
+        partner_remove_form=RemovePartnerForm(),
+        reply_forms={a.id: ReplyForm(prefix=f"r{a.id}") for a in signature.actions},
     ), status

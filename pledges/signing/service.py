@@ -217,6 +217,11 @@ def private_page_signature_or_404(token: str) -> Signature:
     return signature_for_token_or_404(token, *PRIVATE_PAGE)
 
 
+def issue_private_link_token(signature: Signature) -> str:
+    """A new private-page link for an email, beside the signer's existing ones."""
+    return _issue_token(signature, TokenPurpose.MANAGE)
+
+
 def issue_reminder_token(signature: Signature) -> str:
     """A fresh private-page link for a reminder email; the previous reminder's stops working."""
     db.session.execute(
@@ -274,6 +279,9 @@ def withdraw(signature: Signature) -> None:
     """
     if signature.status == SignatureStatus.WITHDRAWN:
         return
+    from pledges.partners import service as partners_service  # partners import this module
+
+    partners_service.signer_withdrawing(signature)
     old_status = signature.status
     signature.status = SignatureStatus.WITHDRAWN
     signature.withdrawn_at = utcnow()
@@ -334,8 +342,27 @@ def personal_data(signature: Signature) -> dict:
                 "visibility": action.visibility,
                 "logged_at": iso(action.created_at),
                 "updated_at": iso(action.updated_at),
+                "review": action.review_state,
+                "comments": [
+                    {
+                        "by": comment.partner.name if comment.partner else "me",
+                        "text": comment.body,
+                        "at": iso(comment.created_at),
+                    }
+                    for comment in action.comments
+                ],
             }
             for action in signature.actions
+        ],
+        "accountability_partners": [
+            {
+                "name": partner.name,
+                "email": partner.email,
+                "status": partner.status,
+                "named_publicly": partner.show_name,
+                "invited_at": iso(partner.invited_at),
+            }
+            for partner in signature.partners
         ],
         "emails": [
             {

@@ -1,0 +1,1 @@
+"""Accountability partners: people a signer invites to confirm or query their actions."""

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from pledges.forms import clean_line, clean_text, no_control_characters
+from pledges.models import COMMENT_MAX, EMAIL_MAX, MAX_PARTNERS, NAME_MAX
+from pledges.signing.service import SigningError, normalize_email
+
+SHOW_NAME_HINT = (
+    "Leave this unticked to appear only as “an accountability partner”. Where supporting "
+    "gender equality is risky, being named in public can put you in danger."
+)
+
+
+class InviteForm(FlaskForm):
+    max_partners = MAX_PARTNERS
+
+    name = StringField(
+        "Their name",
+        filters=[clean_line],
+        validators=[
+            DataRequired("Tell us your partner's name."),
+            Length(max=NAME_MAX),
+            no_control_characters,
+        ],
+        description="Used in our email to them. Shown in public only if they agree.",
+    )
+    email = EmailField(
+        "Their email",
+        filters=[lambda v: v.strip() if v else v],
+        validators=[
+            DataRequired("Tell us your partner's email address, so we can send them the link."),
+            Length(max=EMAIL_MAX),
+        ],
+        description="We email them a private link to your actions. Never shown publicly.",
+    )
+
+    def validate_email(self, field) -> None:
+        try:
+            normalize_email(field.data)
+        except SigningError as exc:
+            raise ValidationError(exc.message) from exc
+
+
+class RemovePartnerForm(FlaskForm):
+    """The remove button."""
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField(
+        "Your answer",
+        filters=[clean_text],
+        validators=[
+            DataRequired("Write your answer first."),
+            Length(max=COMMENT_MAX),
+            no_control_characters,
+        ],
+        description="Your partners see it on their page.",
+    )
+
+
+class ShowNameForm(FlaskForm):
+    """Accepting the role, or changing the choice later: the same one question."""
+
+    show_name = BooleanField(
+        "Show my name next to the actions I confirm on the public wall",
+        description=SHOW_NAME_HINT,
+    )
+
+
+class DeclineForm(FlaskForm):
+    """The decline button."""
+
+
+class ConfirmActionForm(FlaskForm):
+    """The confirm button under each action."""
+
+
+class QueryForm(FlaskForm):
+    body = TextAreaField(
+        "Ask about this action",
+        filters=[clean_text],
+        validators=[
+            DataRequired("Write your question, so it can be answered."),
+            Length(max=COMMENT_MAX),
+            no_control_characters,
+        ],
+        description=(
+            "We email the signer, who answers here. Only they and their accountability "
+            "partners see it. Asking takes back a confirmation until you confirm again."
+        ),
+    )

@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+
+from pledges.actions.service import action_of
+from pledges.extensions import db
+from pledges.forms import attach_error
+from pledges.models import Action, Partner, Signature
+from pledges.partners import service
+from pledges.partners.forms import (
+    ConfirmActionForm,
+    DeclineForm,
+    InviteForm,
+    QueryForm,
+    RemovePartnerForm,
+    ReplyForm,
+    ShowNameForm,
+)
+from pledges.partners.service import PartnerError, RoleError
+from pledges.signing.service import private_page_signature_or_404
+
+bp = Blueprint("partners", __name__)
+
+EXPIRED = "This button has expired; reload the page and try again."
+
+
+# The signer's side, from their private page.
+
+
+@bp.route("/me/<token>/partners", methods=["GET", "POST"])
+def invite(token: str):
+    signature = private_page_signature_or_404(token)
+    try:
+        service.check_may_invite(signature)
+    except PartnerError as exc:
+        abort(403, description=exc.message)
+    form = InviteForm(prefix="pt")
+    if form.validate_on_submit():
+        try:
+            partner = service.invite(signature, form.name.data, form.email.data)
+        except PartnerError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            name = partner.name
+            db.session.commit()
+            flash(f"Invitation sent to {name}.", "success")
+            return redirect(url_for("signing.manage", token=token) + "#partners")
+    status = 400 if form.is_submitted() and form.errors else 200
+    return render_template(
+        "partners/invite.html",
+        token=token,
+        signature=signature,
+        form=form,
+        remove_form=RemovePartnerForm(),
+    ), status
+
+
+@bp.post("/me/<token>/partners/<int:partner_id>/remove")
+def remove(token: str, partner_id: int):
+    signature = private_page_signature_or_404(token)
+    partner = service.partner_of(signature, partner_id) or abort(404)
+    if not RemovePartnerForm().validate_on_submit():
+        abort(400, description=EXPIRED)
+    name = partner.name
+    service.remove(signature, partner)
+    db.session.commit()
+    flash(f"{name} is no longer your accountability partner.", "success")
+    return redirect(url_for("signing.manage", token=token) + "#partners")
+
+
+@bp.route("/me/<token>/actions/<int:action_id>/comments", methods=["GET", "POST"])
+def reply(token: str, action_id: int):
+    signature = private_page_signature_or_404(token)
+    action = action_of(signature, action_id) or abort(404)
+    form = ReplyForm(prefix=f"r{action.id}")
+    if form.validate_on_submit():
+        try:
+            service.reply(signature, action, form.body.data)
+        except PartnerError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Your answer is posted: your partners see it on their page.", "success")
+            return redirect(url_for("signing.manage", token=token) + f"#action-{action_id}")
+    status = 400 if form.is_submitted() and form.errors else 200
+    return render_template(
+        "partners/reply.html", token=token, signature=signature, action=action, form=form
+    ), status
+
+
+# The partner's side, from the link in their invitation.
+
+
+@bp.get("/partner/<token>")
+def page(token: str):
+    return render_partner_page(token, service.partner_for_token_or_404(token))
+
+
+@bp.post("/partner/<token>/accept")
+def accept(token: str):
+    partner = service.partner_for_token_or_404(token)
+    form = ShowNameForm(prefix="acc")
+    if not form.validate_on_submit():
+        abort(400, description=EXPIRED)
+    try:
+        service.accept(partner, form.show_name.data)
+    except RoleError as exc:
+        abort(403, description=exc.message)
+    db.session.commit()
+    flash("Thank you for accepting. You can now confirm or query the actions below.", "success")
+    return redirect(url_for("partners.page", token=token))
+
+
+@bp.post("/partner/<token>/decline")
+def decline(token: str):
+    partner = service.partner_for_token_or_404(token)
+    if not DeclineForm(prefix="dec").validate_on_submit():
+        abort(400, description=EXPIRED)
+    service.decline(partner)
+    db.session.commit()
+    flash("You have declined. We will not write to you about this again.", "success")
+    return redirect(url_for("partners.page", token=token))
+
+
+@bp.post("/partner/<token>/name")
+def show_name(token: str):
+    partner = service.partner_for_token_or_404(token)
+    form = ShowNameForm(prefix="nm")
+    if not form.validate_on_submit():
+        abort(400, description=EXPIRED)
+    try:
+        service.change_show_name(partner, form.show_name.data)
+    except RoleError as exc:
+        abort(403, description=exc.message)
+    db.session.commit()
+    if form.show_name.data:
+        flash("Saved: your name is shown next to the actions you confirm.", "success")
+    else:
+        flash("Saved: you appear only as “an accountability partner”.", "success")
+    return redirect(url_for("partners.page", token=token))
+
+
+@bp.post("/partner/<token>/actions/<int:action_id>/confirm")
+def confirm(token: str, action_id: int):
+    partner, action = _reviewer_and_action_or_error(token, action_id)
+    if not ConfirmActionForm().validate_on_submit():
+        abort(400, description=EXPIRED)
+    service.confirm_action(partner, action)
+    db.session.commit()
+    flash("Confirmed. Thank you for keeping this commitment honest.", "success")
+    return redirect(url_for("partners.page", token=token) + f"#action-{action_id}")
+
+
+@bp.post("/partner/<token>/actions/<int:action_id>/query")
+def query(token: str, action_id: int):
+    partner, action = _reviewer_and_action_or_error(token, action_id)
+    form = QueryForm(prefix=f"q{action_id}")
+    if form.validate_on_submit():
+        service.query_action(partner, action, form.body.data)
+        db.session.commit()
+        flash("Sent. We emailed your question; the answer will appear here.", "success")
+        return redirect(url_for("partners.page", token=token) + f"#action-{action_id}")
+    return render_partner_page(token, partner, query_forms={action_id: form}, status=400)
+
+
+def _reviewer_and_action_or_error(token: str, action_id: int) -> tuple[Partner, Action]:
+    partner = service.partner_for_token_or_404(token)
+    action = service.action_for(partner, action_id) or abort(404)
+    try:
+        service.check_may_review(partner)
+    except RoleError as exc:
+        abort(403, description=exc.message)
+    return partner, action
+
+
+def render_partner_page(token: str, partner: Partner, query_forms=None, status: int = 200):
+    """The partner's page; a query form passed in (with its errors) replaces the blank one."""
+    signature: Signature = partner.signature
+    actions = service.actions_to_review(partner)
+    forms = {action.id: QueryForm(prefix=f"q{action.id}") for action in actions}
+    forms.update(query_forms or {})
+    return render_template(
+        "partners/page.html",
+        token=token,
+        partner=partner,
+        signature=signature,
+        pledge=signature.pledge,
+        commitments=signature.chosen_commitments,
+        actions=actions,
+        accept_form=ShowNameForm(formdata=None, prefix="acc"),
+        name_form=ShowNameForm(formdata=None, prefix="nm", data={"show_name": partner.show_name}),
+        decline_form=DeclineForm(formdata=None, prefix="dec"),
+        confirm_form=ConfirmActionForm(),
+        query_forms=forms,
+    ), status
