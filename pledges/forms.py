@@ -16,6 +16,10 @@ from pledges.rules import RuleError
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def strip(value: str | None) -> str | None:
+    return value.strip() if value else value
+
+
 def clean_line(value: str | None) -> str:
     """One line of text as a person meant it: NFC, single spaces, trimmed."""
     if value is None:

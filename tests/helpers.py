@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import re
+from datetime import date
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
@@ -76,3 +77,28 @@ def links_in(message: EmailMessage) -> dict[str, str]:
 def confirm_via_link(client: FlaskClient, confirm_path: str):
     page = client.get(confirm_path)
     return client.post(confirm_path, data={"csrf_token": csrf_token(page.text)})
+
+
+def signer_page(
+    client: FlaskClient, outbox_dir: Path, pledge: Pledge, confirm=True, **fields
+) -> str:
+    """Sign (and confirm), returning the path of the signer's private page."""
+    sign_via_form(client, pledge, **fields)
+    links = links_in(deliver_and_read(outbox_dir)[-1])
+    if confirm:
+        confirm_via_link(client, links["confirm"])
+    return links["me"]
+
+
+def action_form_data(pledge: Pledge, **overrides) -> dict:
+    """The action form filled in as a signer would."""
+    return {
+        "commitment_id": str(pledge.commitments[0].id),
+        "kind": "conversation",
+        "done_on": date.today().isoformat(),
+        "description": "Talked with my brothers about sharing care work at home.",
+        "people_reached": "3",
+        "evidence_url": "",
+        "visibility": "public",
+        **overrides,
+    }

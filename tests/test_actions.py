@@ -13,30 +13,11 @@ from pledges.actions.service import latest_allowed_date
 from pledges.extensions import db
 from pledges.models import Action, OutboxEmail, Signature
 from tests.factories import make_pledge
-from tests.helpers import confirm_via_link, csrf_token, deliver_and_read, links_in, sign_via_form
-
-
-def signer_page(client, outbox_dir, pledge, confirm=True, **fields) -> str:
-    """Sign (and confirm), returning the path of the signer's private page."""
-    sign_via_form(client, pledge, **fields)
-    links = links_in(deliver_and_read(outbox_dir)[-1])
-    if confirm:
-        confirm_via_link(client, links["confirm"])
-    return links["me"]
+from tests.helpers import action_form_data, csrf_token, signer_page
 
 
 def action_data(pledge, **overrides) -> dict:
-    data = {
-        "commitment_id": str(pledge.commitments[0].id),
-        "kind": "conversation",
-        "done_on": date.today().isoformat(),
-        "description": "Talked with my brothers about sharing care work at home.",
-        "people_reached": "3",
-        "evidence_url": "",
-        "visibility": "public",
-    }
-    data.update(overrides)
-    return data
+    return action_form_data(pledge, **overrides)
 
 
 def post_action(client, me: str, pledge, path: str = "/actions/new", **overrides):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -22,38 +22,20 @@ from pledges.models import (
 from pledges.tallies import tally_for
 from tests.factories import make_pledge
 from tests.helpers import (
-    confirm_via_link,
+    action_form_data,
     csrf_token,
     deliver_and_read,
     links_in,
     read_outbox,
-    sign_via_form,
+    signer_page,
     text_of,
 )
 
 PARTNER_LINK_RE = re.compile(r"http://pledges\.test(/partner/[\w-]+)")
 
 
-def signer_page(client, outbox_dir, pledge, confirm=True, **fields) -> str:
-    """Sign (and confirm), returning the path of the signer's private page."""
-    sign_via_form(client, pledge, **fields)
-    links = links_in(deliver_and_read(outbox_dir)[-1])
-    if confirm:
-        confirm_via_link(client, links["confirm"])
-    return links["me"]
-
-
 def log_action(client, me: str, pledge: Pledge, **overrides) -> Action:
-    data = {
-        "commitment_id": str(pledge.commitments[0].id),
-        "kind": "conversation",
-        "done_on": date.today().isoformat(),
-        "description": "Talked with my brothers about sharing care work at home.",
-        "people_reached": "3",
-        "evidence_url": "",
-        "visibility": "public",
-        **overrides,
-    }
+    data = action_form_data(pledge, **overrides)
     token = csrf_token(client.get(f"{me}/actions/new").text)
     assert client.post(f"{me}/actions/new", data={**data, "csrf_token": token}).status_code == 302
     return db.session.scalar(select(Action).order_by(Action.id.desc()).limit(1))

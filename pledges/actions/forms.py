@@ -13,7 +13,7 @@ from wtforms.validators import (
 )
 
 from pledges.actions.service import ActionError, check_done_on, clean_evidence_url
-from pledges.forms import clean_text, no_control_characters
+from pledges.forms import clean_text, no_control_characters, strip
 from pledges.models import (
     ACTION_DESCRIPTION_MAX,
     PEOPLE_REACHED_MAX,
@@ -75,7 +75,7 @@ class ActionForm(FlaskForm):
     )
     evidence_url = StringField(
         "Link to evidence (optional)",
-        filters=[lambda v: v.strip() if v else v],
+        filters=[strip],
         description="A web page, photo or article about it (http:// or https://).",
     )
     visibility = RadioField(

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from pledges.forms import clean_line, clean_text, no_control_characters
+from pledges.forms import clean_line, clean_text, no_control_characters, strip
 from pledges.models import COMMENT_MAX, EMAIL_MAX, MAX_PARTNERS, NAME_MAX
 from pledges.signing.service import SigningError, normalize_email
 
@@ -29,7 +29,7 @@ class InviteForm(FlaskForm):
     )
     email = EmailField(
         "Their email",
-        filters=[lambda v: v.strip() if v else v],
+        filters=[strip],
         validators=[
             DataRequired("Tell us your partner's email address, so we can send them the link."),
             Length(max=EMAIL_MAX),

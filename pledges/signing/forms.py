@@ -14,6 +14,7 @@ from pledges.forms import (
     clean_line,
     clean_text,
     no_control_characters,
+    strip,
 )
 from pledges.models import (
     EMAIL_MAX,
@@ -62,7 +63,7 @@ class SignForm(VisibilityFields, FlaskForm):
     )
     email = EmailField(
         "Email",
-        filters=[lambda v: v.strip() if v else v],
+        filters=[strip],
         validators=[
             DataRequired("Tell us your email address, so you can confirm your signature."),
             Length(max=EMAIL_MAX),
