@@ -561,3 +561,29 @@ def test_a_query_email_does_not_break_the_last_reminder_link(app, client, outbox
         assert "question" in question["Subject"]
         assert client.get(reminder_page).status_code == 200
         assert client.get(links_in(question)["me"]).status_code == 200
+
+
+def test_the_wall_credits_partners_only_as_they_chose(app, client, outbox_dir):
+    with app.app_context():
+        pledge = make_pledge()
+        me = signer_page(client, outbox_dir, pledge, name="Oluoch Dola")
+        public = log_action(client, me, pledge, description="Dialogue with young men")
+        private = log_action(
+            client, me, pledge, description="Talk with my father", visibility="private"
+        )
+        link = invited_partner(client, outbox_dir, me, name="Seconde Nyanzobe")
+        accept(client, link)
+        partner_post(client, link, f"/actions/{public.id}/confirm")
+        partner_post(client, link, f"/actions/{private.id}/confirm")
+
+        for url in (f"/p/{pledge.slug}/wall", f"/p/{pledge.slug}/actions"):
+            page = client.get(url).text
+            assert "Dialogue with young men" in page
+            assert "Confirmed by an accountability partner" in page
+            assert "Seconde" not in page
+            assert "Talk with my father" not in page
+
+        assert partner_post(client, link, "/name", **{"nm-show_name": "y"}).status_code == 302
+        for url in (f"/p/{pledge.slug}/wall", f"/p/{pledge.slug}/actions"):
+            page = client.get(url).text
+            assert "Confirmed by <bdi>Seconde Nyanzobe</bdi>, an accountability partner" in page
