@@ -94,6 +94,9 @@ def app_environment(database_url: str, workdir: Path, port: int | None = None) -
         MAIL_OUTBOX_DIR=str(workdir / "outbox"),
         BASE_URL=f"http://{HOST}:{port or 8000}",
         PYTHONUNBUFFERED="1",
+        # Every load-generator client is one loopback address: per-IP rate limits would
+        # only measure themselves.
+        RATELIMIT_ENABLED="false",
     )
     return env
 
@@ -237,6 +240,11 @@ def _children(pid: int) -> list[int]:
     except OSError:
         pass
     return found
+
+
+def worker_pids(master_pid: int) -> list[int]:
+    """The gunicorn workers: the master's direct children."""
+    return list(_children(master_pid))
 
 
 def tree_cpu_seconds(pid: int) -> float | None:

@@ -20,8 +20,10 @@ from __future__ import annotations
 import argparse
 import html
 import itertools
+import os
 import re
 import secrets
+import signal
 import sys
 import threading
 import time
@@ -143,6 +145,35 @@ class Signer:
         return f"POST HTTP {response.status}" + (f" -> {location}" if location else "")
 
 
+class WorkerKiller(threading.Thread):
+    """SIGKILLs one gunicorn worker once ``at`` submissions have been acknowledged."""
+
+    def __init__(self, master_pid: int, signer: Signer, at: int) -> None:
+        super().__init__(daemon=True)
+        self.master_pid, self.signer, self.at = master_pid, signer, at
+        self.killed: int | None = None
+        self.killed_after: int | None = None
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.wait(0.01):
+            if len(self.signer.acknowledged) >= self.at:
+                workers = common.worker_pids(self.master_pid)
+                if workers:
+                    os.kill(workers[0], signal.SIGKILL)
+                    self.killed, self.killed_after = workers[0], len(self.signer.acknowledged)
+                return
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(1)
+
+    def report(self) -> str:
+        if self.killed is None:
+            return "no worker was killed (the run ended first)"
+        return f"killed worker {self.killed} with SIGKILL after {self.killed_after} acknowledged"
+
+
 def audit(database_url: str, signer: Signer) -> dict[str, int]:
     """Compare what the server acknowledged with what the database holds."""
     from sqlalchemy import create_engine, text
@@ -197,6 +228,10 @@ def run(args: argparse.Namespace) -> int:
                     raise BenchError("could not find the commitments on the sign form")
                 print(f"  commitments on the form: {len(every)} ({len(required)} required)")
                 signer = Signer(server.port, every, required)
+                killer = None
+                if args.kill_worker_at:
+                    killer = WorkerKiller(server.proc.pid, signer, args.kill_worker_at)
+                    killer.start()
                 cpu_before = common.tree_cpu_seconds(server.proc.pid)
                 result = loadgen.run_bounded(
                     signer,
@@ -206,7 +241,11 @@ def run(args: argparse.Namespace) -> int:
                     max_requests=args.submissions,
                 )
                 cpu_after = common.tree_cpu_seconds(server.proc.pid)
+                if killer is not None:
+                    killer.stop()
                 print("  " + result.summary().replace(" req ", " sub "))
+                if killer is not None:
+                    print(f"  {killer.report()}")
                 server_log = server.log_tail(20)
             report = audit(database_url, signer)
 
@@ -252,7 +291,15 @@ def run(args: argparse.Namespace) -> int:
         problems.append(f"{report['missing']} acknowledged signatures are missing")
     if report["duplicated"]:
         problems.append(f"{report['duplicated']} acknowledged signatures are duplicated")
-    if result.error_count:
+    server_errors = sum(n for error, n in result.errors.items() if "HTTP 5" in error)
+    if server_errors:
+        problems.append(f"{server_errors} submissions answered with a server error")
+    if args.kill_worker_at:
+        # Requests in flight on the killed worker lose their connection: they were never
+        # acknowledged, so the signer would send again. That is the expected cost.
+        dropped = result.error_count - server_errors
+        print(f"  cut off by the kill   {dropped:6d}   (connection lost, not acknowledged)")
+    elif result.error_count:
         problems.append(f"{result.error_count} submissions failed")
     if report["outbox_rows"] < report["acknowledged"]:
         problems.append("fewer outbox rows than acknowledged signatures")
@@ -269,6 +316,13 @@ def main() -> int:
     parser.add_argument("--submissions", type=int, default=1000, help="maximum submissions")
     parser.add_argument("--duration", type=float, default=60.0, help="maximum seconds")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--kill-worker-at",
+        type=int,
+        default=0,
+        metavar="N",
+        help="SIGKILL one gunicorn worker after N acknowledged signatures (fault proof)",
+    )
     common.add_database_arguments(parser)
     args = parser.parse_args()
     return common.main_wrapper(lambda: run(args))
