@@ -24,6 +24,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from pledges.config import load_config
 
     load_config(app, config)
+    register_logging(app)
+    register_headers(app)
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
@@ -32,9 +34,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+def register_logging(app: Flask) -> None:
+    # First, so that its request hooks wrap every other one (timing, request id).
+    from pledges import logs
+
+    logs.init_app(app)
+
+
+def register_headers(app: Flask) -> None:
+    from pledges import headers
+
+    headers.init_app(app)
+
+
 def register_extensions(app: Flask) -> None:
     from pledges.database import render_migration_type
-    from pledges.extensions import cache, csrf, db, migrate
+    from pledges.extensions import cache, csrf, db, limiter, migrate
     from pledges.mail import dispatch
 
     db.init_app(app)
@@ -48,6 +63,7 @@ def register_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     cache.init_app(app)
+    limiter.init_app(app)
     dispatch.init_app(app)
 
 
@@ -55,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
     from pledges.actions.routes import bp as actions_bp
     from pledges.api.routes import bp as api_bp
     from pledges.checkins.routes import bp as checkins_bp
+    from pledges.health import bp as health_bp
     from pledges.main.routes import bp as main_bp
     from pledges.partners.routes import bp as partners_bp
     from pledges.signing.routes import bp as signing_bp
@@ -67,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(partners_bp)
     app.register_blueprint(wall_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(health_bp)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -78,6 +78,17 @@ def send_reminders_command() -> None:
     click.echo(f"{sent} reminder{'s' if sent != 1 else ''} queued")
 
 
+@click.command("purge-ip-hashes")
+@with_appcontext
+def purge_ip_hashes_command() -> None:
+    """Forget the IP hashes older than IP_HASH_RETENTION_DAYS (schedule it daily)."""
+    from pledges.abuse import purge_ip_hashes
+
+    purged = purge_ip_hashes()
+    db.session.commit()
+    click.echo(f"{purged} IP hash{'es' if purged != 1 else ''} forgotten")
+
+
 @click.command("recount")
 @with_appcontext
 def recount_command() -> None:
@@ -94,10 +105,15 @@ def recount_command() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from pledges.backup import backup_command, restore_command
+
     for command in (
         seed_demo_command,
         deliver_mail_command,
         send_reminders_command,
+        purge_ip_hashes_command,
         recount_command,
+        backup_command,
+        restore_command,
     ):
         app.cli.add_command(command)

@@ -47,6 +47,23 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_SECURITY": "starttls",  # starttls | ssl | none
     "SMTP_TIMEOUT": 20,
     "WALL_PAGE_SIZE": 50,
+    # Abuse protection (see pledges/abuse.py). Limits use the `limits` notation and may
+    # hold several, separated by ";".
+    "RATELIMIT_STORAGE_URI": None,  # computed: REDIS_URL, else in-process memory
+    "RATELIMIT_KEY_PREFIX": "pledges-rl",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_STRATEGY": "moving-window",
+    "RATELIMIT_SWALLOW_ERRORS": True,  # Redis down: let people sign rather than fail
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "SIGN_LIMIT_PER_IP": "10 per minute;60 per hour",
+    "SIGN_LIMIT_PER_DOMAIN": "30 per 10 minutes;200 per day",
+    "SIGN_LIMIT_EXEMPT_DOMAINS": (
+        "gmail.com,googlemail.com,outlook.com,hotmail.com,live.com,yahoo.com,icloud.com,"
+        "proton.me,protonmail.com,aol.com,gmx.com,yandex.com,mail.ru,qq.com,163.com"
+    ),
+    "CONFIRM_LIMIT_PER_IP": "30 per minute",
+    "API_LIMIT_PER_IP": "120 per minute",
+    "IP_HASH_RETENTION_DAYS": 30,
     # Rendered wall pages are cached under a key that includes the pledge's wall_version,
     # so a change shows at once on every host; the timeout only bounds memory.
     "WALL_CACHE_SECONDS": 300,
@@ -57,6 +74,13 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": 24 * 3600,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": None,  # computed: on in production, off in development
+    # Hops of trusted proxies in front of the app whose X-Forwarded-For / X-Forwarded-Proto
+    # are believed; 0 (the default) believes no one, so a client cannot claim HTTPS.
+    "PROXY_FIX_X_FOR": 0,
+    "PROXY_FIX_X_PROTO": 0,
+    "LOG_FORMAT": None,  # computed: json in production, text in development
+    "LOG_LEVEL": "INFO",
     "MAX_CONTENT_LENGTH": 1024 * 1024,
 }
 
@@ -68,6 +92,14 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "BASE_URL": ("BASE_URL", str),
     "REDIS_URL": ("REDIS_URL", str),
     "WALL_CACHE_SECONDS": ("WALL_CACHE_SECONDS", int),
+    "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
+    "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _bool),
+    "SIGN_LIMIT_PER_IP": ("SIGN_LIMIT_PER_IP", str),
+    "SIGN_LIMIT_PER_DOMAIN": ("SIGN_LIMIT_PER_DOMAIN", str),
+    "SIGN_LIMIT_EXEMPT_DOMAINS": ("SIGN_LIMIT_EXEMPT_DOMAINS", str),
+    "CONFIRM_LIMIT_PER_IP": ("CONFIRM_LIMIT_PER_IP", str),
+    "API_LIMIT_PER_IP": ("API_LIMIT_PER_IP", str),
+    "IP_HASH_RETENTION_DAYS": ("IP_HASH_RETENTION_DAYS", int),
     "MAIL_TRANSPORT": ("MAIL_TRANSPORT", str),
     "MAIL_FROM": ("MAIL_FROM", str),
     "MAIL_OUTBOX_DIR": ("MAIL_OUTBOX_DIR", str),
@@ -80,6 +112,10 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SMTP_SECURITY": ("SMTP_SECURITY", str),
     "SMTP_TIMEOUT": ("SMTP_TIMEOUT", int),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _bool),
+    "PROXY_FIX_X_FOR": ("PROXY_FIX_X_FOR", int),
+    "PROXY_FIX_X_PROTO": ("PROXY_FIX_X_PROTO", int),
+    "LOG_FORMAT": ("LOG_FORMAT", str),
+    "LOG_LEVEL": ("LOG_LEVEL", str),
 }
 
 
@@ -117,6 +153,8 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
             app.config["CACHE_REDIS_URL"] = app.config["REDIS_URL"]
         else:
             app.config["CACHE_TYPE"] = "SimpleCache"
+    if not app.config["RATELIMIT_STORAGE_URI"]:
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     if not app.config["MAIL_OUTBOX_DIR"]:
         app.config["MAIL_OUTBOX_DIR"] = str(instance / "outbox")
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

@@ -1,0 +1,48 @@
+"""Gunicorn settings: `gunicorn 'pledges:create_app()'` reads this file from the working
+directory. Every value comes from the environment, so one file serves every host.
+
+BIND            address to listen on; else 0.0.0.0:$PORT when PORT is set (platforms that
+                route to a port), else 127.0.0.1:8000 (behind a proxy on the same host)
+WEB_CONCURRENCY worker processes; default 2 x cores + 1
+FORWARDED_ALLOW_IPS  peers whose X-Forwarded-Proto gunicorn itself believes; default none,
+                since the app's PROXY_FIX_* settings decide that in one place
+LOG_LEVEL, LOG_FORMAT, PLEDGES_ENV  gunicorn's own lines follow the app's format
+"""
+
+import multiprocessing
+import os
+
+from pledges.logs import resolve_log_format
+
+_port = os.environ.get("PORT")
+bind = os.environ.get("BIND") or (f"0.0.0.0:{_port}" if _port else "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
+
+# A request that takes longer than this is stuck: the worker is killed and replaced.
+timeout = 30
+# On SIGTERM or a restart, requests in flight get this long to finish.
+graceful_timeout = 30
+
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "")
+
+# The app logs every request itself (without query strings or tokens): no access log.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+if resolve_log_format(os.environ.get("LOG_FORMAT"), os.environ.get("PLEDGES_ENV", "")) == "json":
+    logconfig_dict = {
+        # The app puts its own handler on the root logger when a worker loads it.
+        "root": {"level": "INFO", "handlers": []},
+        "loggers": {
+            "gunicorn.error": {
+                "level": loglevel.upper(),
+                "handlers": ["stderr"],
+                "propagate": False,
+                "qualname": "gunicorn.error",
+            },
+            "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+        },
+        "handlers": {"stderr": {"class": "pledges.logs.StderrHandler", "formatter": "json"}},
+        "formatters": {"json": {"()": "pledges.logs.JsonFormatter"}},
+    }
