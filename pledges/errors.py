@@ -28,10 +28,23 @@ def api_error(status: int, title: str, detail: str):
     return response
 
 
+RATE_LIMIT_MESSAGE = (
+    "Many signatures came from your network or email domain in a short time, so we are "
+    "pausing for a moment to keep automated sign-ups out. Nothing was saved yet: please "
+    "send the form again in a few minutes."
+)
+
+
 def handle_http_error(error: HTTPException):
     status = error.code or 500
     if wants_json():
         return api_error(status, error.name, error.description or error.name)
+    if status == 429 and request.endpoint == "signing.sign":
+        # Keep the signer's answers on the page rather than losing them.
+        from pledges.signing.routes import render_sign_form_again
+
+        page, _ = render_sign_form_again(request.view_args["slug"], RATE_LIMIT_MESSAGE)
+        return page, 429
     return render_template("errors/error.html", error=error, status=status), status
 
 

@@ -1,6 +1,8 @@
 """Extension objects, created unbound and bound to the app in ``create_app``."""
 
 from flask_caching import Cache
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -26,3 +28,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 cache = Cache()
+# Limits are set per route (pledges/abuse.py); remote_addr is the client once ProxyFix
+# has read the trusted proxy's X-Forwarded-For.
+limiter = Limiter(key_func=get_remote_address)

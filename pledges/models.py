@@ -196,6 +196,7 @@ class Signature(db.Model):
         Index("ix_signatures_wall_role", "pledge_id", "status", "role", "confirmed_at", "id"),
         CheckConstraint(_in("reminders", Reminders), name="reminders"),
         Index("ix_signatures_checkin_due", "status", "reminders", "next_checkin_at"),
+        Index("ix_signatures_ip_hash", "pledge_id", "ip_hash"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -217,6 +218,9 @@ class Signature(db.Model):
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # HMAC of the signing IP address, for moderators to spot floods; dropped after
+    # IP_HASH_RETENTION_DAYS. The address itself is never stored.
+    ip_hash: Mapped[str | None] = mapped_column(String(64))
     # Check-in cycles run from the confirmation, one cadence long each.
     reminders: Mapped[str] = mapped_column(
         String(10), default=Reminders.ON.value, server_default=Reminders.ON.value

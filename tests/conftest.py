@@ -66,6 +66,7 @@ def _base_config(url: str, tmp_path: Path) -> dict:
         "BASE_URL": "http://pledges.test",
         # Tests share one Redis: each app gets keys of its own.
         "CACHE_KEY_PREFIX": f"pledges-test-{secrets.token_hex(6)}:",
+        "RATELIMIT_KEY_PREFIX": f"pledges-test-rl-{secrets.token_hex(6)}",
     }
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
+from pledges.abuse import limit_api
 from pledges.api import serializers
 from pledges.api.spec import openapi_document
 from pledges.tallies import tally_for, totals_for
@@ -15,6 +16,7 @@ from pledges.wall.service import (
 )
 
 bp = Blueprint("api", __name__)
+limit_api(bp)
 
 DEFAULT_LIMIT = 50
 

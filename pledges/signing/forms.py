@@ -106,6 +106,11 @@ class SignForm(VisibilityFields, FlaskForm):
             f"Up to {NOTE_MAX} characters."
         ),
     )
+    # A honeypot: hidden from people (and from screen readers), filled in by bots.
+    website = StringField(
+        "Leave this field empty",
+        render_kw={"tabindex": "-1", "autocomplete": "off"},
+    )
     consent = BooleanField(
         "I agree that this pledge keeps my name and email to confirm and show my signature "
         "as I chose, and that I can withdraw at any time.",
@@ -118,6 +123,12 @@ class SignForm(VisibilityFields, FlaskForm):
         self.commitments.choices = [SelectChoice(c.id, c.text) for c in pledge.commitments]
         if not self.is_submitted():
             self.commitments.data = [c.id for c in pledge.commitments if c.required]
+
+    def validate_website(self, field) -> None:
+        if field.data:
+            raise ValidationError(
+                "This field must stay empty: it is there to catch automated sign-ups."
+            )
 
     def validate_country(self, field) -> None:
         if field.data not in country_names():

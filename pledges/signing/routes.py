@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 
+from pledges.abuse import limit_confirming, limit_signing
 from pledges.actions.forms import DeleteActionForm
 from pledges.checkins.cycles import cycle_at
 from pledges.checkins.forms import CommitmentsForm
@@ -20,6 +21,7 @@ bp = Blueprint("signing", __name__)
 
 
 @bp.route("/p/<slug>", methods=["GET", "POST"])
+@limit_signing
 def sign(slug: str):
     pledge = public_pledge_or_404(slug)
     form = SignForm(pledge)
@@ -63,6 +65,7 @@ def _signature_input(form: SignForm) -> SignatureInput:
         visibility=form.visibility.data,
         commitment_ids=tuple(form.commitments.data),
         personal_note=form.personal_note.data or "",
+        ip_address=request.remote_addr,
     )
 
 
@@ -75,6 +78,7 @@ def check_inbox(slug: str):
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
+@limit_confirming
 def confirm(token: str):
     signature = service.signature_for_token_or_404(token, TokenPurpose.CONFIRM)
     form = ConfirmForm()

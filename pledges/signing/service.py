@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pledges import tallies
+from pledges.abuse import hash_ip, is_disposable
 from pledges.actions.service import forget_actions
 from pledges.database import utcnow
 from pledges.extensions import db
@@ -49,15 +50,54 @@ class SignatureInput:
     visibility: str
     commitment_ids: tuple[int, ...]
     personal_note: str
+    ip_address: str | None = None  # only ever stored as a keyed hash
+
+
+# Providers that deliver name+anything@ to name@: the tag does not make another person.
+SUBADDRESSING_DOMAINS = frozenset(
+    {
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "icloud.com",
+        "me.com",
+        "fastmail.com",
+        "proton.me",
+        "protonmail.com",
+        "yandex.com",
+        "yandex.ru",
+    }
+)
+GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
 
 
 def normalize_email(address: str) -> str:
-    """The form of an address used to spot the same person signing twice."""
+    """The form of an address used to spot the same person signing twice.
+
+    Case is folded, and the aliases a provider delivers to the same inbox are folded
+    too: Gmail ignores dots and "+tags" (and googlemail.com is gmail.com); several others
+    ignore "+tags". The address as typed is kept separately for sending.
+    """
     try:
         result = validate_email(address, check_deliverability=False)
     except EmailNotValidError as exc:
         raise SigningError(str(exc), field="email") from exc
-    return result.normalized.casefold()
+    local, _, domain = result.normalized.casefold().rpartition("@")
+    if domain in GMAIL_DOMAINS:
+        local, domain = local.split("+", 1)[0].replace(".", ""), "gmail.com"
+    elif domain in SUBADDRESSING_DOMAINS:
+        local = local.split("+", 1)[0]
+    return f"{local}@{domain}"
+
+
+def check_email_allowed(email_key: str) -> None:
+    domain = email_key.rpartition("@")[2]
+    if is_disposable(domain):
+        raise SigningError(
+            f"Please use a permanent address: addresses at {domain} expire, and you could "
+            "then never confirm, change or withdraw your signature.",
+            field="email",
+        )
 
 
 def check_commitments(pledge: Pledge, chosen: Iterable[int]) -> None:
@@ -96,6 +136,7 @@ def sign(pledge: Pledge, data: SignatureInput) -> None:
     check_commitments(pledge, data.commitment_ids)
     check_visibility(data.visibility, data.organization)
     email_key = normalize_email(data.email)
+    check_email_allowed(email_key)
 
     existing = _signature_by_email(pledge, email_key)
     if existing is None:
@@ -138,6 +179,7 @@ def _new_signature(pledge: Pledge, data: SignatureInput, email_key: str) -> Sign
         status=SignatureStatus.PENDING,
         verification_code=new_verification_code(),
         signed_at=utcnow(),
+        ip_hash=hash_ip(data.ip_address),
     )
     signature.chosen = [SignatureCommitment(commitment_id=cid) for cid in data.commitment_ids]
     return signature
