@@ -36,6 +36,7 @@ import common  # noqa: E402
 import loadgen  # noqa: E402
 from common import HOST, SLUG, BenchError  # noqa: E402
 
+WALL_PATH = f"/p/{SLUG}/wall"
 SIGN_PATH = f"/p/{SLUG}"
 THANKS_PATH = f"/p/{SLUG}/thanks"
 CSRF_INPUT = re.compile(rb'<input[^>]*name="csrf_token"[^>]*>')
@@ -145,6 +146,35 @@ class Signer:
         return f"POST HTTP {response.status}" + (f" -> {location}" if location else "")
 
 
+class Readers(threading.Thread):
+    """While people sign: K readers load the wall, then the bare /hello route, in turn."""
+
+    def __init__(self, port: int, concurrency: int, seconds: float) -> None:
+        super().__init__(daemon=True)
+        self.port, self.concurrency, self.seconds = port, concurrency, seconds
+        self.results: list[loadgen.LoadResult] = []
+
+    def run(self) -> None:
+        for name, path in (("wall (busy)", WALL_PATH), ("hello (busy)", "/hello")):
+            self.results.append(
+                loadgen.run_get(
+                    HOST,
+                    self.port,
+                    path,
+                    name=name,
+                    concurrency=self.concurrency,
+                    duration=self.seconds,
+                )
+            )
+
+    def report(self) -> list[str]:
+        lines = ["  " + r.summary() for r in self.results]
+        if len(self.results) == 2 and self.results[1].rate:
+            ratio = self.results[0].rate / self.results[1].rate
+            lines.append(f"  wall / hello throughput while signing: {ratio:.2f}x")
+        return lines
+
+
 class WorkerKiller(threading.Thread):
     """SIGKILLs one gunicorn worker once ``at`` submissions have been acknowledged."""
 
@@ -213,7 +243,8 @@ def run(args: argparse.Namespace) -> int:
             backend = "PostgreSQL" if common.is_postgresql(database_url) else "SQLite"
             print(f"Database: {backend} {common.display_url(database_url)}")
             env = common.app_environment(database_url, workdir)
-            common.prepare_database(env, 0)
+            # With readers, give the wall something to show; signers start from zero otherwise.
+            common.prepare_database(env, args.wall_signatures if args.readers else 0)
             print(
                 f"Starting gunicorn (2 sync workers); {args.concurrency} clients, "
                 f"{args.submissions:,} submissions or {args.duration:g} s"
@@ -228,6 +259,10 @@ def run(args: argparse.Namespace) -> int:
                     raise BenchError("could not find the commitments on the sign form")
                 print(f"  commitments on the form: {len(every)} ({len(required)} required)")
                 signer = Signer(server.port, every, required)
+                readers = None
+                if args.readers:
+                    readers = Readers(server.port, args.readers, args.reader_seconds)
+                    readers.start()
                 killer = None
                 if args.kill_worker_at:
                     killer = WorkerKiller(server.proc.pid, signer, args.kill_worker_at)
@@ -246,6 +281,9 @@ def run(args: argparse.Namespace) -> int:
                 print("  " + result.summary().replace(" req ", " sub "))
                 if killer is not None:
                     print(f"  {killer.report()}")
+                if readers is not None:
+                    readers.join()
+                    print("\n".join(readers.report()))
                 server_log = server.log_tail(20)
             report = audit(database_url, signer)
 
@@ -322,6 +360,22 @@ def main() -> int:
         default=0,
         metavar="N",
         help="SIGKILL one gunicorn worker after N acknowledged signatures (fault proof)",
+    )
+    parser.add_argument(
+        "--readers",
+        type=int,
+        default=0,
+        metavar="K",
+        help="also load the wall, then /hello, from K clients while people sign",
+    )
+    parser.add_argument(
+        "--reader-seconds", type=float, default=6.0, help="seconds of each reader phase"
+    )
+    parser.add_argument(
+        "--wall-signatures",
+        type=int,
+        default=10_000,
+        help="confirmed signatures seeded first when --readers is given",
     )
     common.add_database_arguments(parser)
     args = parser.parse_args()
