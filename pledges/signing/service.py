@@ -10,6 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import abort
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from pledges import tallies
 from pledges.abuse import hash_ip, is_disposable
@@ -19,6 +20,8 @@ from pledges.extensions import db
 from pledges.mail import queue_email
 from pledges.models import (
     AccessToken,
+    Action,
+    ActionComment,
     Organization,
     OutboxEmail,
     Pledge,
@@ -239,11 +242,25 @@ def _send_links_again(signature: Signature) -> None:
 PRIVATE_PAGE = (TokenPurpose.MANAGE, TokenPurpose.REMINDER)
 
 
+# The private page shows every action with its review and comments: load them together
+# rather than one query per action.
+_PRIVATE_PAGE_LOADING = (
+    selectinload(Signature.chosen),
+    selectinload(Signature.partners),
+    selectinload(Signature.actions).options(
+        joinedload(Action.commitment),
+        joinedload(Action.reviewed_by),
+        selectinload(Action.comments).joinedload(ActionComment.partner),
+    ),
+)
+
+
 def signature_for_token(token: str, *purposes: TokenPurpose) -> Signature | None:
     return db.session.scalar(
         select(Signature)
         .join(AccessToken, AccessToken.signature_id == Signature.id)
         .where(AccessToken.token_hash == hash_token(token), AccessToken.purpose.in_(purposes))
+        .options(*_PRIVATE_PAGE_LOADING)
     )
 
 
