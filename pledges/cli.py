@@ -68,6 +68,27 @@ def deliver_mail_command(loop: bool, interval: float) -> None:
             time.sleep(interval)
 
 
+@click.command("mail-status")
+@click.option("--retry-dead", is_flag=True, help="Queue every dead message again.")
+@with_appcontext
+def mail_status_command(retry_dead: bool) -> None:
+    """Show the outbox: pending, sent and dead messages, and why the dead ones failed."""
+    from pledges.mail import delivery
+
+    if retry_dead:
+        count = delivery.retry_dead()
+        db.session.commit()
+        click.echo(f"{count} dead message{'s' if count != 1 else ''} queued again")
+    status = delivery.outbox_status()
+    click.echo(", ".join(f"{name}: {count}" for name, count in status.counts.items()))
+    for message in status.dead:
+        click.echo(
+            f"dead #{message.id} to {delivery.masked(message.to_address)} "
+            f"after {message.attempts} attempts, queued {message.created_at:%Y-%m-%d %H:%M} UTC: "
+            f"{message.last_error}"
+        )
+
+
 @click.command("send-reminders")
 @with_appcontext
 def send_reminders_command() -> None:
@@ -110,6 +131,7 @@ def init_app(app: Flask) -> None:
     for command in (
         seed_demo_command,
         deliver_mail_command,
+        mail_status_command,
         send_reminders_command,
         purge_ip_hashes_command,
         recount_command,

@@ -154,3 +154,24 @@ def test_with_thread_dispatch_the_eml_appears_within_a_second(app, client, outbo
     while time.monotonic() < deadline and not read_outbox(outbox_dir):
         time.sleep(0.02)
     assert [m["To"] for m in read_outbox(outbox_dir)] == ["fast@example.org"]
+
+
+def test_dead_letters_are_shown_to_operators_and_can_be_retried(app, runner, outbox_dir):
+    with app.app_context():
+        pledge = make_pledge()
+        service.sign(pledge, signature_input(pledge, email="amina@example.org"))
+        db.session.commit()
+        send_to_a_closed_port(app, MAIL_MAX_ATTEMPTS=1)
+        assert deliver_due().dead == 1
+    shown = runner.invoke(args=["mail-status"])
+    assert "pending: 0, sent: 0, dead: 1" in shown.output
+    assert "to a…@example.org after 1 attempts" in shown.output
+    assert "ConnectionRefusedError" in shown.output
+    assert "amina@" not in shown.output  # the address is masked
+    app.config.update(MAIL_TRANSPORT="file")
+    retried = runner.invoke(args=["mail-status", "--retry-dead"])
+    assert "1 dead message queued again" in retried.output
+    assert "pending: 1, sent: 0, dead: 0" in retried.output
+    with app.app_context():
+        assert deliver_due().sent == 1
+    assert [m["To"] for m in read_outbox(outbox_dir)] == ["amina@example.org"]

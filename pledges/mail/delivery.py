@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from pledges.database import utcnow
 from pledges.extensions import db
@@ -121,3 +121,42 @@ def deliver_due(transport: Transport | None = None, batch: int = 100) -> Deliver
             report.sent += 1
         db.session.commit()
     return report
+
+
+@dataclass
+class OutboxStatus:
+    counts: dict[str, int]
+    dead: list[OutboxEmail]
+
+
+def outbox_status(limit: int = 50) -> OutboxStatus:
+    """How many messages are pending, sent and dead, and the latest dead ones."""
+    counts = dict(
+        db.session.execute(
+            select(OutboxEmail.status, func.count()).group_by(OutboxEmail.status)
+        ).all()
+    )
+    dead = db.session.scalars(
+        select(OutboxEmail)
+        .where(OutboxEmail.status == MailStatus.DEAD)
+        .order_by(OutboxEmail.id.desc())
+        .limit(limit)
+    ).all()
+    return OutboxStatus({s.value: counts.get(s.value, 0) for s in MailStatus}, list(dead))
+
+
+def retry_dead() -> int:
+    """Give every dead message a fresh set of attempts, starting now."""
+    result = db.session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.status == MailStatus.DEAD)
+        .values(status=MailStatus.PENDING, attempts=0, next_attempt_at=utcnow(), claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def masked(address: str) -> str:
+    """ "amina@example.org" -> "a…@example.org": enough to tell messages apart."""
+    local, _, domain = address.rpartition("@")
+    return f"{local[:1]}…@{domain}"
