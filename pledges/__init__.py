@@ -75,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     from pledges.main.routes import bp as main_bp
     from pledges.partners.routes import bp as partners_bp
     from pledges.signing.routes import bp as signing_bp
+    from pledges.verify.routes import bp as verify_bp
     from pledges.wall.routes import bp as wall_bp
 
     app.register_blueprint(main_bp)
@@ -83,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(checkins_bp)
     app.register_blueprint(partners_bp)
     app.register_blueprint(wall_bp)
+    app.register_blueprint(verify_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(health_bp)
 

@@ -441,3 +441,28 @@ class OutboxEmail(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
 
     signature: Mapped[Signature | None] = relationship()
+
+
+class DocumentVariant(enum.StrEnum):
+    PDF = "pdf"
+    PDF_A_3B = "pdf/a-3b"  # archival: PDF/A-3b, as WeasyPrint names it
+
+
+class IssuedDocument(db.Model):
+    """A signed pledge PDF handed to its signer, known only by its SHA-256.
+
+    The file itself is never kept: anyone holding a copy can check it against the hash.
+    """
+
+    __tablename__ = "issued_documents"
+    __table_args__ = (CheckConstraint(_in("variant", DocumentVariant), name="variant"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signature_id: Mapped[int] = mapped_column(
+        ForeignKey("signatures.id", ondelete="CASCADE"), index=True
+    )
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    variant: Mapped[str] = mapped_column(String(10))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    signature: Mapped[Signature] = relationship()

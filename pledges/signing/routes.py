@@ -1,20 +1,33 @@
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from pledges.abuse import limit_confirming, limit_signing
 from pledges.actions.forms import DeleteActionForm
 from pledges.checkins.cycles import cycle_at
 from pledges.checkins.forms import CommitmentsForm
 from pledges.checkins.service import ending_commitments
+from pledges.database import utcnow
 from pledges.extensions import db
 from pledges.forms import attach_error
-from pledges.models import SignatureStatus, TokenPurpose
+from pledges.models import DocumentVariant, SignatureStatus, TokenPurpose
 from pledges.partners.forms import InviteForm, RemovePartnerForm, ReplyForm
 from pledges.signing import service
 from pledges.signing.forms import ConfirmForm, SignForm, VisibilityForm, WithdrawForm
 from pledges.signing.service import SignatureInput, SigningError
 from pledges.tallies import tally_for
+from pledges.verify import service as documents
+from pledges.verify.service import DocumentError
 from pledges.wall.service import public_pledge_or_404
 
 bp = Blueprint("signing", __name__)
@@ -104,6 +117,38 @@ def personal_data(token: str):
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get("/me/<token>/pledge.pdf")
+def signed_pledge_pdf(token: str):
+    signature = service.private_page_signature_or_404(token)
+    variant = request.args.get("variant", DocumentVariant.PDF)
+    if variant not in set(DocumentVariant):
+        abort(404)
+    try:
+        pdf = documents.issue_signed_pledge(signature, variant)
+    except DocumentError as exc:
+        abort(403, description=exc.message)
+    db.session.commit()
+    suffix = "-pdfa" if variant == DocumentVariant.PDF_A_3B else ""
+    filename = f"joining-forces-{signature.pledge.slug}-signed-pledge{suffix}.pdf"
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/me/<token>/pledge.html")
+def signed_pledge_preview(token: str):
+    """The signed pledge as a page: the print template, shown as the PDF would print it."""
+    signature = service.private_page_signature_or_404(token)
+    try:
+        documents.check_can_issue(signature)
+    except DocumentError as exc:
+        abort(403, description=exc.message)
+    return render_template(
+        documents.SIGNED_PLEDGE_TEMPLATE, **documents.signed_pledge_context(signature, utcnow())
+    )
 
 
 @bp.post("/me/<token>/visibility")

@@ -1,0 +1,1 @@
+"""Signed pledge documents: issuing them, and public verification by code or by file."""

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired, FileSize
+from wtforms import StringField
+from wtforms.validators import DataRequired
+
+#: The largest copy we accept to check; the request limit for that route follows it.
+UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+
+
+class CodeForm(FlaskForm):
+    """Typing a code only looks something up: a GET form, no CSRF token in the URL."""
+
+    class Meta:
+        csrf = False
+
+    code = StringField(
+        "Verification code",
+        validators=[DataRequired("Type the code printed on the document.")],
+        description="Ten letters and digits, as printed on the document, e.g. 7K3QP-XM2RD.",
+    )
+
+
+class DocumentForm(FlaskForm):
+    document = FileField(
+        "The PDF file",
+        validators=[
+            FileRequired("Choose the PDF file to check."),
+            FileSize(UPLOAD_MAX_BYTES, message="The file is larger than 10 MB: not one of ours."),
+        ],
+        description="The file is only read to compute its fingerprint (SHA-256); it is not kept.",
+    )

@@ -1,0 +1,107 @@
+"""Issue a signer's signed pledge PDF (recording its hash), and check a code or a copy."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from pledges.database import utcnow
+from pledges.extensions import db
+from pledges.models import DocumentVariant, IssuedDocument, Signature, SignatureStatus
+from pledges.pdf import qr_code_svg, render_pdf
+from pledges.rules import RuleError
+from pledges.security import normalize_verification_code
+from pledges.urls import external_url
+
+SIGNED_PLEDGE_TEMPLATE = "pdf/signed_pledge.html"
+
+
+class DocumentError(RuleError):
+    """No signed pledge can be issued for this signature."""
+
+
+def check_can_issue(signature: Signature) -> None:
+    if signature.status == SignatureStatus.PENDING:
+        raise DocumentError("Your signed pledge is ready once you confirm your signature.")
+    if signature.status == SignatureStatus.WITHDRAWN:
+        raise DocumentError("This signature was withdrawn, so there is no signed pledge.")
+    if signature.status == SignatureStatus.HIDDEN:
+        raise DocumentError(
+            "This signature was hidden by the pledge's moderators, so no signed pledge "
+            "can be issued for it."
+        )
+
+
+def signed_pledge_context(signature: Signature, issued_at: datetime) -> dict:
+    """What the print template needs, for the PDF and its HTML preview alike."""
+    verify_url = external_url("verify.verify", code=signature.verification_code)
+    return {
+        "signature": signature,
+        "issued_at": issued_at,
+        "verify_url": verify_url,
+        "qr_code": qr_code_svg(verify_url),
+    }
+
+
+def issue_signed_pledge(signature: Signature, variant: str = DocumentVariant.PDF) -> bytes:
+    """Render the signer's document and record its SHA-256; the caller commits."""
+    check_can_issue(signature)
+    issued_at = utcnow()
+    pdf = render_pdf(SIGNED_PLEDGE_TEMPLATE, variant, **signed_pledge_context(signature, issued_at))
+    document = IssuedDocument(
+        signature_id=signature.id,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        variant=variant,
+        issued_at=issued_at,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(document)
+    except IntegrityError:
+        # Rendering is deterministic to the second: two downloads within one second are
+        # the same bytes, already on record.
+        pass
+    return pdf
+
+
+def signature_for_code(typed: str) -> Signature | None:
+    """The signature a typed verification code names; never a pending one."""
+    code = normalize_verification_code(typed)
+    if code is None:
+        return None
+    return db.session.scalar(
+        select(Signature).where(
+            Signature.verification_code == code, Signature.status != SignatureStatus.PENDING
+        )
+    )
+
+
+def issued_documents(signature: Signature) -> list[IssuedDocument]:
+    return list(
+        db.session.scalars(
+            select(IssuedDocument)
+            .where(IssuedDocument.signature_id == signature.id)
+            .order_by(IssuedDocument.issued_at.desc(), IssuedDocument.id.desc())
+        )
+    )
+
+
+def sha256_of(stream: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: stream.read(64 * 1024), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def find_issued(signature: Signature, stream: BinaryIO) -> IssuedDocument | None:
+    """The document we issued for ``signature`` whose bytes are exactly ``stream``'s."""
+    return db.session.scalar(
+        select(IssuedDocument).where(
+            IssuedDocument.signature_id == signature.id,
+            IssuedDocument.sha256 == sha256_of(stream),
+        )
+    )
