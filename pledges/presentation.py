@@ -120,4 +120,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["action_kind_label"] = lambda kind: ACTION_KIND_LABELS.get(kind, kind)
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["paragraphs"] = paragraphs
+    # Card metadata, share links and the embed snippet, for the pledge page and the wall.
+    from pledges import sharing
+
+    for helper in (sharing.share_meta, sharing.share_links, sharing.embed_snippet):
+        app.jinja_env.globals[helper.__name__] = helper
     app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS

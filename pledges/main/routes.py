@@ -8,3 +8,8 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 def index():
     return render_template("main/index.html", pledges=open_pledges())
+
+
+@bp.get("/about")
+def about():
+    return render_template("main/about.html")

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 
+from pledges import sharing
 from pledges.extensions import db
+from pledges.headers import allow_framing
 from pledges.models import Pledge
 from pledges.tallies import tally_for
 from pledges.wall.cache import cached_page
@@ -11,6 +13,7 @@ from pledges.wall.service import (
     Cursor,
     WallFilters,
     public_actions,
+    public_pledge_or_404,
     public_pledge_ref_or_404,
     wall_page,
 )
@@ -18,8 +21,6 @@ from pledges.wall.service import (
 RECENT_ACTIONS = 3
 
 bp = Blueprint("wall", __name__)
-
-
 @bp.get("/p/<slug>/wall")
 def wall(slug: str):
     ref = public_pledge_ref_or_404(slug)
@@ -84,6 +85,21 @@ def actions(slug: str):
 
     key = ":".join(["actions", ref.cache_stamp, before.encode() if before else ""])
     return cached_page(key, render)
+
+
+@bp.get("/p/<slug>/feed.atom")
+def feed(slug: str):
+    """New signatures and public actions as an Atom feed, signers shown as they chose."""
+    pledge = public_pledge_or_404(slug)
+    return Response(sharing.atom_feed(pledge), mimetype="application/atom+xml")
+
+
+@bp.get("/p/<slug>/embed")
+@allow_framing
+def embed(slug: str):
+    """The counter partner sites put in an iframe: the only page that may be framed."""
+    pledge = public_pledge_or_404(slug)
+    return render_template("wall/embed.html", pledge=pledge, tally=tally_for(pledge.id))
 
 
 def _cursor_arg(name: str) -> Cursor | None:
