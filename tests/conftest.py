@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,26 +35,42 @@ def pytest_report_header(config) -> str:
     )
 
 
+@contextmanager
+def scratch_postgres_database(prefix: str) -> Iterator[str]:
+    """A new, empty database on the PLEDGES_TEST_POSTGRES_URL server; dropped afterwards."""
+    assert POSTGRES_URL
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    admin = admin_engine(POSTGRES_URL)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def postgres_schema() -> Iterator[str]:
     """A database of this run's own on the server, so parallel runs never collide; each
     test then starts from empty tables. PLEDGES_TEST_POSTGRES_URL names the server."""
-    assert POSTGRES_URL
-    name = f"pledges_test_{secrets.token_hex(4)}"
-    admin = admin_engine(POSTGRES_URL)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_postgres_database("pledges_test") as url:
         app = create_app(_base_config(url, Path("/nonexistent")))
         with app.app_context():
             db.create_all()
             db.engine.dispose()
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database(request, tmp_path) -> Iterator[str]:
+    """The URL of an empty database with no tables, on each backend under test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+    else:
+        with scratch_postgres_database("pledges_empty") as url:
+            yield url
 
 
 def _base_config(url: str, tmp_path: Path) -> dict:

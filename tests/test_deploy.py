@@ -10,35 +10,13 @@ import sys
 import urllib.request
 from pathlib import Path
 
-import pytest
-from sqlalchemy.engine import make_url
-
 from pledges import PROJECT_ROOT
-from tests.conftest import POSTGRES_URL, admin_engine
 from tests.test_health import GUNICORN, _get_when_up, closed_port, gunicorn_env
 
 PLEDGES = str(Path(sys.executable).with_name("pledges"))
-BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 
 
-@pytest.fixture(params=BACKENDS)
-def fresh_database(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    name = f"pledges_deploy_{secrets.token_hex(4)}"
-    admin = admin_engine(POSTGRES_URL)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-def test_a_fresh_database_is_migrated_seeded_and_served(fresh_database, tmp_path):
+def test_a_empty_database_is_migrated_seeded_and_served(empty_database, tmp_path):
     port = closed_port()
     env = gunicorn_env(
         tmp_path,
@@ -47,7 +25,7 @@ def test_a_fresh_database_is_migrated_seeded_and_served(fresh_database, tmp_path
         BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY="2",
     )
-    env["DATABASE_URL"] = fresh_database
+    env["DATABASE_URL"] = empty_database
     for command in (["db", "upgrade"], ["seed-demo", "--signatures", "25"]):
         done = subprocess.run(  # noqa: S603
             [PLEDGES, *command],
