@@ -65,14 +65,19 @@ def register_extensions(app: Flask) -> None:
     cache.init_app(app)
     limiter.init_app(app)
     dispatch.init_app(app)
+    from pledges.accounts import setup as accounts_setup
+
+    accounts_setup.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
+    from pledges.accounts.routes import bp as accounts_bp
     from pledges.actions.routes import bp as actions_bp
     from pledges.api.routes import bp as api_bp
     from pledges.checkins.routes import bp as checkins_bp
     from pledges.health import bp as health_bp
     from pledges.main.routes import bp as main_bp
+    from pledges.organize.routes import bp as organize_bp
     from pledges.partners.routes import bp as partners_bp
     from pledges.signing.routes import bp as signing_bp
     from pledges.verify.routes import bp as verify_bp
@@ -87,6 +92,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(verify_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(health_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(organize_bp)
 
 
 def register_template_helpers(app: Flask) -> None:

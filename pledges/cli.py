@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 import click
@@ -125,6 +126,33 @@ def recount_command() -> None:
     db.session.commit()
 
 
+@click.command("create-user")
+@click.argument("email")
+@click.option(
+    "--role", type=click.Choice(["admin", "organizer"]), default="organizer", show_default=True
+)
+@click.option("--name", default="", help="How the account is shown to other organizers.")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input (scripts)."
+)
+@with_appcontext
+def create_user_command(email: str, role: str, name: str, password_stdin: bool) -> None:
+    """Create an organizer or admin account for EMAIL (the password is asked for)."""
+    from pledges.accounts import service
+    from pledges.rules import RuleError
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = service.create_user(email, password, role=role, name=name)
+    except RuleError as error:
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email}.")
+
+
 def init_app(app: Flask) -> None:
     from pledges.backup import backup_command, restore_command
 
@@ -135,6 +163,7 @@ def init_app(app: Flask) -> None:
         send_reminders_command,
         purge_ip_hashes_command,
         recount_command,
+        create_user_command,
         backup_command,
         restore_command,
     ):

@@ -82,6 +82,16 @@ DEFAULTS: dict[str, Any] = {
     "LOG_FORMAT": None,  # computed: json in production, text in development
     "LOG_LEVEL": "INFO",
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # Organizer accounts (pledges/accounts). A session ends after this long without a
+    # request, and at the latest this long after logging in.
+    "SESSION_IDLE_MINUTES": 120,
+    "SESSION_MAX_HOURS": 24,
+    # Failed logins per email address before the account is locked for the window, and
+    # login attempts per IP address (both in `limits` notation, shared through Redis).
+    "LOGIN_FAILURES_BEFORE_LOCKOUT": "5 per 15 minutes",
+    "LOGIN_LIMIT_PER_IP": "30 per 15 minutes",
+    "PASSWORD_RESET_HOURS": 2,
+    "PASSWORD_MIN_LENGTH": 12,
 }
 
 #: Environment variable -> (config key, parser).
@@ -116,6 +126,12 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PROXY_FIX_X_PROTO": ("PROXY_FIX_X_PROTO", int),
     "LOG_FORMAT": ("LOG_FORMAT", str),
     "LOG_LEVEL": ("LOG_LEVEL", str),
+    "SESSION_IDLE_MINUTES": ("SESSION_IDLE_MINUTES", int),
+    "SESSION_MAX_HOURS": ("SESSION_MAX_HOURS", int),
+    "LOGIN_FAILURES_BEFORE_LOCKOUT": ("LOGIN_FAILURES_BEFORE_LOCKOUT", str),
+    "LOGIN_LIMIT_PER_IP": ("LOGIN_LIMIT_PER_IP", str),
+    "PASSWORD_RESET_HOURS": ("PASSWORD_RESET_HOURS", int),
+    "PASSWORD_MIN_LENGTH": ("PASSWORD_MIN_LENGTH", int),
 }
 
 

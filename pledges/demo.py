@@ -278,6 +278,7 @@ def add_synthetic_signatures(
     org_names = [name for _, name, _, _ in ORGANIZATIONS]
     required = [c.id for c in pledge.commitments if c.required]
     optional = [c.id for c in pledge.commitments if not c.required]
+    versions = {c.id: c.version for c in pledge.commitments}
 
     now = utcnow()
     span = timedelta(days=89).total_seconds()
@@ -327,7 +328,10 @@ def add_synthetic_signatures(
         chosen, logged = [], []
         for signature_id, row in zip(ids, rows, strict=True):
             picks = required + rng.sample(optional, rng.randint(0, len(optional)))
-            chosen.extend({"signature_id": signature_id, "commitment_id": c} for c in picks)
+            chosen.extend(
+                {"signature_id": signature_id, "commitment_id": c, "version": versions[c]}
+                for c in picks
+            )
             if row["active_until"] is not None:
                 acted = row["active_until"] - cycle * rng.random() * 0.5
                 acted = min(max(acted, row["confirmed_at"]), now)

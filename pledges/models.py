@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask_login import UserMixin
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Date,
@@ -18,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import expression
 
 from pledges.database import UTCDateTime, utcnow
 from pledges.extensions import db
@@ -31,6 +35,8 @@ class PledgeStatus(enum.StrEnum):
 
 class SignatureStatus(enum.StrEnum):
     PENDING = "pending"
+    # Confirmed by email on a pre-moderated pledge: shown once a moderator approves it.
+    HELD = "held"
     CONFIRMED = "confirmed"
     HIDDEN = "hidden"
     WITHDRAWN = "withdrawn"
@@ -90,6 +96,24 @@ class ActionVisibility(enum.StrEnum):
     PRIVATE = "private"
 
 
+class UserRole(enum.StrEnum):
+    ADMIN = "admin"
+    ORGANIZER = "organizer"
+
+
+class ReportReason(enum.StrEnum):
+    SPAM = "spam"
+    FAKE = "fake"
+    ABUSIVE = "abusive"
+    UNSAFE = "unsafe"  # naming this person puts them in danger
+    OTHER = "other"
+
+
+class ReportResolution(enum.StrEnum):
+    DISMISSED = "dismissed"
+    HIDDEN = "hidden"
+
+
 class MailStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
@@ -113,6 +137,44 @@ COMMENT_MAX = 2000
 MAX_PARTNERS = 3
 URL_MAX = 500
 PEOPLE_REACHED_MAX = 10_000_000
+DESCRIPTION_MAX = 2000
+REASON_MAX = 500
+
+
+class User(UserMixin, db.Model):
+    """An organizer or admin. Signers never have accounts."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", UserRole), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased: the login form lower-cases what it is given too.
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX), default="")
+    role: Mapped[str] = mapped_column(String(10), default=UserRole.ORGANIZER.value)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of the id in the session cookie: bumping it ends every session of this user
+    # (password reset, "log out everywhere", deactivation).
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: an inactive user cannot log in
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == UserRole.ADMIN
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
 
 
 class Organization(db.Model):
@@ -125,6 +187,39 @@ class Organization(db.Model):
     website: Mapped[str | None] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class PledgeOrganizer(db.Model):
+    """An organizer who runs a pledge: its creator, or someone it was shared with."""
+
+    __tablename__ = "pledge_organizers"
+
+    pledge_id: Mapped[int] = mapped_column(
+        ForeignKey("pledges.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class PledgeCosigner(db.Model):
+    """An ally organization that co-signs a pledge: "Joined by …"."""
+
+    __tablename__ = "pledge_cosigners"
+
+    pledge_id: Mapped[int] = mapped_column(
+        ForeignKey("pledges.id", ondelete="CASCADE"), primary_key=True
+    )
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organization: Mapped[Organization] = relationship()
 
 
 class Pledge(db.Model):
@@ -148,8 +243,14 @@ class Pledge(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped by every change that shows on the wall; part of the wall's cache keys.
     wall_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # New signatures wait for a moderator (status HELD) before they show on the wall.
+    premoderation: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=expression.false()
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     organization: Mapped[Organization | None] = relationship()
     commitments: Mapped[list[Commitment]] = relationship(
@@ -157,6 +258,20 @@ class Pledge(db.Model):
         order_by="Commitment.position",
         cascade="all, delete-orphan",
     )
+    organizers: Mapped[list[PledgeOrganizer]] = relationship(
+        cascade="all, delete-orphan", order_by="PledgeOrganizer.added_at"
+    )
+    cosigners: Mapped[list[PledgeCosigner]] = relationship(
+        cascade="all, delete-orphan", order_by="PledgeCosigner.added_at"
+    )
+
+    def is_organized_by(self, user: User) -> bool:
+        return any(o.user_id == user.id for o in self.organizers)
+
+    @property
+    def offered_commitments(self) -> list[Commitment]:
+        """What a new signer can choose: every commitment not retired."""
+        return [c for c in self.commitments if c.retired_at is None]
 
     @property
     def is_open(self) -> bool:
@@ -174,10 +289,45 @@ class Commitment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
+    # The current wording; every wording ever used is in commitment_versions.
     text: Mapped[str] = mapped_column(String(COMMITMENT_MAX))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     required: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Retired: no longer offered to new signers; those who chose it keep it.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     pledge: Mapped[Pledge] = relationship(back_populates="commitments")
+    versions: Mapped[list[CommitmentVersion]] = relationship(
+        back_populates="commitment",
+        cascade="all, delete-orphan",
+        order_by="CommitmentVersion.version",
+    )
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        # Every commitment starts with its first wording on record.
+        if not self.versions:
+            self.version = self.version or 1
+            self.versions.append(CommitmentVersion(version=self.version, text=self.text))
+
+    def choose(self) -> SignatureCommitment:
+        """A signer taking on this commitment, in its current wording."""
+        return SignatureCommitment(commitment_id=self.id, version=self.version)
+
+
+class CommitmentVersion(db.Model):
+    """One wording of a commitment. What each signer agreed to is one of these."""
+
+    __tablename__ = "commitment_versions"
+
+    commitment_id: Mapped[int] = mapped_column(
+        ForeignKey("commitments.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(String(COMMITMENT_MAX))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    commitment: Mapped[Commitment] = relationship(back_populates="versions")
 
 
 class Signature(db.Model):
@@ -197,6 +347,7 @@ class Signature(db.Model):
         CheckConstraint(_in("reminders", Reminders), name="reminders"),
         Index("ix_signatures_checkin_due", "status", "reminders", "next_checkin_at"),
         Index("ix_signatures_ip_hash", "pledge_id", "ip_hash"),
+        Index("ix_signatures_review_queue", "pledge_id", "reviewed_at", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -231,6 +382,11 @@ class Signature(db.Model):
     # End of the cycle in which the signer last logged an action: until then they count
     # as active in the follow-through figures.
     active_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Moderation: NULL until a moderator has looked at it (the "new signatures" queue).
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Why moderators hid it; shown to organizers only.
+    hidden_reason: Mapped[str] = mapped_column(String(REASON_MAX), default="", server_default="")
 
     pledge: Mapped[Pledge] = relationship()
     organization: Mapped[Organization | None] = relationship()
@@ -257,16 +413,36 @@ class Signature(db.Model):
         return {c.commitment_id for c in self.chosen if c.ends_at is None or c.ends_at > at}
 
     @property
-    def chosen_commitments(self) -> list[Commitment]:
-        """What this signer is committed to now, in the pledge's order."""
+    def chosen_commitments(self) -> list[SignedCommitment]:
+        """What this signer is committed to now, in the pledge's order and in the words
+        they agreed to (a commitment reworded since keeps its old wording here)."""
         active = self.active_commitment_ids()
-        return [c for c in self.pledge.commitments if c.id in active]
+        signed = {c.commitment_id: c for c in self.chosen if c.commitment_id in active}
+        return [
+            SignedCommitment(id=c.id, text=signed[c.id].text, required=c.required)
+            for c in self.pledge.commitments
+            if c.id in signed
+        ]
+
+
+@dataclass(frozen=True)
+class SignedCommitment:
+    id: int  # the commitment's id
+    text: str  # the wording this signer agreed to
+    required: bool
 
 
 class SignatureCommitment(db.Model):
-    """A commitment one signer chose."""
+    """A commitment one signer chose, in the wording they agreed to."""
 
     __tablename__ = "signature_commitments"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["commitment_id", "version"],
+            ["commitment_versions.commitment_id", "commitment_versions.version"],
+            name="fk_signature_commitments_version",
+        ),
+    )
 
     signature_id: Mapped[int] = mapped_column(
         ForeignKey("signatures.id", ondelete="CASCADE"), primary_key=True
@@ -274,11 +450,19 @@ class SignatureCommitment(db.Model):
     commitment_id: Mapped[int] = mapped_column(
         ForeignKey("commitments.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    # Which wording of the commitment this signer agreed to.
+    version: Mapped[int] = mapped_column(Integer)
     # Taken off by the signer: it stays part of the pledge until the end of that cycle.
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     signature: Mapped[Signature] = relationship(back_populates="chosen")
     commitment: Mapped[Commitment] = relationship()
+    signed_version: Mapped[CommitmentVersion] = relationship(viewonly=True)
+
+    @property
+    def text(self) -> str:
+        """The words this signer agreed to, even if the commitment was reworded since."""
+        return self.signed_version.text
 
 
 class Action(db.Model):
@@ -466,3 +650,55 @@ class IssuedDocument(db.Model):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     signature: Mapped[Signature] = relationship()
+
+
+class Report(db.Model):
+    """Someone from the public flagged a wall entry for the moderators."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        CheckConstraint(_in("reason", ReportReason), name="reason"),
+        CheckConstraint(
+            f"resolution IS NULL OR {_in('resolution', ReportResolution)}", name="resolution"
+        ),
+        Index("ix_reports_queue", "pledge_id", "resolved_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id", ondelete="CASCADE"))
+    signature_id: Mapped[int] = mapped_column(
+        ForeignKey("signatures.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(String(10))
+    details: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # HMAC of the reporter's address (see abuse.hash_ip), to spot one person filing many.
+    ip_hash: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    resolution: Mapped[str | None] = mapped_column(String(10))
+
+    signature: Mapped[Signature] = relationship()
+    resolved_by: Mapped[User | None] = relationship()
+
+
+class AuditEntry(db.Model):
+    """Who did what, when and why: every moderation act and organizer change."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_pledge", "pledge_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The actor as they were then (kept if the account is deleted); "cli" for commands.
+    actor: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    action: Mapped[str] = mapped_column(String(40))
+    pledge_id: Mapped[int | None] = mapped_column(ForeignKey("pledges.id", ondelete="SET NULL"))
+    target_type: Mapped[str] = mapped_column(String(20), default="")
+    target_id: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    user: Mapped[User | None] = relationship()
+    pledge: Mapped[Pledge | None] = relationship()

@@ -71,3 +71,24 @@ def confirmed_signature(pledge: Pledge, **overrides):
     service.confirm(signature)
     db.session.commit()
     return signature
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(email: str | None = None, role: str = "organizer", password: str = PASSWORD):
+    """An organizer (or admin) account, through the same service as `pledges create-user`."""
+    from pledges.accounts.service import create_user
+
+    user = create_user(email or f"organizer{next(_counter)}@example.org", password, role=role)
+    db.session.commit()
+    return user
+
+
+def run_by(pledge: Pledge, user) -> Pledge:
+    """Make ``user`` an organizer of ``pledge``."""
+    from pledges.models import PledgeOrganizer
+
+    db.session.add(PledgeOrganizer(pledge_id=pledge.id, user_id=user.id))
+    db.session.commit()
+    return pledge

@@ -102,3 +102,12 @@ def action_form_data(pledge: Pledge, **overrides) -> dict:
         "visibility": "public",
         **overrides,
     }
+
+
+def log_in(client: FlaskClient, email: str, password: str = "correct horse battery staple"):
+    """Log in through the real form; returns the response to the POST."""
+    page = client.get("/login")
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": csrf_token(page.text)},
+    )

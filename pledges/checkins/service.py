@@ -12,7 +12,7 @@ from pledges.checkins.cycles import cycle_at, cycle_number
 from pledges.database import utcnow
 from pledges.extensions import db
 from pledges.mail import queue_email
-from pledges.models import Reminders, Signature, SignatureCommitment, SignatureStatus
+from pledges.models import Reminders, Signature, SignatureStatus
 from pledges.rules import RuleError
 from pledges.signing.service import check_commitments, issue_reminder_token
 from pledges.urls import external_url
@@ -113,10 +113,11 @@ def update_commitments(
         raise CheckinError(exc.message, field="commitments") from exc
     current = cycle_at(signature, now)
     rows = {row.commitment_id: row for row in signature.chosen}
+    commitments = {c.id: c for c in signature.pledge.commitments}
     for commitment_id in wanted:
         row = rows.get(commitment_id)
         if row is None:
-            signature.chosen.append(SignatureCommitment(commitment_id=commitment_id))
+            signature.chosen.append(commitments[commitment_id].choose())
         else:
             row.ends_at = None
     for commitment_id, row in rows.items():

@@ -120,9 +120,9 @@ class SignForm(VisibilityFields, FlaskForm):
     def __init__(self, pledge: Pledge, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.pledge = pledge
-        self.commitments.choices = [SelectChoice(c.id, c.text) for c in pledge.commitments]
+        self.commitments.choices = [SelectChoice(c.id, c.text) for c in pledge.offered_commitments]
         if not self.is_submitted():
-            self.commitments.data = [c.id for c in pledge.commitments if c.required]
+            self.commitments.data = [c.id for c in pledge.offered_commitments if c.required]
 
     def validate_website(self, field) -> None:
         if field.data:

@@ -28,7 +28,6 @@ from pledges.models import (
     PledgeStatus,
     Reminders,
     Signature,
-    SignatureCommitment,
     SignatureStatus,
     TokenPurpose,
     Visibility,
@@ -105,12 +104,12 @@ def check_email_allowed(email_key: str) -> None:
 
 def check_commitments(pledge: Pledge, chosen: Iterable[int]) -> None:
     chosen = set(chosen)
-    offered = {c.id for c in pledge.commitments}
+    offered = {c.id for c in pledge.offered_commitments}
     if not chosen:
         raise SigningError("Choose at least one commitment.", field="commitments")
     if not chosen <= offered:
         raise SigningError("Choose only commitments of this pledge.", field="commitments")
-    missing = [c for c in pledge.commitments if c.required and c.id not in chosen]
+    missing = [c for c in pledge.offered_commitments if c.required and c.id not in chosen]
     if missing:
         raise SigningError(
             "Every commitment marked “required” is part of this pledge: tick "
@@ -184,7 +183,8 @@ def _new_signature(pledge: Pledge, data: SignatureInput, email_key: str) -> Sign
         signed_at=utcnow(),
         ip_hash=hash_ip(data.ip_address),
     )
-    signature.chosen = [SignatureCommitment(commitment_id=cid) for cid in data.commitment_ids]
+    by_id = {c.id: c for c in pledge.offered_commitments}
+    signature.chosen = [by_id[cid].choose() for cid in data.commitment_ids]
     return signature
 
 

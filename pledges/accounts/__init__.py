@@ -1,0 +1,1 @@
+"""Organizer and admin accounts: logging in and out, password resets, lock-out, roles."""

@@ -1,0 +1,159 @@
+"""Logging in and out, resetting a forgotten password, and the account page."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+
+from pledges import audit
+from pledges.abuse import configured
+from pledges.accounts import service
+from pledges.accounts.forms import (
+    ChangePasswordForm,
+    EndSessionsForm,
+    ForgotPasswordForm,
+    LoginForm,
+    LogoutForm,
+    NewPasswordForm,
+)
+from pledges.accounts.passwords import verify_password
+from pledges.extensions import db, limiter
+from pledges.forms import attach_error
+from pledges.rules import RuleError
+
+bp = Blueprint("accounts", __name__)
+
+LOGIN_AT = "login_at"
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never an open redirect to another host."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
+            return target
+    return url_for("organize.index")
+
+
+def start_session(user) -> None:
+    login_user(user)
+    session.permanent = True  # expires after SESSION_IDLE_MINUTES without a request
+    session[LOGIN_AT] = int(time.time())
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(configured("LOGIN_LIMIT_PER_IP"), methods=["POST"], scope="login-ip")
+def login():
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = service.authenticate(form.email.data, form.password.data)
+        except RuleError as error:
+            attach_error(form, error)
+            db.session.commit()
+        else:
+            db.session.commit()
+            start_session(user)
+            return redirect(_safe_next(request.args.get("next")))
+    status = 422 if form.errors else 200
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    if LogoutForm().validate_on_submit():
+        logout_user()
+        session.clear()
+        flash("You are logged out.", "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(configured("LOGIN_LIMIT_PER_IP"), methods=["POST"], scope="reset-ip")
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        service.send_reset_link(form.email.data)
+        db.session.commit()
+        return render_template("accounts/reset_sent.html", email=form.email.data)
+    return render_template("accounts/forgot.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    user = service.user_for_reset_token(token)
+    if user is None:
+        return render_template("accounts/reset_invalid.html"), 404
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.set_password(user, form.password.data)
+        except RuleError as error:
+            attach_error(form, error)
+        else:
+            audit.record("user.password_reset", target=user, actor=user)
+            db.session.commit()
+            start_session(user)
+            flash("Your new password is set, and you are logged in.", "success")
+            return redirect(url_for("organize.index"))
+    return render_template("accounts/reset.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        if not verify_password(user.password_hash, form.current.data):
+            form.current.errors = [*form.current.errors, "That is not your current password."]
+        else:
+            try:
+                service.set_password(user, form.password.data)
+            except RuleError as error:
+                attach_error(form, error)
+            else:
+                audit.record("user.password_change", target=user)
+                db.session.commit()
+                start_session(user)  # this session goes on; every other one has ended
+                flash("Password changed. Every other session is logged out.", "success")
+                return redirect(url_for("accounts.account"))
+    return render_template(
+        "accounts/account.html", form=form, end_form=EndSessionsForm()
+    ), 422 if form.errors else 200
+
+
+@bp.post("/account/sessions")
+@login_required
+def end_other_sessions():
+    if EndSessionsForm().validate_on_submit():
+        user = current_user._get_current_object()
+        service.end_sessions(user)
+        db.session.commit()
+        start_session(user)
+        flash("Every other session is logged out.", "success")
+    return redirect(url_for("accounts.account"))
+
+
+def end_stale_session() -> None:
+    """Before each request: a session older than SESSION_MAX_HOURS ends, however active."""
+    if LOGIN_AT not in session:
+        return
+    max_age = current_app.config["SESSION_MAX_HOURS"] * 3600
+    if time.time() - session[LOGIN_AT] > max_age:
+        logout_user()
+        session.clear()

@@ -1,0 +1,134 @@
+"""Accounts: creating users, logging in, password resets."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from pledges import audit
+from pledges.accounts import lockout
+from pledges.accounts.passwords import (
+    check_new_password,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from pledges.database import utcnow
+from pledges.extensions import db
+from pledges.mail.outbox import queue_email
+from pledges.models import User, UserRole
+from pledges.rules import RuleError
+from pledges.urls import external_url
+
+
+class AccountError(RuleError):
+    pass
+
+
+class LockedOut(AccountError):
+    def __init__(self, minutes: int) -> None:
+        super().__init__(
+            "Too many failed attempts: this account is locked for "
+            f"{minutes} minute{'s' if minutes != 1 else ''}. "
+            "Try again then, or reset your password by email."
+        )
+        self.minutes = minutes
+
+
+def normalize(email: str) -> str:
+    return email.strip().lower()
+
+
+def user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalize(email)))
+
+
+def create_user(email: str, password: str, role: str = UserRole.ORGANIZER, name: str = "") -> User:
+    email = normalize(email)
+    if role not in set(UserRole):
+        raise AccountError(f"Role must be one of: {', '.join(UserRole)}.", field="role")
+    if "@" not in email or len(email) > 254:
+        raise AccountError("Enter a valid email address.", field="email")
+    if db.session.scalar(select(func.count()).select_from(User).where(User.email == email)):
+        raise AccountError(f"There is already an account for {email}.", field="email")
+    check_new_password(password, email)
+    user = User(email=email, name=name.strip(), role=role, password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.create", target=user, details={"email": email, "role": role})
+    return user
+
+
+def authenticate(email: str, password: str) -> User:
+    """The user these credentials belong to, or AccountError / LockedOut.
+
+    The message for a wrong address and a wrong password is the same.
+    """
+    minutes = lockout.minutes_locked(email)
+    if minutes:
+        raise LockedOut(minutes)
+    user = user_by_email(email)
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.active:
+        lockout.record_failure(email)
+        minutes = lockout.minutes_locked(email)
+        if minutes:
+            raise LockedOut(minutes)
+        raise AccountError("That email address and password don't match an active account.")
+    lockout.clear(email)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """A new password; every existing session of this user ends."""
+    check_new_password(password, user.email)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    end_sessions(user)
+    lockout.clear(user.email)
+
+
+def end_sessions(user: User) -> None:
+    user.session_version += 1
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
+
+
+def reset_token(user: User) -> str:
+    # The tail of the current hash makes the link single-use: setting a password changes it.
+    return _serializer().dumps({"u": user.id, "h": user.password_hash[-16:]})
+
+
+def user_for_reset_token(token: str) -> User | None:
+    max_age = timedelta(hours=current_app.config["PASSWORD_RESET_HOURS"]).total_seconds()
+    try:
+        data = _serializer().loads(token, max_age=max_age)
+    except (SignatureExpired, BadSignature):
+        return None
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if user is None or not user.active or user.password_hash[-16:] != data.get("h"):
+        return None
+    return user
+
+
+def send_reset_link(email: str) -> None:
+    """Email a reset link if the address has an active account; say nothing either way."""
+    user = user_by_email(email)
+    if user is None or not user.active:
+        return
+    queue_email(
+        user.email,
+        "Reset your Joining Forces password",
+        "password_reset",
+        user=user,
+        reset_url=external_url("accounts.reset_password", token=reset_token(user)),
+        hours=current_app.config["PASSWORD_RESET_HOURS"],
+    )

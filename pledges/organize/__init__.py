@@ -1,0 +1,1 @@
+"""The organizer pages under /organize/: pledges an organizer runs, and building them."""
