@@ -126,3 +126,5 @@ def init_app(app: Flask) -> None:
     for helper in (sharing.share_meta, sharing.share_links, sharing.embed_snippet):
         app.jinja_env.globals[helper.__name__] = helper
     app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
+    # Organizer navigation lists only the sections whose views exist.
+    app.jinja_env.globals["has_view"] = lambda endpoint: endpoint in app.view_functions
