@@ -1,0 +1,80 @@
+"""Every organizer and admin route, found in the URL map, refuses the wrong people.
+
+New routes are covered as they are added: nobody reaches /organize/… or /admin/… without
+logging in, an organizer gets 404 for a pledge they do not run (its existence is not
+confirmed), and only admins reach /admin/….
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from tests.factories import make_pledge, make_user, run_by
+from tests.helpers import log_in
+
+
+def _protected_urls(app: Flask, slug: str) -> list[tuple[str, str, str]]:
+    """(method, url, endpoint) for every /organize and /admin route."""
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(("/organize", "/admin")):
+            continue
+        values = {}
+        for name in rule.arguments:
+            converter = rule._converters[name].__class__.__name__
+            values[name] = slug if name == "slug" else 1 if "Integer" in converter else "x"
+        with app.test_request_context():
+            url = app.url_for(rule.endpoint, **values)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            urls.append((method, url, rule.endpoint))
+    return urls
+
+
+def test_there_are_organizer_routes_to_check(app):
+    with app.app_context():
+        assert len(_protected_urls(app, "x")) >= 2
+
+
+def test_anonymous_visitors_are_sent_to_log_in(app, client):
+    with app.app_context():
+        pledge = make_pledge()
+        urls = _protected_urls(app, pledge.slug)
+    for method, url, endpoint in urls:
+        response = client.open(url, method=method)
+        # POSTs without a CSRF token may be refused before the login check; never served.
+        assert response.status_code in (302, 400), (method, url)
+        if response.status_code == 302:
+            assert response.headers["Location"].startswith("/login"), (method, url, endpoint)
+
+
+def test_an_organizer_cannot_see_another_organizers_pledge(app, client):
+    with app.app_context():
+        run_by(make_pledge(), make_user("owner@example.org"))
+        theirs = make_pledge()
+        run_by(theirs, make_user("other@example.org"))
+        make_user("me@example.org")
+        urls = _protected_urls(app, theirs.slug)
+    log_in(client, "me@example.org")
+    client.application.config["WTF_CSRF_ENABLED"] = False  # reach the view itself
+    for method, url, endpoint in urls:
+        if "<slug>" not in str(app.url_map._rules_by_endpoint[endpoint][0]):
+            continue
+        response = client.open(url, method=method)
+        assert response.status_code == 404, (method, url, endpoint)
+
+
+@pytest.mark.parametrize("role, expected", [("organizer", 403), ("admin", None)])
+def test_only_admins_reach_admin_pages(app, client, role, expected):
+    with app.app_context():
+        make_user("me@example.org", role=role)
+        urls = [u for u in _protected_urls(app, "x") if u[1].startswith("/admin")]
+    log_in(client, "me@example.org")
+    for method, url, endpoint in urls:
+        if method != "GET":
+            continue
+        status = client.get(url).status_code
+        if expected:
+            assert status == expected, (url, endpoint)
+        else:
+            assert status in (200, 404), (url, endpoint)
