@@ -1,0 +1,273 @@
+"""Real browsers against a real server: Debian's Chromium, driven by Playwright.
+
+One live server and one browser per session; each test gets a fresh browser context (no
+cookies, no cache) and seeds a pledge of its own, so tests never see each other's signers.
+
+These tests run wherever the suite runs, CI included: without Chromium or axe-core they
+fail and say what to install. Only ``PLEDGES_BROWSER_TESTS=0``, set by hand, skips them.
+"""
+
+from __future__ import annotations
+
+import email
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from email.message import EmailMessage
+from email.policy import default
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from pledges import create_app
+from pledges.actions.service import ActionInput, log_action
+from pledges.extensions import db
+from pledges.mail.delivery import deliver_due
+from pledges.models import Pledge
+from pledges.signing import service
+from tests.conftest import _base_config
+from tests.factories import confirmed_signature, make_pledge, signature_input
+from tests.helpers import text_of
+
+REPO = Path(__file__).resolve().parents[2]
+AXE_SCRIPT = REPO / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = os.environ.get("PLEDGES_CHROMIUM", "/usr/bin/chromium")
+# Without the networking switches Chromium phones home at start, and this closed network
+# refuses it many times over.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WALL_PAGE_SIZE = 5
+
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    if os.environ.get("PLEDGES_BROWSER_TESTS") != "0":
+        return
+    skip = pytest.mark.skip(reason="PLEDGES_BROWSER_TESTS=0: browser tests switched off")
+    for item in items:
+        if "tests/browser/" in item.nodeid:
+            item.add_marker(skip)
+
+
+@dataclass
+class LiveServer:
+    app: Flask
+    url: str
+    outbox_dir: Path
+
+    def inbox(self, address: str) -> list[EmailMessage]:
+        """Deliver what is due, then every email sent to ``address``, oldest first."""
+        with self.app.app_context():
+            deliver_due()
+        messages = [
+            email.message_from_bytes(path.read_bytes(), policy=default)
+            for path in sorted(self.outbox_dir.glob("*.eml"))
+        ]
+        return [m for m in messages if address in m["To"]]
+
+    def links(self, address: str) -> dict[str, str]:
+        """{"confirm": url, "me": url} from the newest email to ``address``."""
+        messages = self.inbox(address)
+        assert messages, f"no email for {address}"
+        pattern = re.escape(self.url) + r"/(confirm|me)/[\w-]+"
+        return {m.group(1): m.group(0) for m in re.finditer(pattern, text_of(messages[-1]))}
+
+    def pledge(self, preamble: str | None = None, **fields) -> SeededPledge:
+        """A pledge of the test's own (the factories' three commitments, one required)."""
+        with self.app.app_context():
+            pledge = make_pledge(**fields)
+            if preamble is not None:
+                pledge.preamble = preamble
+                db.session.commit()
+            return SeededPledge(
+                slug=pledge.slug,
+                title=pledge.title,
+                commitments=[c.text for c in pledge.commitments],
+            )
+
+    def signer(self, slug: str, actions: int = 0, confirmed: bool = True, **fields) -> SeededSigner:
+        """A signer of ``slug`` with ``actions`` public actions, and the links in their email."""
+        with self.app.app_context():
+            pledge = db.session.execute(db.select(Pledge).filter_by(slug=slug)).scalar_one()
+            if confirmed:
+                signature = confirmed_signature(pledge, **fields)
+            else:
+                data = signature_input(pledge, **fields)
+                service.sign(pledge, data)
+                db.session.commit()
+                signature = service._signature_by_email(pledge, service.normalize_email(data.email))
+            for n in range(actions):
+                log_action(
+                    signature,
+                    ActionInput(
+                        commitment_id=pledge.commitments[0].id,
+                        kind="conversation",
+                        done_on=date.today(),
+                        description=f"Talked with my neighbours about shared care, time {n + 1}.",
+                        people_reached=4,
+                        evidence_url=None,
+                        visibility="public",
+                    ),
+                )
+            db.session.commit()
+            address, code = signature.email, signature.verification_code
+        return SeededSigner(email=address, verification_code=code, **self.links(address))
+
+
+@dataclass(frozen=True)
+class SeededPledge:
+    slug: str
+    title: str
+    commitments: list[str]
+
+    @property
+    def path(self) -> str:
+        return f"/p/{self.slug}"
+
+
+@dataclass(frozen=True)
+class SeededSigner:
+    email: str
+    verification_code: str
+    confirm: str
+    me: str
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """The app served by a real WSGI server in a background thread, on a free port."""
+    root = tmp_path_factory.mktemp("live")
+    config = _base_config(f"sqlite:///{root / 'pledges.db'}", root)
+    # Every browser comes from 127.0.0.1: the per-address limits would be the only thing tested.
+    config.update(RATELIMIT_ENABLED=False, WALL_PAGE_SIZE=WALL_PAGE_SIZE)
+    app = create_app(config)
+    with app.app_context():
+        db.create_all()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    # Links in emails lead back to this server, as they would to the real site.
+    app.config["BASE_URL"] = url
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield LiveServer(app=app, url=url, outbox_dir=Path(config["MAIL_OUTBOX_DIR"]))
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: install Debian's package (apt-get install "
+            "chromium) or point PLEDGES_CHROMIUM at one; PLEDGES_BROWSER_TESTS=0 skips these "
+            "tests on a machine without it.",
+            pytrace=False,
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("Playwright is missing: `make install-test` installs it.", pytrace=False)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Console:
+    """What the page said in the console: errors, CSP reports, uncaught exceptions."""
+
+    messages: list[str] = field(default_factory=list)
+
+    def errors(self) -> list[str]:
+        return [m for m in self.messages if m.startswith(("error:", "pageerror:"))]
+
+    def csp_violations(self) -> list[str]:
+        return [m for m in self.messages if "Content Security Policy" in m]
+
+
+@pytest.fixture
+def open_page(browser, live_server: LiveServer):
+    """Opens pages, each in a browser context of its own (``open_page(**PHONE)``).
+
+    Every page keeps the app's CSP in force, and a test fails on any violation of it.
+    """
+    contexts = []
+
+    def open_page(init_script: Path | None = None, **options):
+        context = browser.new_context(base_url=live_server.url, **options)
+        context.set_default_timeout(10_000)
+        if init_script is not None:
+            context.add_init_script(path=str(init_script))
+        contexts.append(context)
+        page = context.new_page()
+        console = Console()
+        page.on("console", lambda msg: console.messages.append(f"{msg.type}: {msg.text}"))
+        page.on("pageerror", lambda exc: console.messages.append(f"pageerror: {exc}"))
+        page.console = console
+        return page
+
+    yield open_page
+    violations = [m for c in contexts for p in c.pages for m in p.console.csp_violations()]
+    for context in contexts:
+        context.close()
+    assert not violations, violations
+
+
+@pytest.fixture
+def phone(open_page):
+    """A page in a phone-sized, touch browser."""
+    return open_page(**PHONE)
+
+
+@pytest.fixture
+def desktop(open_page):
+    return open_page(**DESKTOP)
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> Path:
+    if not AXE_SCRIPT.exists():
+        pytest.fail(
+            f"{AXE_SCRIPT.relative_to(REPO)} is missing: run `npm ci` at the repository root "
+            "(`make install-test` does).",
+            pytrace=False,
+        )
+    return AXE_SCRIPT
+
+
+@pytest.fixture
+def axe_page(open_page, axe_source: Path):
+    """A desktop page with axe-core loaded into every document it opens.
+
+    The app's CSP allows scripts from 'self' only. Playwright's add_script_tag(path=…) inlines
+    the file into a <script> element, which that CSP blocks ("Executing inline script
+    violates…"). An init script is handed to Chromium over the DevTools protocol instead and
+    is not subject to the page's CSP, so the pages are checked with their real policy in
+    force (no bypass_csp) and a violation still fails the test.
+    """
+    return open_page(init_script=axe_source, **DESKTOP)
