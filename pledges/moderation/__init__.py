@@ -1,0 +1,1 @@
+"""Moderation: the review queue, hiding and approving signatures, public reports, audit log."""

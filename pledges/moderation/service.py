@@ -1,0 +1,559 @@
+"""The rules of moderation: hiding, showing again, approving, bulk invalidation, reports.
+
+A confirmed signature counts three ways: in the wall's counters, its actions in the
+follow-through figures, and (while active this cycle) in the active-signer buckets. Hiding
+takes it out of all three but keeps its actions; showing it again puts everything back,
+so ``pledges recount`` always agrees with the counters.
+
+Every status change is a conditional UPDATE on the status it expects, so two moderators
+acting at once change (and count) a signature once. Every act is written to the audit
+log in the same transaction.
+
+Held and hidden: a signature hidden while it was held (never approved) is shown when it
+is unhidden, like any other. Unhiding is a moderator deciding the entry may be shown, so
+it is an approval too; nothing is kept that would say it was held.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import has_request_context
+from flask_login import current_user
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import joinedload
+
+from pledges import audit, tallies
+from pledges.abuse import hash_ip
+from pledges.checkins import cycles
+from pledges.database import utcnow
+from pledges.extensions import db
+from pledges.models import (
+    REASON_MAX,
+    Action,
+    AuditEntry,
+    Pledge,
+    Report,
+    ReportResolution,
+    ReviewState,
+    Signature,
+    SignatureStatus,
+)
+from pledges.rules import RuleError
+from pledges.wall import cache as wall_cache
+
+# What a moderator may hide: shown on the wall, or waiting for approval.
+HIDEABLE = (SignatureStatus.CONFIRMED, SignatureStatus.HELD)
+# Rows changed per statement in a bulk change: well under SQLite's bound-parameter limit.
+BATCH = 500
+REPORT_DETAILS_MAX = 2000
+
+_table = Signature.__table__
+
+
+class ModerationError(RuleError):
+    """A moderation rule was broken."""
+
+
+def _chunks(ids: Sequence[int], size: int = BATCH) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _moderator_id() -> int | None:
+    if has_request_context() and current_user.is_authenticated:
+        return current_user.id
+    return None
+
+
+def _required_reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ModerationError("Say why: the reason is kept in the audit log.", field="reason")
+    if len(reason) > REASON_MAX:
+        raise ModerationError(f"Keep the reason under {REASON_MAX} characters.", field="reason")
+    return reason
+
+
+def email_domain(signature: Signature) -> str:
+    """All of a signer's address a moderator sees."""
+    return (signature.email_normalized or "").rpartition("@")[2]
+
+
+# Hiding, one or many.
+
+
+def hide(signature: Signature, reason: str) -> None:
+    """Take a shown or held signature off the wall and out of every figure."""
+    reason = _required_reason(reason)
+    moved = _hide_matching(signature.pledge_id, [Signature.id == signature.id], reason)
+    if not moved:
+        raise ModerationError("This signature is not on the wall or waiting: it cannot be hidden.")
+    (old_status,) = moved
+    wall_cache.mark_changed(signature.pledge_id)
+    db.session.refresh(signature)
+    audit.record(
+        "signature.hide",
+        pledge=signature.pledge,
+        target=signature,
+        reason=reason,
+        details={"from": str(old_status)},
+    )
+
+
+def _hide_matching(pledge_id: int, criteria: Sequence, reason: str) -> Counter:
+    """Hide every confirmed or held signature of the pledge meeting ``criteria``.
+
+    Returns how many moved, by the status they had. Only rows this call moved are
+    uncounted: RETURNING names them, so a concurrent hide cannot count one twice.
+    """
+    ids = db.session.scalars(
+        select(Signature.id)
+        .where(Signature.pledge_id == pledge_id, Signature.status.in_(HIDEABLE), *criteria)
+        .order_by(Signature.id)
+    ).all()
+    moved: Counter = Counter()
+    values = {
+        "status": SignatureStatus.HIDDEN.value,
+        "hidden_reason": reason,
+        "reviewed_at": utcnow(),
+        "reviewed_by_id": _moderator_id(),
+    }
+    for chunk in _chunks(ids):
+        counted = db.session.execute(
+            update(_table)
+            .where(_table.c.id.in_(chunk), _table.c.status == SignatureStatus.CONFIRMED)
+            .values(values)
+            .returning(_table.c.id, _table.c.role, _table.c.country, _table.c.active_until)
+        ).all()
+        if counted:
+            _uncount_signers(pledge_id, counted)
+        held = db.session.execute(
+            update(_table)
+            .where(_table.c.id.in_(chunk), _table.c.status == SignatureStatus.HELD)
+            .values(values)
+            .returning(_table.c.id)
+        ).all()
+        moved[SignatureStatus.CONFIRMED] += len(counted)
+        moved[SignatureStatus.HELD] += len(held)
+    return +moved
+
+
+def _uncount_signers(pledge_id: int, rows: Iterable) -> None:
+    """Take hidden signers (id, role, country, active_until) out of every figure."""
+    rows = list(rows)
+    for (role, country), count in Counter((r.role, r.country) for r in rows).items():
+        tallies.adjust_signers(pledge_id, role, country, -count)
+    cycles.forget_activity_of(pledge_id, (r.active_until for r in rows))
+    ids = [r.id for r in rows]
+    db.session.execute(update(_table).where(_table.c.id.in_(ids)).values(active_until=None))
+    actions, confirmed, people = _action_figures(ids)
+    tallies.adjust_follow_through(
+        pledge_id, actions=-actions, confirmed_actions=-confirmed, people_reached=-people
+    )
+
+
+def _action_figures(signature_ids: Sequence[int]) -> tuple[int, int, int]:
+    """What these signers' actions add to the follow-through figures (see tallies.recount)."""
+    return tuple(
+        db.session.execute(
+            select(
+                func.count(Action.id),
+                func.count(Action.id).filter(Action.review_state == ReviewState.CONFIRMED),
+                func.coalesce(func.sum(Action.people_reached), 0),
+            ).where(Action.signature_id.in_(signature_ids))
+        ).one()
+    )
+
+
+# Showing again and approving.
+
+
+def unhide(signature: Signature, reason: str) -> None:
+    """Show a hidden signature again, counting it and its actions back (see the module doc)."""
+    reason = _required_reason(reason)
+    result = db.session.execute(
+        update(_table)
+        .where(_table.c.id == signature.id, _table.c.status == SignatureStatus.HIDDEN)
+        .values(
+            status=SignatureStatus.CONFIRMED.value,
+            hidden_reason="",
+            reviewed_at=utcnow(),
+            reviewed_by_id=_moderator_id(),
+        )
+    )
+    if result.rowcount != 1:
+        raise ModerationError("This signature is not hidden.")
+    db.session.refresh(signature)
+    tallies.record_status_change(signature, SignatureStatus.HIDDEN, SignatureStatus.CONFIRMED)
+    actions, confirmed, people = _action_figures([signature.id])
+    tallies.adjust_follow_through(
+        signature.pledge_id, actions=actions, confirmed_actions=confirmed, people_reached=people
+    )
+    cycles.recompute_activity(signature)
+    wall_cache.mark_changed(signature.pledge_id)
+    audit.record("signature.unhide", pledge=signature.pledge, target=signature, reason=reason)
+
+
+def approve(signature: Signature) -> bool:
+    """Approve a held signature, or mark a shown one reviewed. False if nothing was left
+    to do (already reviewed, perhaps by another moderator a moment ago).
+
+    An approved signature shows and counts from now, and its check-in cycles start now:
+    time spent waiting for review is not taken from the signer's first cycle.
+    """
+    now = utcnow()
+    moderator = _moderator_id()
+    approved = db.session.execute(
+        update(_table)
+        .where(_table.c.id == signature.id, _table.c.status == SignatureStatus.HELD)
+        .values(
+            status=SignatureStatus.CONFIRMED.value,
+            confirmed_at=now,
+            next_checkin_at=now + timedelta(days=signature.pledge.checkin_cadence_days),
+            reviewed_at=now,
+            reviewed_by_id=moderator,
+        )
+    )
+    if approved.rowcount == 1:
+        db.session.refresh(signature)
+        tallies.record_status_change(signature, SignatureStatus.HELD, SignatureStatus.CONFIRMED)
+        wall_cache.mark_changed(signature.pledge_id)
+        audit.record("signature.approve", pledge=signature.pledge, target=signature)
+        return True
+    reviewed = db.session.execute(
+        update(_table)
+        .where(
+            _table.c.id == signature.id,
+            _table.c.status == SignatureStatus.CONFIRMED,
+            _table.c.reviewed_at.is_(None),
+        )
+        .values(reviewed_at=now, reviewed_by_id=moderator)
+    )
+    db.session.refresh(signature)
+    if reviewed.rowcount == 1:
+        audit.record("signature.review", pledge=signature.pledge, target=signature)
+        return True
+    if signature.status == SignatureStatus.CONFIRMED:
+        return False
+    raise ModerationError("Only a signature waiting for review or on the wall can be approved.")
+
+
+def approve_shown(pledge: Pledge, signature_ids: Iterable[int]) -> int:
+    """ "Mark all shown as reviewed": approve each of these signatures of ``pledge``."""
+    signatures = db.session.scalars(
+        select(Signature).where(
+            Signature.pledge_id == pledge.id,
+            Signature.id.in_(list(signature_ids)[:BATCH]),
+            Signature.status.in_(HIDEABLE),
+        )
+    ).all()
+    return sum(approve(signature) for signature in signatures)
+
+
+# Bulk invalidation.
+
+_DOMAIN = re.compile(r"[^\s@%_\\]+\.[^\s@%_\\.]+")
+
+
+@dataclass(frozen=True)
+class BulkCriteria:
+    email_domain: str | None = None
+    signed_from: datetime | None = None
+    signed_until: datetime | None = None
+
+    @classmethod
+    def of(
+        cls,
+        email_domain: str | None = None,
+        signed_from: datetime | None = None,
+        signed_until: datetime | None = None,
+    ) -> BulkCriteria:
+        domain = (email_domain or "").strip().lower().lstrip("@") or None
+        if domain is not None and not _DOMAIN.fullmatch(domain):
+            raise ModerationError("Enter a domain such as example.org.", field="email_domain")
+        if domain is None and signed_from is None and signed_until is None:
+            raise ModerationError("Give an email domain, a time window, or both.")
+        if signed_from and signed_until and signed_from > signed_until:
+            raise ModerationError("The window must end after it starts.", field="signed_until")
+        return cls(domain, signed_from, signed_until)
+
+    def clauses(self) -> list:
+        clauses = []
+        if self.email_domain:
+            # The domain itself, or any subdomain of it.
+            address = Signature.email_normalized
+            clauses.append(
+                address.like(f"%@{self.email_domain}") | address.like(f"%@%.{self.email_domain}")
+            )
+        if self.signed_from:
+            clauses.append(Signature.signed_at >= self.signed_from)
+        if self.signed_until:
+            clauses.append(Signature.signed_at <= self.signed_until)
+        return clauses
+
+    def describe(self) -> dict:
+        return {
+            "email_domain": self.email_domain,
+            "signed_from": self.signed_from.isoformat() if self.signed_from else None,
+            "signed_until": self.signed_until.isoformat() if self.signed_until else None,
+        }
+
+
+def bulk_preview(pledge: Pledge, criteria: BulkCriteria) -> int:
+    """How many signatures ``bulk_invalidate`` would hide now."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Signature)
+        .where(
+            Signature.pledge_id == pledge.id, Signature.status.in_(HIDEABLE), *criteria.clauses()
+        )
+    )
+
+
+def bulk_invalidate(
+    pledge: Pledge,
+    *,
+    email_domain: str | None = None,
+    signed_from: datetime | None = None,
+    signed_until: datetime | None = None,
+    reason: str,
+) -> int:
+    """Hide every confirmed or held signature matching the criteria; returns how many.
+
+    One audit entry holds the count and the criteria.
+    """
+    criteria = BulkCriteria.of(email_domain, signed_from, signed_until)
+    reason = _required_reason(reason)
+    moved = _hide_matching(pledge.id, criteria.clauses(), reason)
+    count = sum(moved.values())
+    if count:
+        wall_cache.mark_changed(pledge.id)
+    audit.record(
+        "signatures.bulk_hide",
+        pledge=pledge,
+        reason=reason,
+        details={
+            "count": count,
+            "confirmed": moved[SignatureStatus.CONFIRMED],
+            "held": moved[SignatureStatus.HELD],
+            **criteria.describe(),
+        },
+    )
+    return count
+
+
+# Public reports.
+
+
+def reportable_signature(pledge: Pledge, signature_id: int) -> Signature | None:
+    """A wall entry of ``pledge``: only what the public can see can be reported."""
+    return db.session.scalar(
+        select(Signature).where(
+            Signature.id == signature_id,
+            Signature.pledge_id == pledge.id,
+            Signature.status == SignatureStatus.CONFIRMED,
+        )
+    )
+
+
+def file_report(signature: Signature, reason: str, details: str, ip_address: str | None) -> Report:
+    report = Report(
+        pledge_id=signature.pledge_id,
+        signature_id=signature.id,
+        reason=reason,
+        details=details[:REPORT_DETAILS_MAX],
+        ip_hash=hash_ip(ip_address),
+        created_at=utcnow(),
+    )
+    db.session.add(report)
+    return report
+
+
+def resolve_reports(signature: Signature, resolution: str, reason: str = "") -> int:
+    """Close every open report on ``signature``: dismissed, or hidden (with a reason).
+
+    Returns how many reports were closed.
+    """
+    if resolution == ReportResolution.HIDDEN:
+        reason = _required_reason(reason)
+        if signature.status in HIDEABLE:
+            hide(signature, reason)
+        elif signature.status != SignatureStatus.HIDDEN:
+            raise ModerationError("This signature is no longer on the wall.")
+    elif resolution != ReportResolution.DISMISSED:
+        raise ModerationError("Choose to dismiss the reports or to hide the entry.")
+    result = db.session.execute(
+        update(Report)
+        .where(Report.signature_id == signature.id, Report.resolved_at.is_(None))
+        .values(resolved_at=utcnow(), resolved_by_id=_moderator_id(), resolution=resolution)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 0 and resolution == ReportResolution.DISMISSED:
+        raise ModerationError("These reports were already resolved.")
+    audit.record(
+        f"reports.{'dismiss' if resolution == ReportResolution.DISMISSED else 'hide'}",
+        pledge=signature.pledge,
+        target=signature,
+        reason=(reason or "").strip(),
+        details={"reports": result.rowcount},
+    )
+    return result.rowcount
+
+
+# Reading: the queue, the reports, the audit log.
+
+QUEUE_VIEWS = {"new": "New", "hidden": "Hidden", "all": "All"}
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    signature: Signature
+    email_domain: str
+    same_ip: int  # other signatures of this pledge from the same address (hashed)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    number: int
+    has_next: bool
+
+
+def _new_clause():
+    return Signature.reviewed_at.is_(None) & Signature.status.in_(HIDEABLE)
+
+
+def queue_page(pledge: Pledge, view: str, number: int, per_page: int) -> Page:
+    """One page of the moderation queue: ``new`` (held first), ``hidden`` or ``all``."""
+    query = select(Signature).where(Signature.pledge_id == pledge.id)
+    if view == "new":
+        held_first = case((Signature.status == SignatureStatus.HELD, 0), else_=1)
+        query = query.where(_new_clause()).order_by(held_first, Signature.id)
+    elif view == "hidden":
+        query = query.where(Signature.status == SignatureStatus.HIDDEN).order_by(
+            Signature.reviewed_at.desc(), Signature.id.desc()
+        )
+    else:
+        query = query.order_by(Signature.id.desc())
+    rows = list(db.session.scalars(query.limit(per_page + 1).offset((number - 1) * per_page)))
+    page_rows = rows[:per_page]
+    hashes = {s.ip_hash for s in page_rows if s.ip_hash}
+    shared: dict[str, int] = {}
+    if hashes:
+        shared = dict(
+            db.session.execute(
+                select(Signature.ip_hash, func.count())
+                .where(Signature.pledge_id == pledge.id, Signature.ip_hash.in_(hashes))
+                .group_by(Signature.ip_hash)
+            ).all()
+        )
+    return Page(
+        items=[
+            QueueRow(s, email_domain(s), shared.get(s.ip_hash, 1) - 1 if s.ip_hash else 0)
+            for s in page_rows
+        ],
+        number=number,
+        has_next=len(rows) > per_page,
+    )
+
+
+def queue_counts(pledge: Pledge) -> dict[str, int]:
+    def count(clause) -> int:
+        return db.session.scalar(
+            select(func.count())
+            .select_from(Signature)
+            .where(Signature.pledge_id == pledge.id, clause)
+        )
+
+    return {
+        "new": count(_new_clause()),
+        "hidden": count(Signature.status == SignatureStatus.HIDDEN),
+    }
+
+
+@dataclass(frozen=True)
+class ReportGroup:
+    signature: Signature
+    email_domain: str
+    open_count: int
+    total: int
+    reports: list[Report]
+
+
+# The reports shown per entry: the open ones and the latest few.
+REPORTS_SHOWN = 20
+
+
+def report_groups(pledge: Pledge, number: int, per_page: int) -> Page:
+    """Reported signatures, those with open reports first, latest report first."""
+    open_count = func.count(Report.id).filter(Report.resolved_at.is_(None))
+    latest = func.max(Report.created_at)
+    rows = db.session.execute(
+        select(Report.signature_id, open_count, func.count(Report.id))
+        .where(Report.pledge_id == pledge.id)
+        .group_by(Report.signature_id)
+        .order_by(case((open_count > 0, 0), else_=1), latest.desc(), Report.signature_id.desc())
+        .limit(per_page + 1)
+        .offset((number - 1) * per_page)
+    ).all()
+    page_rows = rows[:per_page]
+    ids = [r[0] for r in page_rows]
+    signatures = {
+        s.id: s for s in db.session.scalars(select(Signature).where(Signature.id.in_(ids)))
+    }
+    reports: dict[int, list[Report]] = {i: [] for i in ids}
+    for report in db.session.scalars(
+        select(Report)
+        .options(joinedload(Report.resolved_by))
+        .where(Report.signature_id.in_(ids))
+        .order_by(Report.created_at.desc(), Report.id.desc())
+    ):
+        if len(reports[report.signature_id]) < REPORTS_SHOWN or report.resolved_at is None:
+            reports[report.signature_id].append(report)
+    return Page(
+        items=[
+            ReportGroup(signatures[i], email_domain(signatures[i]), opened, total, reports[i])
+            for i, opened, total in page_rows
+        ],
+        number=number,
+        has_next=len(rows) > per_page,
+    )
+
+
+def open_report_count(pledge: Pledge) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Report)
+        .where(Report.pledge_id == pledge.id, Report.resolved_at.is_(None))
+    )
+
+
+def audit_entries(
+    *,
+    pledge_id: int | None = None,
+    action: str | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> tuple[list[AuditEntry], int | None]:
+    """Audit entries newest first, and the ``before_id`` of the next page, if any."""
+    query = select(AuditEntry).options(joinedload(AuditEntry.pledge))
+    if pledge_id is not None:
+        query = query.where(AuditEntry.pledge_id == pledge_id)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if before_id is not None:
+        query = query.where(AuditEntry.id < before_id)
+    rows = list(db.session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit + 1)))
+    page = rows[:limit]
+    return page, (page[-1].id if len(rows) > limit else None)
+
+
+def audit_actions() -> list[str]:
+    return list(
+        db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action))
+    )
