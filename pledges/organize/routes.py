@@ -1,13 +1,36 @@
-"""Organizer pages under /organize/."""
+"""Organizer pages under /organize/: the pledges an organizer runs, and building them."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
 
-from pledges.accounts.access import organizer_required, pledges_managed_by_current_user
+from pledges.accounts.access import (
+    managed_pledge_or_404,
+    organizer_required,
+    pledges_managed_by_current_user,
+)
 from pledges.extensions import db
+from pledges.forms import attach_error
+from pledges.models import AuditEntry, Commitment, Organization, Pledge, PledgeStatus
+from pledges.organize import service
+from pledges.organize.forms import (
+    ButtonForm,
+    CommitmentForm,
+    CosignerForm,
+    MoveForm,
+    OrganizerForm,
+    PledgeForm,
+    RewordForm,
+)
+from pledges.organize.service import BuilderError, PledgeInput
+from pledges.tallies import tally_for
+from pledges.urls import external_url
 
 bp = Blueprint("organize", __name__, url_prefix="/organize")
+
+RECENT_CHANGES = 10
 
 
 @bp.get("/")
@@ -15,3 +38,347 @@ bp = Blueprint("organize", __name__, url_prefix="/organize")
 def index():
     pledges = db.session.scalars(pledges_managed_by_current_user()).all()
     return render_template("organize/index.html", pledges=pledges)
+
+
+def _pledge_input(form: PledgeForm) -> PledgeInput:
+    return PledgeInput(
+        title=form.title.data,
+        slug=form.slug.data or "",
+        preamble=form.preamble.data,
+        guidelines=form.guidelines.data or "",
+        goal=form.goal.data,
+        checkin_cadence_days=form.checkin_cadence_days.data,
+        premoderation=form.premoderation.data,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@organizer_required
+def new():
+    form = PledgeForm()
+    if form.validate_on_submit():
+        try:
+            pledge = service.create_pledge(_pledge_input(form), current_user)
+        except BuilderError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Draft created. Add its commitments, then open it for signatures.", "success")
+            return redirect(url_for("organize.commitments", slug=pledge.slug))
+    return render_template("organize/new.html", form=form), 400 if form.errors else 200
+
+
+@bp.get("/<slug>/")
+@organizer_required
+def pledge(slug: str):
+    pledge = managed_pledge_or_404(slug)
+    changes = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.pledge_id == pledge.id)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(RECENT_CHANGES)
+    ).all()
+    return render_template(
+        "organize/pledge.html",
+        pledge=pledge,
+        tally=tally_for(pledge.id),
+        form=ButtonForm(),
+        changes=changes,
+        public_urls={
+            "pledge": external_url("signing.sign", slug=pledge.slug),
+            "wall": external_url("wall.wall", slug=pledge.slug),
+        },
+    )
+
+
+@bp.post("/<slug>/open")
+@organizer_required
+def open_pledge(slug: str):
+    return _change_status(slug, service.open_pledge, "The pledge is open: it takes signatures.")
+
+
+@bp.post("/<slug>/close")
+@organizer_required
+def close_pledge(slug: str):
+    return _change_status(
+        slug, service.close_pledge, "The pledge is closed: its wall stays, signing has stopped."
+    )
+
+
+def _change_status(slug: str, change, success: str):
+    pledge = managed_pledge_or_404(slug)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        change(pledge)
+    except BuilderError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(url_for("organize.pledge", slug=pledge.slug))
+
+
+@bp.route("/<slug>/edit", methods=["GET", "POST"])
+@organizer_required
+def edit(slug: str):
+    pledge = managed_pledge_or_404(slug)
+    form = PledgeForm(obj=pledge)
+    if form.validate_on_submit():
+        try:
+            changed = service.update_pledge(pledge, _pledge_input(form))
+        except BuilderError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Saved." if changed else "Nothing had changed.", "success")
+            return redirect(url_for("organize.edit", slug=pledge.slug))
+    return render_template(
+        "organize/edit.html", pledge=pledge, form=form, slug_frozen=_slug_frozen(pledge)
+    ), 400 if form.errors else 200
+
+
+def _slug_frozen(pledge: Pledge) -> bool:
+    return pledge.status != PledgeStatus.DRAFT
+
+
+# Commitments
+
+
+@bp.route("/<slug>/commitments", methods=["GET", "POST"])
+@organizer_required
+def commitments(slug: str):
+    """The list of commitments; a POST here adds one."""
+    pledge = managed_pledge_or_404(slug)
+    form = CommitmentForm(prefix="new")
+    if form.validate_on_submit():
+        service.add_commitment(pledge, form.text.data, form.required.data)
+        db.session.commit()
+        flash("Commitment added.", "success")
+        return redirect(url_for("organize.commitments", slug=pledge.slug))
+    return render_commitments(pledge, add_form=form, status=400 if form.errors else 200)
+
+
+def render_commitments(pledge: Pledge, add_form=None, reword_form=None, status=200):
+    """The commitments page; a form passed in (with its errors) replaces its blank one."""
+    ordered = sorted(pledge.commitments, key=lambda c: c.position)
+    reword_forms = {}
+    for commitment in ordered:
+        if reword_form is not None and reword_form.commitment_id == commitment.id:
+            reword_forms[commitment.id] = reword_form
+        else:
+            reword_forms[commitment.id] = RewordForm(
+                prefix=f"c{commitment.id}", formdata=None, data={"text": commitment.text}
+            )
+    return render_template(
+        "organize/commitments.html",
+        pledge=pledge,
+        ordered=ordered,
+        add_form=add_form or CommitmentForm(prefix="new", formdata=None),
+        reword_forms=reword_forms,
+        button_form=ButtonForm(),
+    ), status
+
+
+def _commitment_or_404(pledge: Pledge, commitment_id: int) -> Commitment:
+    commitment = service.commitment_of_pledge(pledge, commitment_id)
+    if commitment is None:
+        abort(404)
+    return commitment
+
+
+@bp.post("/<slug>/commitments/<int:commitment_id>/reword")
+@organizer_required
+def reword_commitment(slug: str, commitment_id: int):
+    pledge = managed_pledge_or_404(slug)
+    commitment = _commitment_or_404(pledge, commitment_id)
+    form = RewordForm(prefix=f"c{commitment.id}")
+    form.commitment_id = commitment.id
+    if not form.validate_on_submit():
+        return render_commitments(pledge, reword_form=form, status=400)
+    if service.reword_commitment(commitment, form.text.data):
+        db.session.commit()
+        flash(
+            f"Commitment #{commitment.position} reworded. Those who signed keep the words "
+            "they agreed to.",
+            "success",
+        )
+    else:
+        flash("The wording was already that.", "success")
+    return redirect(url_for("organize.commitments", slug=pledge.slug))
+
+
+@bp.post("/<slug>/commitments/<int:commitment_id>/move")
+@organizer_required
+def move_commitment(slug: str, commitment_id: int):
+    pledge = managed_pledge_or_404(slug)
+    commitment = _commitment_or_404(pledge, commitment_id)
+    form = MoveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    service.move_commitment(commitment, form.direction.data)
+    db.session.commit()
+    return redirect(url_for("organize.commitments", slug=pledge.slug))
+
+
+def _commitment_button(slug: str, commitment_id: int, change, message: str):
+    pledge = managed_pledge_or_404(slug)
+    commitment = _commitment_or_404(pledge, commitment_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        change(commitment)
+    except BuilderError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(message.format(position=commitment.position), "success")
+    return redirect(url_for("organize.commitments", slug=pledge.slug))
+
+
+@bp.post("/<slug>/commitments/<int:commitment_id>/require")
+@organizer_required
+def require_commitment(slug: str, commitment_id: int):
+    return _commitment_button(
+        slug,
+        commitment_id,
+        lambda c: service.set_required(c, True),
+        "Commitment #{position} is now required.",
+    )
+
+
+@bp.post("/<slug>/commitments/<int:commitment_id>/unrequire")
+@organizer_required
+def unrequire_commitment(slug: str, commitment_id: int):
+    return _commitment_button(
+        slug,
+        commitment_id,
+        lambda c: service.set_required(c, False),
+        "Commitment #{position} is now optional.",
+    )
+
+
+@bp.post("/<slug>/commitments/<int:commitment_id>/retire")
+@organizer_required
+def retire_commitment(slug: str, commitment_id: int):
+    return _commitment_button(
+        slug,
+        commitment_id,
+        service.retire_commitment,
+        "Commitment #{position} retired: new signers no longer see it; those who took it on "
+        "keep it.",
+    )
+
+
+@bp.post("/<slug>/commitments/<int:commitment_id>/restore")
+@organizer_required
+def restore_commitment(slug: str, commitment_id: int):
+    return _commitment_button(
+        slug,
+        commitment_id,
+        service.restore_commitment,
+        "Commitment #{position} restored: new signers can choose it again.",
+    )
+
+
+# Organizers and co-signers
+
+
+@bp.get("/<slug>/organizers")
+@organizer_required
+def team(slug: str):
+    pledge = managed_pledge_or_404(slug)
+    return render_team(pledge)
+
+
+def render_team(pledge: Pledge, organizer_form=None, cosigner_form=None, status=200):
+    return render_template(
+        "organize/team.html",
+        pledge=pledge,
+        organizer_form=organizer_form or OrganizerForm(prefix="org", formdata=None),
+        cosigner_form=cosigner_form or _cosigner_form(pledge, formdata=None),
+        button_form=ButtonForm(),
+    ), status
+
+
+def _cosigner_form(pledge: Pledge, **kwargs) -> CosignerForm:
+    cosigning = {c.organization_id for c in pledge.cosigners}
+    organizations = db.session.scalars(select(Organization).order_by(Organization.name)).all()
+    return CosignerForm([o for o in organizations if o.id not in cosigning], prefix="cos", **kwargs)
+
+
+@bp.post("/<slug>/organizers/add")
+@organizer_required
+def add_organizer(slug: str):
+    pledge = managed_pledge_or_404(slug)
+    form = OrganizerForm(prefix="org")
+    if form.validate_on_submit():
+        try:
+            user = service.add_organizer(pledge, form.email.data)
+        except BuilderError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{user.display_name} now runs this pledge with you.", "success")
+            return redirect(url_for("organize.team", slug=pledge.slug))
+    return render_team(pledge, organizer_form=form, status=400)
+
+
+@bp.post("/<slug>/organizers/<int:user_id>/remove")
+@organizer_required
+def remove_organizer(slug: str, user_id: int):
+    pledge = managed_pledge_or_404(slug)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        user = service.remove_organizer(pledge, user_id)
+    except BuilderError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("organize.team", slug=pledge.slug))
+    db.session.commit()
+    flash(f"{user.display_name} no longer runs this pledge.", "success")
+    if user.id == current_user.id and not current_user.is_admin:
+        return redirect(url_for("organize.index"))
+    return redirect(url_for("organize.team", slug=pledge.slug))
+
+
+@bp.post("/<slug>/cosigners/add")
+@organizer_required
+def add_cosigner(slug: str):
+    pledge = managed_pledge_or_404(slug)
+    form = _cosigner_form(pledge)
+    if form.validate_on_submit():
+        organization = db.session.get(Organization, form.organization.data)
+        try:
+            service.add_cosigner(pledge, organization)
+        except BuilderError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{organization.name} now co-signs this pledge.", "success")
+            return redirect(url_for("organize.team", slug=pledge.slug))
+    return render_team(pledge, cosigner_form=form, status=400)
+
+
+@bp.post("/<slug>/cosigners/<int:organization_id>/remove")
+@organizer_required
+def remove_cosigner(slug: str, organization_id: int):
+    pledge = managed_pledge_or_404(slug)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        organization = service.remove_cosigner(pledge, organization_id)
+    except BuilderError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(f"{organization.name} no longer co-signs this pledge.", "success")
+    return redirect(url_for("organize.team", slug=pledge.slug))

@@ -1,0 +1,297 @@
+"""Building and running a pledge: its settings, lifecycle, commitments, team and co-signers.
+
+Every change is written to the audit log in its own transaction, and every change the
+public pages show bumps the wall's version (``wall_cache.mark_changed``) there too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from pledges import audit
+from pledges.accounts.service import user_by_email
+from pledges.database import utcnow
+from pledges.extensions import db
+from pledges.models import (
+    Commitment,
+    CommitmentVersion,
+    Organization,
+    Pledge,
+    PledgeCosigner,
+    PledgeOrganizer,
+    PledgeStatus,
+    User,
+    UserRole,
+)
+from pledges.rules import RuleError
+from pledges.slugs import slugify, unique_slug
+from pledges.wall import cache as wall_cache
+
+# Slugs that would collide with the organizer pages' own addresses (/organize/new…).
+RESERVED_SLUGS = frozenset({"new", "orgs"})
+
+
+class BuilderError(RuleError):
+    """A rule of building or running a pledge was broken."""
+
+
+@dataclass(frozen=True)
+class PledgeInput:
+    title: str
+    slug: str  # "" on a new pledge: made from the title
+    preamble: str
+    guidelines: str
+    goal: int | None
+    checkin_cadence_days: int
+    premoderation: bool
+
+
+def _slug_taken(slug: str, pledge: Pledge | None = None) -> bool:
+    query = select(Pledge.id).where(Pledge.slug == slug)
+    if pledge is not None:
+        query = query.where(Pledge.id != pledge.id)
+    return slug in RESERVED_SLUGS or db.session.scalar(query.limit(1)) is not None
+
+
+def _flush_or_slug_taken() -> None:
+    """Flush; a slug taken by a concurrent request meanwhile is a form error, not a 500."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:
+        raise BuilderError("Another pledge already uses this address.", field="slug") from exc
+
+
+def create_pledge(data: PledgeInput, creator: User) -> Pledge:
+    """A new draft run by ``creator``; the caller commits."""
+    if data.slug:
+        if _slug_taken(data.slug):
+            raise BuilderError("Another pledge already uses this address.", field="slug")
+        slug = data.slug
+    else:
+        slug = unique_slug(slugify(data.title, fallback="pledge"), _slug_taken)
+    pledge = Pledge(
+        slug=slug,
+        title=data.title,
+        preamble=data.preamble,
+        guidelines=data.guidelines,
+        goal=data.goal,
+        checkin_cadence_days=data.checkin_cadence_days,
+        premoderation=data.premoderation,
+        status=PledgeStatus.DRAFT,
+        created_by_id=creator.id,
+        organizers=[PledgeOrganizer(user_id=creator.id)],
+    )
+    db.session.add(pledge)
+    _flush_or_slug_taken()
+    audit.record("pledge.create", pledge=pledge, target=pledge, details={"slug": slug})
+    return pledge
+
+
+def update_pledge(pledge: Pledge, data: PledgeInput) -> dict[str, list]:
+    """Apply the settings; returns {field: [before, after]} for what changed."""
+    changed: dict[str, list] = {}
+    for field in fields(PledgeInput):
+        before, after = getattr(pledge, field.name), getattr(data, field.name)
+        if field.name == "slug" and (not after or after == before):
+            continue
+        if before != after:
+            changed[field.name] = [before, after]
+    if "slug" in changed:
+        if pledge.status != PledgeStatus.DRAFT:
+            # Its public links are out in the world: changing the address would break them.
+            raise BuilderError(
+                "The address cannot change once the pledge has been opened.", field="slug"
+            )
+        if _slug_taken(data.slug, pledge):
+            raise BuilderError("Another pledge already uses this address.", field="slug")
+    if not changed:
+        return changed
+    for name, (_, after) in changed.items():
+        setattr(pledge, name, after)
+    _flush_or_slug_taken()
+    audit.record("pledge.update", pledge=pledge, target=pledge, details={"changed": changed})
+    wall_cache.mark_changed(pledge.id)
+    return changed
+
+
+def open_pledge(pledge: Pledge) -> None:
+    """Draft or closed -> open: it takes signatures."""
+    if pledge.status == PledgeStatus.OPEN:
+        raise BuilderError("This pledge is already open.")
+    if not pledge.offered_commitments:
+        raise BuilderError("Add at least one commitment before opening the pledge.")
+    action = "pledge.reopen" if pledge.status == PledgeStatus.CLOSED else "pledge.open"
+    pledge.status = PledgeStatus.OPEN
+    pledge.opened_at = pledge.opened_at or utcnow()
+    pledge.closed_at = None
+    audit.record(action, pledge=pledge, target=pledge)
+    wall_cache.mark_changed(pledge.id)
+
+
+def close_pledge(pledge: Pledge) -> None:
+    """Open -> closed: the page and wall stay, signing stops."""
+    if pledge.status != PledgeStatus.OPEN:
+        raise BuilderError("Only an open pledge can be closed.")
+    pledge.status = PledgeStatus.CLOSED
+    pledge.closed_at = utcnow()
+    audit.record("pledge.close", pledge=pledge, target=pledge)
+    wall_cache.mark_changed(pledge.id)
+
+
+# Commitments
+
+
+def commitment_of_pledge(pledge: Pledge, commitment_id: int) -> Commitment | None:
+    return next((c for c in pledge.commitments if c.id == commitment_id), None)
+
+
+def _in_order(pledge: Pledge) -> list[Commitment]:
+    return sorted(pledge.commitments, key=lambda c: c.position)
+
+
+def _commitment_changed(action: str, commitment: Commitment, **details) -> None:
+    audit.record(
+        action,
+        pledge=commitment.pledge,
+        target=commitment,
+        details={"position": commitment.position, **details},
+    )
+    wall_cache.mark_changed(commitment.pledge_id)
+
+
+def add_commitment(pledge: Pledge, text: str, required: bool) -> Commitment:
+    position = max((c.position for c in pledge.commitments), default=0) + 1
+    commitment = Commitment(position=position, text=text, required=required)
+    pledge.commitments.append(commitment)
+    db.session.flush()
+    _commitment_changed("commitment.add", commitment, text=text, required=required)
+    return commitment
+
+
+def reword_commitment(commitment: Commitment, text: str) -> bool:
+    """A new wording for new signers; those who signed keep the one they agreed to.
+
+    False if ``text`` is the current wording already.
+    """
+    if text == commitment.text:
+        return False
+    before = commitment.text
+    commitment.version += 1
+    commitment.versions.append(CommitmentVersion(version=commitment.version, text=text))
+    commitment.text = text
+    db.session.flush()
+    _commitment_changed(
+        "commitment.reword", commitment, version=commitment.version, before=before, after=text
+    )
+    return True
+
+
+def set_required(commitment: Commitment, required: bool) -> None:
+    if commitment.required == required:
+        return
+    commitment.required = required
+    _commitment_changed("commitment.require" if required else "commitment.unrequire", commitment)
+
+
+def move_commitment(commitment: Commitment, direction: str) -> bool:
+    """Swap with the neighbour above ("up") or below ("down"); False at either end."""
+    ordered = _in_order(commitment.pledge)
+    index = ordered.index(commitment)
+    other = index - 1 if direction == "up" else index + 1
+    if not 0 <= other < len(ordered):
+        return False
+    ordered[index], ordered[other] = ordered[other], ordered[index]
+    _renumber(ordered)
+    _commitment_changed("commitment.move", commitment, direction=direction)
+    return True
+
+
+def _renumber(ordered: list[Commitment]) -> None:
+    """Positions 1..n in this order. (pledge_id, position) is unique and checked row by row,
+    so everyone steps aside to a negative position first: no two rows ever meet."""
+    for i, commitment in enumerate(ordered, start=1):
+        commitment.position = -i
+    db.session.flush()
+    for i, commitment in enumerate(ordered, start=1):
+        commitment.position = i
+    db.session.flush()
+
+
+def retire_commitment(commitment: Commitment) -> None:
+    """No longer offered to new signers; those who took it on keep it."""
+    if commitment.retired_at is not None:
+        return
+    if commitment.pledge.is_open and commitment.pledge.offered_commitments == [commitment]:
+        raise BuilderError("An open pledge needs at least one commitment on offer.")
+    commitment.retired_at = utcnow()
+    _commitment_changed("commitment.retire", commitment)
+
+
+def restore_commitment(commitment: Commitment) -> None:
+    if commitment.retired_at is None:
+        return
+    commitment.retired_at = None
+    _commitment_changed("commitment.restore", commitment)
+
+
+# Organizers and co-signing organizations
+
+
+def add_organizer(pledge: Pledge, email: str) -> User:
+    """Share the pledge with another organizer's existing account."""
+    user = user_by_email(email)
+    if user is None or not user.active or user.role not in (UserRole.ORGANIZER, UserRole.ADMIN):
+        raise BuilderError(
+            "There is no active organizer account with that email address. An admin can "
+            "create one.",
+            field="email",
+        )
+    if pledge.is_organized_by(user):
+        raise BuilderError(f"{user.email} already runs this pledge.", field="email")
+    pledge.organizers.append(PledgeOrganizer(user_id=user.id))
+    db.session.flush()
+    audit.record("organizer.add", pledge=pledge, target=user, details={"email": user.email})
+    return user
+
+
+def remove_organizer(pledge: Pledge, user_id: int) -> User:
+    link = next((o for o in pledge.organizers if o.user_id == user_id), None)
+    if link is None:
+        raise BuilderError("That person does not run this pledge.")
+    if len(pledge.organizers) == 1:
+        raise BuilderError("A pledge needs at least one organizer: add another one first.")
+    user = link.user
+    pledge.organizers.remove(link)
+    audit.record("organizer.remove", pledge=pledge, target=user, details={"email": user.email})
+    return user
+
+
+def add_cosigner(pledge: Pledge, organization: Organization) -> None:
+    if any(c.organization_id == organization.id for c in pledge.cosigners):
+        raise BuilderError(f"{organization.name} already co-signs this pledge.")
+    pledge.cosigners.append(PledgeCosigner(organization_id=organization.id))
+    db.session.flush()
+    audit.record(
+        "cosigner.add", pledge=pledge, target=organization, details={"name": organization.name}
+    )
+    wall_cache.mark_changed(pledge.id)
+
+
+def remove_cosigner(pledge: Pledge, organization_id: int) -> Organization:
+    link = next((c for c in pledge.cosigners if c.organization_id == organization_id), None)
+    if link is None:
+        raise BuilderError("That organization does not co-sign this pledge.")
+    organization = link.organization
+    pledge.cosigners.remove(link)
+    audit.record(
+        "cosigner.remove",
+        pledge=pledge,
+        target=organization,
+        details={"name": organization.name},
+    )
+    wall_cache.mark_changed(pledge.id)
+    return organization

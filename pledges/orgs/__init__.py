@@ -1,0 +1,1 @@
+"""Ally organizations: organizers keep their records; each has a public page."""
