@@ -1,0 +1,1 @@
+"""Admin pages: user accounts (invite, role, deactivate) and the mail that could not be sent."""

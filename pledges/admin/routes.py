@@ -1,0 +1,126 @@
+"""Admin pages under /admin/: user accounts and the mail outbox."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from pledges.accounts.access import admin_required
+from pledges.admin import service
+from pledges.admin.forms import ButtonForm, InviteUserForm, RoleForm
+from pledges.extensions import db
+from pledges.forms import attach_error
+from pledges.models import User
+from pledges.rules import RuleError
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.get("/")
+@admin_required
+def index():
+    return redirect(url_for("admin.users"))
+
+
+@bp.get("/users")
+@admin_required
+def users():
+    return render_template(
+        "admin/users.html",
+        users=service.all_users(),
+        role_form=RoleForm(),
+        button=ButtonForm(),
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@admin_required
+def new_user():
+    form = InviteUserForm()
+    if form.validate_on_submit():
+        try:
+            user = service.invite_user(form.email.data, form.name.data, form.role.data)
+        except RuleError as error:
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Account created: {user.email} is emailed a link to set a password.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/new_user.html", form=form), 422 if form.errors else 200
+
+
+def _act_on_user(user_id: int, act, done: str, form_class=ButtonForm):
+    """Validate the posted form, run ``act(user, form)``, commit once, and go back."""
+    user = db.get_or_404(User, user_id)
+    form = form_class()
+    if not form.validate_on_submit():
+        flash("That didn't work: reload the page and try again.", "error")
+        return redirect(url_for("admin.users"))
+    try:
+        act(user, form)
+    except RuleError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(done.format(email=user.email), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@admin_required
+def deactivate(user_id: int):
+    return _act_on_user(
+        user_id,
+        lambda user, form: service.deactivate(user, current_user),
+        "{email} is deactivated and logged out everywhere.",
+    )
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+@admin_required
+def reactivate(user_id: int):
+    return _act_on_user(
+        user_id,
+        lambda user, form: service.reactivate(user),
+        "{email} can log in again.",
+    )
+
+
+@bp.post("/users/<int:user_id>/role")
+@admin_required
+def change_role(user_id: int):
+    return _act_on_user(
+        user_id,
+        lambda user, form: service.change_role(user, form.role.data, current_user),
+        "{email} has a new role.",
+        form_class=RoleForm,
+    )
+
+
+@bp.post("/users/<int:user_id>/invite")
+@admin_required
+def resend_invitation(user_id: int):
+    return _act_on_user(
+        user_id,
+        lambda user, form: service.resend_invitation(user),
+        "A new invitation is on its way to {email}.",
+    )
+
+
+@bp.get("/mail")
+@admin_required
+def mail():
+    counts, dead = service.outbox()
+    return render_template("admin/mail.html", counts=counts, dead=dead, form=ButtonForm())
+
+
+@bp.post("/mail/retry")
+@admin_required
+def retry_mail():
+    form = ButtonForm()
+    if form.validate_on_submit():
+        count = service.retry_dead_mail()
+        db.session.commit()
+        flash(f"{count} message{'s' if count != 1 else ''} queued again.", "success")
+    return redirect(url_for("admin.mail"))

@@ -1,0 +1,134 @@
+"""What admins do to accounts and to the outbox; each act is audited in its transaction."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+
+from pledges import audit
+from pledges.accounts import service as accounts
+from pledges.accounts.passwords import check_new_password
+from pledges.extensions import db
+from pledges.mail import delivery
+from pledges.mail.outbox import queue_email
+from pledges.models import OutboxEmail, User, UserRole
+from pledges.rules import RuleError
+from pledges.urls import external_url
+
+
+class AdminError(RuleError):
+    pass
+
+
+def all_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.email)))
+
+
+def invite_user(email: str, name: str, role: str) -> User:
+    """Create an account nobody can log in to yet, and email its owner a link to choose
+    their password (the password-reset link, worded as an invitation)."""
+    user = accounts.create_user(email, _placeholder_password(email), role=role, name=name)
+    send_invitation(user)
+    return user
+
+
+def send_invitation(user: User) -> None:
+    queue_email(
+        user.email,
+        "You are invited to organize pledges on Joining Forces",
+        "invitation",
+        user=user,
+        role=user.role,
+        set_password_url=external_url("accounts.reset_password", token=accounts.reset_token(user)),
+        forgot_url=external_url("accounts.forgot_password"),
+        hours=current_app.config["PASSWORD_RESET_HOURS"],
+    )
+    audit.record("user.invite", target=user, details={"email": user.email})
+
+
+def resend_invitation(user: User) -> None:
+    if not user.active:
+        raise AdminError("Reactivate the account before inviting its owner again.")
+    if user.last_login_at is not None:
+        raise AdminError(f"{user.email} has logged in already: they can reset their password.")
+    send_invitation(user)
+
+
+def _placeholder_password(email: str) -> str:
+    """A password nobody knows, that still passes the rules for passwords: the account
+    stays closed until its owner chooses one through the link."""
+    while True:
+        password = secrets.token_urlsafe(48)
+        try:
+            check_new_password(password, email)
+        except RuleError:
+            continue
+        return password
+
+
+def _not_yourself(user: User, acting: User, what: str) -> None:
+    if user.id == acting.id:
+        raise AdminError(f"You can't {what} your own account: ask another admin.")
+
+
+def deactivate(user: User, acting: User) -> None:
+    """Close the account and end every session of it at once."""
+    _not_yourself(user, acting, "deactivate")
+    if not user.active:
+        return
+    user.active = False
+    accounts.end_sessions(user)
+    audit.record("user.deactivate", target=user, details={"email": user.email})
+
+
+def reactivate(user: User) -> None:
+    if user.active:
+        return
+    user.active = True
+    audit.record("user.reactivate", target=user, details={"email": user.email})
+
+
+def change_role(user: User, role: str, acting: User) -> None:
+    _not_yourself(user, acting, "change the role of")
+    if role not in set(UserRole):
+        raise AdminError(f"Role must be one of: {', '.join(UserRole)}.", field="role")
+    if user.role == role:
+        return
+    audit.record(
+        "user.role", target=user, details={"email": user.email, "from": user.role, "to": role}
+    )
+    user.role = role
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message given up on, as admins see it: the recipient masked, as the CLI shows it."""
+
+    id: int
+    to: str
+    subject: str
+    attempts: int
+    created_at: object
+    last_error: str
+
+
+def outbox() -> tuple[dict[str, int], list[DeadLetter]]:
+    status = delivery.outbox_status()
+    return status.counts, [_dead_letter(row) for row in status.dead]
+
+
+def _dead_letter(row: OutboxEmail) -> DeadLetter:
+    masked = delivery.masked(row.to_address)
+    # Mail servers quote the address in their errors: mask it there too.
+    error = (row.last_error or "").replace(row.to_address, masked)
+    return DeadLetter(row.id, masked, row.subject, row.attempts, row.created_at, error)
+
+
+def retry_dead_mail() -> int:
+    """What ``pledges mail-status --retry-dead`` does, audited."""
+    count = delivery.retry_dead()
+    audit.record("mail.retry_dead", details={"messages": count})
+    return count
