@@ -1,0 +1,281 @@
+"""What a dossier says, and in which order, for each audience; and the signers to list.
+
+Everything about a signer comes through ``presentation.public_signer``: the dossier names
+people exactly as the wall does, counts the anonymous ones, and never holds an email
+address, an IP hash or a private action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import load_only
+
+from pledges import charts
+from pledges.countries import country_name
+from pledges.extensions import db
+from pledges.models import DossierAudience, Pledge, Signature, SignatureStatus
+from pledges.presentation import ANONYMOUS_NAME, ROLE_LABELS, PublicSigner, public_signer
+from pledges.tallies import Tally
+from pledges.wall.service import PublicAction, public_actions
+
+
+@dataclass(frozen=True)
+class Audience:
+    """How the dossier addresses one audience: its cover, and its sections in order."""
+
+    label: str
+    eyebrow: str
+    lede: str  # str.format()ted with the figures: total, countries, actions, ...
+    sections: tuple[str, ...]
+    actions: int  # how many public actions to show
+    quotes: int  # how many signers' own words to quote
+    lists_signers: bool
+
+
+AUDIENCES: dict[str, Audience] = {
+    DossierAudience.OFFICIALS: Audience(
+        label="Officials",
+        eyebrow="Dossier for officials and decision-makers",
+        lede=(
+            "{total} people in {countries} countries have put these commitments in writing. "
+            "They ask the institutions they deal with to make the same commitments, and to "
+            "hold them to theirs."
+        ),
+        sections=("commitments", "figures", "charts", "actions", "signers"),
+        actions=5,
+        quotes=0,
+        lists_signers=True,
+    ),
+    DossierAudience.FUNDERS: Audience(
+        label="Funders",
+        eyebrow="Follow-through report for funders",
+        lede=(
+            "{total} allies signed; since then they have logged {actions} actions, "
+            "{confirmed_actions} of them confirmed by an accountability partner, reaching "
+            "{people_reached} people. Signers check in every {cadence} days."
+        ),
+        sections=("follow_through", "figures", "charts", "actions", "commitments", "signers"),
+        actions=8,
+        quotes=0,
+        lists_signers=True,
+    ),
+    DossierAudience.MEDIA: Audience(
+        label="Media",
+        eyebrow="Press dossier",
+        lede=(
+            "{total} men and women in {countries} countries have signed a public pledge to "
+            "work as allies for gender-sensitive peace, and report what they do about it."
+        ),
+        sections=("figures", "quotes", "charts", "actions", "commitments"),
+        actions=3,
+        quotes=6,
+        lists_signers=False,
+    ),
+}
+
+
+def audience_profile(audience: str) -> Audience:
+    return AUDIENCES[DossierAudience(audience)]
+
+
+def cover_lede(audience: Audience, pledge: Pledge, tally: Tally) -> str:
+    return audience.lede.format(
+        total=f"{tally.total:,}",
+        countries=f"{len(tally.by_country):,}",
+        actions=f"{tally.actions:,}",
+        confirmed_actions=f"{tally.confirmed_actions:,}",
+        people_reached=f"{tally.people_reached:,}",
+        cadence=pledge.checkin_cadence_days,
+    )
+
+
+def listed_signatures(pledge: Pledge, as_of: datetime):
+    """The signatures a dossier issued at ``as_of`` shows: confirmed, and by then."""
+    return (
+        Signature.pledge_id == pledge.id,
+        Signature.status == SignatureStatus.CONFIRMED,
+        Signature.confirmed_at <= as_of,
+    )
+
+
+# What public_signer reads: nothing else of a signature is loaded (no email, no IP hash).
+_PUBLIC_FIELDS = (
+    Signature.id,
+    Signature.full_name,
+    Signature.organization_name,
+    Signature.country,
+    Signature.role,
+    Signature.visibility,
+    Signature.personal_note,
+    Signature.confirmed_at,
+)
+_PUBLIC_COLUMNS = load_only(*_PUBLIC_FIELDS)
+
+
+def quotes(pledge: Pledge, as_of: datetime, limit: int) -> list[PublicSigner]:
+    """The latest signers' notes, which the wall shows beside their name, as it shows them."""
+    if limit <= 0:
+        return []
+    rows = db.session.scalars(
+        select(Signature)
+        .options(_PUBLIC_COLUMNS)
+        .where(*listed_signatures(pledge, as_of), Signature.personal_note != "")
+        .order_by(Signature.confirmed_at.desc(), Signature.id.desc())
+        .limit(limit)
+    )
+    return [public_signer(s) for s in rows]
+
+
+def selected_actions(pledge: Pledge, limit: int) -> list[PublicAction]:
+    """Public actions of signatures that stand, newest first, exactly as the wall shows them."""
+    return public_actions(pledge, limit).actions if limit > 0 else []
+
+
+def signatures_by_week(pledge: Pledge, as_of: datetime) -> list[tuple[date, int]]:
+    """Cumulative confirmed signatures at the end of each week (weeks start on Monday)."""
+    weeks: dict[date, int] = {}
+    stamps = db.session.scalars(
+        select(Signature.confirmed_at)
+        .where(*listed_signatures(pledge, as_of))
+        .execution_options(yield_per=10_000)
+    )
+    for stamp in stamps:
+        day = stamp.date()
+        monday = day - timedelta(days=day.weekday())
+        weeks[monday] = weeks.get(monday, 0) + 1
+    running, points = 0, []
+    for monday in sorted(weeks):
+        running += weeks[monday]
+        points.append((monday, running))
+    return points
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str  # a file name: "countries.svg"
+    title: str
+    svg: str
+
+
+TOP_COUNTRIES = 12
+
+
+def dossier_charts(pledge: Pledge, tally: Tally, as_of: datetime) -> list[Chart]:
+    weeks = signatures_by_week(pledge, as_of)
+    countries = list(tally.by_country.items())[:TOP_COUNTRIES]
+    roles = [(ROLE_LABELS.get(role, role), count) for role, count in tally.by_role.items()]
+    return [
+        Chart(
+            "over-time.svg",
+            "Confirmed signatures over time",
+            charts.line_chart(
+                "Confirmed signatures over time",
+                [f"{monday:%-d %b}" for monday, _ in weeks],
+                [count for _, count in weeks],
+            ),
+        ),
+        Chart(
+            "countries.svg",
+            "Signatures by country",
+            charts.bar_chart(
+                "Signatures by country",
+                [country_name(code) for code, _ in countries],
+                [count for _, count in countries],
+                horizontal=True,
+            ),
+        ),
+        Chart(
+            "roles.svg",
+            "Signatures by ally role",
+            charts.bar_chart(
+                "Signatures by ally role",
+                [label for label, _ in roles],
+                [count for _, count in roles],
+            ),
+        ),
+    ]
+
+
+@dataclass
+class CountryRun:
+    """One country's signers within one part of the list."""
+
+    code: str
+    name: str
+    total: int  # the country's signers in the whole list
+    continued: bool = False  # the country began in an earlier part
+    named: list[PublicSigner] = field(default_factory=list)
+    ends: bool = False  # the country's last signers are in this part
+    anonymous: int = 0  # set where the country ends: those counted, not named
+
+
+def signer_parts(pledge: Pledge, as_of: datetime, part_size: int) -> Iterator[list[CountryRun]]:
+    """The signer list in parts of at most ``part_size`` signers, country by country
+    (alphabetical), oldest signature first within a country.
+
+    Each part is read with its own keyset query on the wall's country index, so only one
+    part's rows are ever in memory, however long the list.
+    """
+    listed = listed_signatures(pledge, as_of)
+    totals = dict(
+        db.session.execute(
+            select(Signature.country, func.count()).where(*listed).group_by(Signature.country)
+        ).all()
+    )
+    order = sorted(totals, key=lambda code: (country_name(code).casefold(), code))
+    part: list[CountryRun] = []
+    room = part_size
+    for code in order:
+        anonymous = 0
+        cursor: tuple[datetime, int] | None = None
+        run = CountryRun(code, country_name(code), totals[code])
+        while True:
+            # Plain rows, not ORM objects (a third of the time for nothing): they carry
+            # the attributes public_signer reads, and only those.
+            query = (
+                select(*_PUBLIC_FIELDS)
+                .where(*listed, Signature.country == code)
+                .order_by(Signature.confirmed_at, Signature.id)
+                .limit(room + 1)
+            )
+            if cursor is not None:
+                query = query.where(
+                    (Signature.confirmed_at > cursor[0])
+                    | ((Signature.confirmed_at == cursor[0]) & (Signature.id > cursor[1]))
+                )
+            rows = db.session.execute(query).all()
+            more = len(rows) > room
+            rows = rows[:room]
+            for signature in rows:
+                signer = public_signer(signature)  # type: ignore[arg-type] - a Row alike
+                if signer.name == ANONYMOUS_NAME:
+                    anonymous += 1
+                else:
+                    run.named.append(signer)
+            if rows:
+                cursor = (rows[-1].confirmed_at, rows[-1].id)
+            room -= len(rows)
+            if not more:
+                run.ends, run.anonymous = True, anonymous
+                part.append(run)
+                break
+            part.append(run)
+            yield part
+            part, room = [], part_size
+            run = CountryRun(code, run.name, run.total, continued=True)
+        if room == 0:
+            yield part
+            part, room = [], part_size
+    if part:
+        yield part
+
+
+def count_parts(total: int, part_size: int) -> int:
+    return max(1, -(-total // part_size))
+
+
+ProgressCallback = Callable[[int, int], object]

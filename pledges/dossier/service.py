@@ -1,0 +1,213 @@
+"""Issuing dossiers: the record first (its code goes into the file), then the build, then
+the file's SHA-256, so that anyone holding a copy can check it at /verify/dossier/<code>.
+
+A build started from the web runs in a thread of the web process when the pledge is large.
+Its status, its progress and the finished file are all in the database, so any host behind
+the load balancer can show and serve them (a 100,000-signer dossier is under 2 MB). The
+build itself lives in the process that started it: a build whose process died stops moving,
+and after DOSSIER_STALE_MINUTES it is shown as failed and may be started again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+from datetime import timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import Flask, current_app
+from sqlalchemy import select, update
+
+from pledges import audit
+from pledges.database import utcnow
+from pledges.dossier import build as builder
+from pledges.dossier.content import ProgressCallback
+from pledges.extensions import db
+from pledges.models import Dossier, DossierFile, DossierStatus, Pledge, User
+from pledges.rules import RuleError
+from pledges.security import new_verification_code
+from pledges.tallies import tally_for
+from pledges.verify.service import sha256_of
+
+log = logging.getLogger(__name__)
+
+IN_PROGRESS = (DossierStatus.QUEUED, DossierStatus.BUILDING)
+
+
+class DossierError(RuleError):
+    """No dossier can be started now."""
+
+
+def default_part_size() -> int:
+    return int(current_app.config.get("DOSSIER_PART_SIZE") or builder.DEFAULT_PART_SIZE)
+
+
+def content_of(dossier: Dossier) -> bytes | None:
+    stored = db.session.get(DossierFile, dossier.id)
+    return stored.content if stored is not None else None
+
+
+def is_stale(dossier: Dossier) -> bool:
+    minutes = current_app.config.get("DOSSIER_STALE_MINUTES", 10)
+    return dossier.status in IN_PROGRESS and dossier.updated_at < utcnow() - timedelta(
+        minutes=minutes
+    )
+
+
+def recent_dossiers(pledge: Pledge, limit: int = 10) -> list[Dossier]:
+    return list(
+        db.session.scalars(
+            select(Dossier)
+            .where(Dossier.pledge_id == pledge.id)
+            .order_by(Dossier.requested_at.desc(), Dossier.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def request_dossier(pledge: Pledge, audience: str, user: User | None = None) -> Dossier:
+    """Record a dossier about to be built, and who asked; the caller commits before building."""
+    for dossier in recent_dossiers(pledge):
+        if dossier.status in IN_PROGRESS:
+            if not is_stale(dossier):
+                raise DossierError(
+                    "A dossier of this pledge is being built already: wait for it to finish."
+                )
+            dossier.status = DossierStatus.FAILED
+            dossier.error = "The build stopped: the process building it ended."
+    dossier = Dossier(
+        pledge_id=pledge.id,
+        audience=audience,
+        status=DossierStatus.QUEUED,
+        verification_code=new_verification_code(),
+        requested_by_id=user.id if user is not None else None,
+    )
+    db.session.add(dossier)
+    db.session.flush()
+    audit.record(
+        "dossier.export",
+        pledge=pledge,
+        target=dossier,
+        details={"audience": audience, "code": dossier.verification_code},
+        actor=user,
+    )
+    return dossier
+
+
+def _save_progress(dossier_id: int, done: int, total: int) -> None:
+    # Its own short transaction: the build's session is reading the signers meanwhile.
+    with db.engine.begin() as connection:
+        connection.execute(
+            update(Dossier)
+            .where(Dossier.id == dossier_id)
+            .values(steps_done=done, steps_total=total, updated_at=utcnow())
+        )
+
+
+def issue(
+    dossier: Dossier,
+    target: Path | None = None,
+    progress: ProgressCallback = lambda done, total: None,
+    part_size: int | None = None,
+) -> Dossier:
+    """Build the (committed) ``dossier`` and record its hash: into the file ``target``
+    (atomically), or, without one, into the database for any host to serve.
+
+    Commits: the status moves on while the build runs, readable from any host.
+    """
+    keep_in_database = target is None
+    if keep_in_database:
+        target = Path(tempfile.gettempdir()) / f"pledges-dossier-{dossier.id}.pdf"
+    dossier_id = dossier.id
+    dossier.status = DossierStatus.BUILDING
+    dossier.updated_at = utcnow()
+    db.session.commit()
+
+    def report(done: int, total: int) -> None:
+        _save_progress(dossier_id, done, total)
+        progress(done, total)
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(handle)
+    try:
+        built = builder.build(
+            dossier.pledge,
+            dossier.audience,
+            Path(temporary),
+            code=dossier.verification_code,
+            issued_at=dossier.requested_at,
+            part_size=part_size or default_part_size(),
+            progress=report,
+        )
+        os.replace(temporary, target)
+    except Exception as exc:
+        Path(temporary).unlink(missing_ok=True)
+        db.session.rollback()
+        failed = db.session.get(Dossier, dossier_id)
+        failed.status = DossierStatus.FAILED
+        failed.error = f"{type(exc).__name__}: {exc}"[:500]
+        failed.finished_at = failed.updated_at = utcnow()
+        db.session.commit()
+        raise
+    db.session.expire(dossier)  # steps_done moved on in another transaction
+    dossier.status = DossierStatus.READY
+    dossier.pages = built.pages
+    dossier.size_bytes = built.size_bytes
+    dossier.sha256 = built.sha256
+    dossier.signatures = built.signatures
+    dossier.finished_at = dossier.updated_at = utcnow()
+    if keep_in_database:
+        db.session.add(DossierFile(dossier_id=dossier_id, content=target.read_bytes()))
+        target.unlink()
+    db.session.commit()
+    return dossier
+
+
+def builds_in_background(pledge: Pledge) -> bool:
+    """Small pledges are built while the organizer waits; large ones in a thread."""
+    limit = current_app.config.get("DOSSIER_SYNC_MAX_SIGNATURES", 1000)
+    return tally_for(pledge.id).total > limit
+
+
+def start_in_background(dossier: Dossier) -> threading.Thread:
+    """Build the committed ``dossier`` in a thread of this process (see the module notes)."""
+    app = current_app._get_current_object()  # noqa: SLF001 - the thread needs the app itself
+    thread = threading.Thread(
+        target=_build_in_thread, args=(app, dossier.id), name=f"dossier-{dossier.id}", daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def _build_in_thread(app: Flask, dossier_id: int) -> None:
+    with app.app_context():
+        dossier = db.session.get(Dossier, dossier_id)
+        try:
+            issue(dossier)
+        except Exception:
+            log.exception("dossier %s failed", dossier_id)
+        finally:
+            db.session.remove()
+
+
+def dossier_for_code(typed: str) -> Dossier | None:
+    """The issued dossier a verification code names."""
+    from pledges.security import normalize_verification_code
+
+    code = normalize_verification_code(typed)
+    if code is None:
+        return None
+    return db.session.scalar(
+        select(Dossier).where(
+            Dossier.verification_code == code, Dossier.status == DossierStatus.READY
+        )
+    )
+
+
+def matches(dossier: Dossier, stream: BinaryIO) -> bool:
+    """Whether ``stream`` holds exactly the file issued as ``dossier``."""
+    return dossier.sha256 is not None and sha256_of(stream) == dossier.sha256

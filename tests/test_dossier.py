@@ -1,0 +1,326 @@
+"""An organizer hands a pledge's advocacy dossier to officials, funders or journalists: the
+figures, the commitments and the signers, each shown only as they chose."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from pledges import tallies
+from pledges.actions.service import ActionInput, log_action
+from pledges.dossier import service
+from pledges.extensions import db
+from pledges.models import (
+    AuditEntry,
+    Dossier,
+    DossierFile,
+    DossierStatus,
+    Organization,
+    PledgeCosigner,
+    Signature,
+    SignatureStatus,
+)
+from pledges.signing import service as signing
+from tests.factories import confirmed_signature, make_pledge, make_user, run_by
+from tests.helpers import csrf_token, log_in
+from tests.test_headers import INLINE_OR_FOREIGN
+from tests.test_pdf import assert_qpdf_valid
+
+
+def page_texts(data: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def words(data: bytes) -> str:
+    """The document's text with line breaks and runs of spaces folded: lines wrap anywhere."""
+    return " ".join(" ".join(page_texts(data)).split())
+
+
+def act(signature: Signature, description: str, visibility: str, people: int | None = 5) -> None:
+    log_action(
+        signature,
+        ActionInput(
+            commitment_id=signature.pledge.commitments[0].id,
+            kind="advocacy",
+            done_on=date.today(),
+            description=description,
+            people_reached=people,
+            evidence_url=None,
+            visibility=visibility,
+        ),
+    )
+    db.session.commit()
+
+
+def campaign(slug: str | None = None):
+    """A pledge with co-signers and signers of every kind, some of whom must not show."""
+    pledge = make_pledge(slug=slug, title="Allies for a just peace")
+    for name in ("Women Peace Network", "Chemchemi Ya Ukweli"):
+        organization = Organization(slug=name.lower().replace(" ", "-"), name=name)
+        db.session.add(organization)
+        db.session.flush()
+        db.session.add(PledgeCosigner(pledge_id=pledge.id, organization_id=organization.id))
+    db.session.commit()
+    ip = "203.0.113.9"
+    named = confirmed_signature(
+        pledge,
+        name="Christian Ngendahimana",
+        email="christian@example.org",
+        country="BI",
+        role="man",
+        organization="Fountain-ISOKO",
+        ip_address=ip,
+        personal_note="For the women of my village who rebuilt everything.",
+    )
+    confirmed_signature(
+        pledge, name="Amina Wanjiru Odhiambo", email="amina@example.org", visibility="initial"
+    )
+    confirmed_signature(
+        pledge,
+        name="Rahim Qureshi",
+        email="rahim@example.org",
+        country="PK",
+        visibility="organization",
+        organization="Just Peace International",
+    )
+    confirmed_signature(
+        pledge, name="Secret Person", email="secret@example.org", visibility="anonymous"
+    )
+    hidden = confirmed_signature(pledge, name="Hidden Troll", email="troll@example.org")
+    gone = confirmed_signature(pledge, name="Withdrawn Walter", email="walter@example.org")
+    for n in range(6):  # enough signers in Kenya for the list to run over several parts
+        confirmed_signature(pledge, name=f"Kenyan Ally {n}", email=f"ke{n}@example.org")
+    act(named, "Took our pledge to the district officer.", "public")
+    act(named, "A private conversation with my brother.", "private")
+    hidden.status = SignatureStatus.HIDDEN
+    signing.withdraw(gone)
+    db.session.commit()
+    tallies.recount(pledge.id)
+    db.session.commit()
+    return pledge
+
+
+def issue(pledge, audience: str, tmp_path: Path, part_size: int = 3) -> tuple[Dossier, bytes]:
+    dossier = service.request_dossier(pledge, audience)
+    db.session.commit()
+    path = tmp_path / f"{audience}.pdf"
+    steps = []
+    service.issue(
+        dossier, path, progress=lambda done, total: steps.append((done, total)), part_size=part_size
+    )
+    assert steps[-1][0] == steps[-1][1]  # the progress ends at its total
+    return dossier, path.read_bytes()
+
+
+def test_a_dossier_shows_the_pledge_and_signers_only_as_they_chose(app, tmp_path):
+    with app.app_context():
+        pledge = campaign()
+        signatures = db.session.scalars(select(Signature)).all()
+        dossier, pdf = issue(pledge, "officials", tmp_path, part_size=3)
+        text = words(pdf)
+
+        for expected in (
+            "Allies for a just peace",
+            "DOSSIER FOR OFFICIALS",  # the eyebrow is set in capitals
+            "Joined by Women Peace Network and Chemchemi Ya Ukweli",
+            "Men and women, together.",
+            *(c.text for c in pledge.commitments),
+            "Confirmed signatures 10",  # the hidden and withdrawn ones do not count
+            "Kenya 8",
+            "Burundi 1",
+            "Actions logged 2",  # a count, which includes private actions
+            "Took our pledge to the district officer.",
+            "Christian Ngendahimana (Fountain-ISOKO)",  # full name, with the organization
+            "Amina O.",  # initial
+            "A member of Just Peace International",  # organization only
+            "and 1 ally who signed anonymously",
+            "Kenyan Ally 5",
+            "Kenya (continued)",  # the country ran over into the next part
+            dossier.verification_code,
+        ):
+            assert expected in text, expected
+        for absent in (
+            "Amina Wanjiru Odhiambo",
+            "Rahim Qureshi",
+            "Secret Person",
+            "Hidden Troll",
+            "Withdrawn Walter",
+            "A private conversation with my brother.",
+            "@example.org",
+        ):
+            assert absent not in text, absent
+        for signature in signatures:
+            if signature.ip_hash:
+                assert signature.ip_hash not in text
+        assert f"http://pledges.test/verify/dossier/{dossier.verification_code}" in "".join(
+            text.split()
+        )
+
+        # Numbered 1..n straight through the parts of the list.
+        pages = page_texts(pdf)
+        assert len(pages) > 4
+        for number, page in enumerate(pages, start=1):
+            assert re.search(rf"Page {number}\b", page), (number, page[-200:])
+        metadata = PdfReader(io.BytesIO(pdf)).metadata
+        assert metadata.title == "Allies for a just peace: advocacy dossier"
+        assert_qpdf_valid(pdf, tmp_path)
+
+        db.session.refresh(dossier)
+        assert dossier.status == DossierStatus.READY
+        assert dossier.sha256 == hashlib.sha256(pdf).hexdigest()
+        assert (dossier.pages, dossier.size_bytes, dossier.signatures) == (len(pages), len(pdf), 10)
+
+
+def test_anyone_can_check_a_copy_of_a_dossier(app, client, tmp_path):
+    with app.app_context():
+        pledge = campaign()
+        dossier, pdf = issue(pledge, "funders", tmp_path)
+        page = client.get(f"/verify/dossier/{dossier.verification_code.lower()}")
+        assert page.status_code == 200
+        assert "Allies for a just peace" in page.text
+        for data, verdict in ((pdf, "Genuine and unchanged"), (pdf + b"\n", "Not the dossier")):
+            response = client.post(
+                f"/verify/dossier/{dossier.verification_code}",
+                data={
+                    "csrf_token": csrf_token(page.text),
+                    "document": (io.BytesIO(data), "dossier.pdf"),
+                },
+                content_type="multipart/form-data",
+            )
+            assert response.status_code == 200
+            assert verdict in response.text
+        assert client.get("/verify/dossier/AAAAA-BBBBB").status_code == 404
+        # The one lookup form on /verify finds dossiers too.
+        typed = client.get("/verify", query_string={"code": dossier.verification_code.lower()})
+        found = client.get(typed.headers["Location"])
+        assert found.status_code == 302
+        assert found.headers["Location"] == f"/verify/dossier/{dossier.verification_code}"
+
+
+def test_the_audience_changes_the_cover_and_the_sections(app, tmp_path):
+    with app.app_context():
+        pledge = campaign()
+        texts = {a: words(issue(pledge, a, tmp_path)[1]) for a in ("officials", "funders", "media")}
+        assert "DOSSIER FOR OFFICIALS" in texts["officials"]
+        assert "ask the institutions they deal with" in texts["officials"]
+        assert "FOLLOW-THROUGH REPORT FOR FUNDERS" in texts["funders"]
+        assert "Signers check in every 30 days" in texts["funders"]
+        assert texts["funders"].index("Follow-through") < texts["funders"].index("The commitments")
+        assert "PRESS DOSSIER" in texts["media"]
+        # Short: quotes and figures, no list of signers (the wall has it).
+        assert "In their own words" in texts["media"]
+        assert "For the women of my village who rebuilt everything." in texts["media"]
+        assert "The signers" not in texts["media"]
+        assert "Kenyan Ally 3" not in texts["media"]
+        assert "Kenyan Ally 3" in texts["funders"]
+
+
+def test_the_command_writes_the_file_and_refuses_an_unknown_slug(app, runner, tmp_path):
+    with app.app_context():
+        campaign(slug="allies")
+    target = tmp_path / "out" / "dossier.pdf"
+    target.parent.mkdir()
+    result = runner.invoke(
+        args=["export-dossier", "allies", "-o", str(target), "--audience", "media"]
+    )
+    assert result.exit_code == 0, result.output
+    assert re.search(r"\d+ pages, [\d.]+ MB, 10 signatures, in [\d.]+ s", result.output)
+    assert "PRESS DOSSIER" in words(target.read_bytes())
+    assert [p.name for p in target.parent.iterdir()] == ["dossier.pdf"]  # no temp file left
+    with app.app_context():
+        dossier = db.session.scalar(select(Dossier))
+        assert dossier.sha256 == hashlib.sha256(target.read_bytes()).hexdigest()
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "dossier.export"))
+        assert entry.actor == "cli" and entry.details["audience"] == "media"
+
+    missing = runner.invoke(args=["export-dossier", "no-such-pledge", "-o", str(tmp_path / "x")])
+    assert missing.exit_code != 0
+    assert "No pledge with the slug 'no-such-pledge'" in missing.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_an_organizer_builds_previews_and_downloads_a_dossier(app, client, tmp_path):
+    with app.app_context():
+        pledge = campaign()
+        owner = make_user("owner@example.org")
+        run_by(pledge, owner)
+        make_user("stranger@example.org")
+        url = f"/organize/{pledge.slug}/dossier"
+
+    response = client.get(url)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+    log_in(client, "stranger@example.org")
+    assert client.get(url).status_code == 404
+    assert client.get(f"{url}/preview").status_code == 404
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/organize/").text)})
+
+    log_in(client, "owner@example.org")
+    page = client.get(url)
+    assert page.status_code == 200
+    assert client.post(url, data={"audience": "officials"}).status_code == 400  # no CSRF token
+
+    preview = client.get(f"{url}/preview?audience=funders")
+    assert preview.status_code == 200
+    assert "Follow-through report for funders" in preview.text
+    for what, pattern in INLINE_OR_FOREIGN:  # the page lives under the same CSP
+        assert not pattern.search(preview.text), what
+    chart = re.search(r'<img src="([^"]+)"', preview.text).group(1)
+    assert client.get(chart).mimetype == "image/svg+xml"
+
+    response = client.post(url, data={"audience": "officials", "csrf_token": csrf_token(page.text)})
+    assert response.status_code == 302
+    with app.app_context():
+        dossier = db.session.scalar(select(Dossier))
+        assert dossier.status == DossierStatus.READY
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "dossier.export"))
+        assert entry.actor == "owner@example.org" and entry.target_id == dossier.id
+    page = client.get(url)
+    download = f"{url}/{dossier.id}.pdf"
+    assert f'href="{download}"' in page.text
+    pdf = client.get(download)
+    data = pdf.data
+    pdf.close()
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert hashlib.sha256(data).hexdigest() == dossier.sha256
+    # Served from the database, so any app host behind the load balancer can serve it.
+    with app.app_context():
+        assert db.session.get(DossierFile, dossier.id).content == data
+    assert "Christian Ngendahimana" in words(data)
+
+
+@pytest.mark.config(DOSSIER_SYNC_MAX_SIGNATURES=0)
+def test_a_large_pledge_is_built_in_the_background(app, client, tmp_path):
+    with app.app_context():
+        pledge = campaign()
+        run_by(pledge, make_user("owner@example.org"))
+        url = f"/organize/{pledge.slug}/dossier"
+    log_in(client, "owner@example.org")
+    token = csrf_token(client.get(url).text)
+    response = client.post(url, data={"audience": "funders", "csrf_token": token})
+    assert response.status_code == 302
+    assert "being built" in client.get(url).text
+    deadline = time.monotonic() + 120
+    with app.app_context():
+        while True:
+            db.session.expire_all()
+            dossier = db.session.scalar(select(Dossier))
+            if dossier.status == DossierStatus.READY or time.monotonic() > deadline:
+                break
+            # A second build waits for the first.
+            again = client.post(url, data={"audience": "media", "csrf_token": token})
+            assert again.status_code == 400 and "being built already" in again.text
+            time.sleep(0.2)
+        assert dossier.status == DossierStatus.READY, dossier.error
+        assert dossier.steps_done == dossier.steps_total > 1
+    download = client.get(f"{url}/{dossier.id}.pdf")
+    download.close()
+    assert download.status_code == 200
