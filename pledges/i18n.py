@@ -1,0 +1,135 @@
+"""Languages: which one a request is answered in, and the means to switch.
+
+The order of choice: ``?lang=xx`` (remembered in a cookie), then that cookie, then the
+browser's Accept-Language (best match among SUPPORTED_LOCALES), then the first supported
+locale. A response whose language came from a header is marked ``Vary: Accept-Language,
+Cookie`` so shared caches keep languages apart; the wall's own cache puts the locale in
+its key (pledges/wall/cache.py).
+
+Emails are rendered when they are queued, so they are in the language of the request
+that queued them; mail queued outside a request (check-in reminders) is in the fallback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from babel import Locale
+from flask import Flask, Response, current_app, g, has_request_context, request
+from flask_babel import get_locale, refresh
+
+from pledges import PROJECT_ROOT
+
+LOCALE_COOKIE = "lang"
+LOCALE_PARAM = "lang"
+LOCALE_COOKIE_MAX_AGE = 365 * 24 * 3600
+TRANSLATIONS_DIR = PROJECT_ROOT / "translations"
+
+
+@dataclass(frozen=True)
+class LanguageLink:
+    code: str
+    name: str  # in the language itself: "Français", never "French"
+    href: str
+    current: bool
+
+
+def supported_locales() -> tuple[str, ...]:
+    return tuple(current_app.config["SUPPORTED_LOCALES"])
+
+
+def _supported(code: str | None) -> str | None:
+    return code if code and code in supported_locales() else None
+
+
+def select_locale() -> str:
+    """Called by Flask-Babel once per request (or app context), the first time it is asked."""
+    fallback = supported_locales()[0]
+    if not has_request_context():
+        return fallback
+    chosen = _supported(request.args.get(LOCALE_PARAM))
+    if chosen:
+        g.locale_chosen = chosen
+        return chosen
+    # From here on the answer depends on request headers: say so to caches.
+    g.locale_negotiated = True
+    return (
+        _supported(request.cookies.get(LOCALE_COOKIE))
+        or request.accept_languages.best_match(supported_locales())
+        or fallback
+    )
+
+
+def forget_locale(*_args: object) -> None:
+    """Each request chooses afresh. Flask-Babel keeps its choice on ``g``, and a request
+    made inside an existing app context (a test, a CLI command) shares that context's ``g``."""
+    refresh()
+    g.pop("locale_chosen", None)
+    g.pop("locale_negotiated", None)
+
+
+def remember_choice(response: Response) -> Response:
+    chosen = g.pop("locale_chosen", None)
+    if chosen and request.cookies.get(LOCALE_COOKIE) != chosen:
+        response.set_cookie(
+            LOCALE_COOKIE,
+            chosen,
+            max_age=LOCALE_COOKIE_MAX_AGE,
+            samesite="Lax",
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+            httponly=True,
+        )
+    if g.pop("locale_negotiated", False):
+        response.vary.add("Accept-Language")
+        response.vary.add("Cookie")
+    return response
+
+
+def text_direction(locale: Locale | str | None = None) -> str:
+    """ "rtl" for right-to-left scripts (Urdu, Arabic…), else "ltr"."""
+    locale = Locale.parse(locale) if locale else (get_locale() or Locale.parse("en"))
+    return "rtl" if locale.character_order == "right-to-left" else "ltr"
+
+
+def html_lang() -> str:
+    locale = get_locale()
+    return str(locale).replace("_", "-") if locale else "en"
+
+
+def language_name(code: str) -> str:
+    """A language named in itself, capitalised as a menu item: English, Français, Español."""
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
+
+
+def language_links() -> list[LanguageLink]:
+    """Links to this page in each supported language (plain links: no script needed)."""
+    current = str(get_locale())
+    others = [(k, v) for k, v in request.args.items(multi=True) if k != LOCALE_PARAM]
+    return [
+        LanguageLink(
+            code=code,
+            name=language_name(code),
+            href=request.path + "?" + urlencode([*others, (LOCALE_PARAM, code)]),
+            current=code == current,
+        )
+        for code in supported_locales()
+    ]
+
+
+def init_app(app: Flask) -> None:
+    from pledges.extensions import babel
+
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["SUPPORTED_LOCALES"][0])
+    babel.init_app(app, locale_selector=select_locale)
+    # Whitespace inside {% trans %} blocks is folded, so msgids do not depend on indentation
+    # (babel.cfg extracts with the same setting).
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.before_request(forget_locale)
+    app.after_request(remember_choice)
+    app.teardown_request(forget_locale)
+    app.jinja_env.globals.update(
+        html_lang=html_lang, text_direction=text_direction, language_links=language_links
+    )
