@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 
-.PHONY: run test install install-test migrate seed bench lint clean
+.PHONY: run test install install-test catalogs translations migrate seed bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
@@ -25,8 +25,21 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test node_modules/.installed
+# Compiled message catalogs (translations/*/LC_MESSAGES/messages.mo) are build output,
+# git-ignored, made from the .po files on every install.
+catalogs: $(VENV)/.installed
+	$(BIN)/pybabel -q compile -d translations
+
+# After marking new strings: extract them, and add them to each language's catalog for
+# translators (tests/test_i18n.py fails until every one is translated).
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k lazy_ngettext:1,2 \
+		--sort-by-file --project "Joining Forces" -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --ignore-obsolete
+	$(BIN)/pybabel -q compile -d translations
+
+install: $(VENV)/.installed catalogs
+install-test: $(VENV)/.installed-test node_modules/.installed catalogs
 
 migrate: install
 	$(BIN)/pledges db upgrade

@@ -27,6 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_logging(app)
     register_headers(app)
     register_extensions(app)
+    register_i18n(app)
     register_blueprints(app)
     register_template_helpers(app)
     register_error_handlers(app)
@@ -70,14 +71,26 @@ def register_extensions(app: Flask) -> None:
     accounts_setup.init_app(app)
 
 
+def register_i18n(app: Flask) -> None:
+    from pledges import i18n
+
+    i18n.init_app(app)
+
+
 def register_blueprints(app: Flask) -> None:
     from pledges.accounts.routes import bp as accounts_bp
     from pledges.actions.routes import bp as actions_bp
+    from pledges.admin.routes import bp as admin_bp
     from pledges.api.routes import bp as api_bp
     from pledges.checkins.routes import bp as checkins_bp
+    from pledges.dashboard.routes import bp as dashboard_bp
+    from pledges.dossier.routes import bp as dossier_bp
+    from pledges.exports.routes import bp as exports_bp
     from pledges.health import bp as health_bp
     from pledges.main.routes import bp as main_bp
+    from pledges.moderation.routes import bp as moderation_bp
     from pledges.organize.routes import bp as organize_bp
+    from pledges.orgs.routes import bp as orgs_bp
     from pledges.partners.routes import bp as partners_bp
     from pledges.signing.routes import bp as signing_bp
     from pledges.verify.routes import bp as verify_bp
@@ -94,6 +107,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(organize_bp)
+    app.register_blueprint(dossier_bp)
+    app.register_blueprint(moderation_bp)
+    app.register_blueprint(orgs_bp)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(exports_bp)
+    app.register_blueprint(admin_bp)
 
 
 def register_template_helpers(app: Flask) -> None:

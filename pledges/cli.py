@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -153,6 +154,59 @@ def create_user_command(email: str, role: str, name: str, password_stdin: bool) 
     click.echo(f"Created {user.role} {user.email}.")
 
 
+@click.command("export-dossier")
+@click.argument("slug")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="The PDF file to write (replaced only once the dossier is complete).",
+)
+@click.option(
+    "--audience",
+    type=click.Choice(["officials", "funders", "media"]),
+    default="officials",
+    show_default=True,
+)
+@click.option(
+    "--part-size",
+    type=click.IntRange(1),
+    default=None,
+    help="Signers laid out per part of the list (memory against speed; default 2000).",
+)
+@with_appcontext
+def export_dossier_command(slug: str, output: Path, audience: str, part_size: int | None) -> None:
+    """Write the advocacy dossier of the pledge SLUG to a PDF file, and record it for
+    verification."""
+    from sqlalchemy import select
+
+    from pledges.dossier import service
+    from pledges.models import Pledge
+
+    pledge = db.session.scalar(select(Pledge).where(Pledge.slug == slug))
+    if pledge is None:
+        raise click.ClickException(f"No pledge with the slug {slug!r}.")
+    try:
+        dossier = service.request_dossier(pledge, audience)
+    except service.DossierError as error:
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    started = time.perf_counter()
+    with click.progressbar(length=1, label="Building the dossier") as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        service.issue(dossier, output.resolve(), progress=progress, part_size=part_size)
+    click.echo(
+        f"{output}: {dossier.pages:,} pages, {dossier.size_bytes / 1e6:,.1f} MB, "
+        f"{dossier.signatures:,} signatures, in {time.perf_counter() - started:.1f} s. "
+        f"Verification code {dossier.verification_code}."
+    )
+
+
 def init_app(app: Flask) -> None:
     from pledges.backup import backup_command, restore_command
 
@@ -164,6 +218,7 @@ def init_app(app: Flask) -> None:
         purge_ip_hashes_command,
         recount_command,
         create_user_command,
+        export_dossier_command,
         backup_command,
         restore_command,
     ):

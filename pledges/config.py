@@ -27,6 +27,10 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _list(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
 DEFAULTS: dict[str, Any] = {
     # "development" or "production"; production refuses insecure settings.
     "PLEDGES_ENV": "development",
@@ -63,6 +67,8 @@ DEFAULTS: dict[str, Any] = {
     ),
     "CONFIRM_LIMIT_PER_IP": "30 per minute",
     "API_LIMIT_PER_IP": "120 per minute",
+    # Public reports of wall entries (pledges/moderation), counting submissions.
+    "REPORT_LIMIT_PER_IP": "5 per hour;20 per day",
     "IP_HASH_RETENTION_DAYS": 30,
     # Rendered wall pages are cached under a key that includes the pledge's wall_version,
     # so a change shows at once on every host; the timeout only bounds memory.
@@ -92,6 +98,9 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_LIMIT_PER_IP": "30 per 15 minutes",
     "PASSWORD_RESET_HOURS": 2,
     "PASSWORD_MIN_LENGTH": 12,
+    # Languages of the interface (pledges/i18n.py): each needs a catalog in translations/,
+    # except the first, the language the code is written in and the fallback.
+    "SUPPORTED_LOCALES": ("en", "fr", "es"),
 }
 
 #: Environment variable -> (config key, parser).
@@ -109,6 +118,7 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SIGN_LIMIT_EXEMPT_DOMAINS": ("SIGN_LIMIT_EXEMPT_DOMAINS", str),
     "CONFIRM_LIMIT_PER_IP": ("CONFIRM_LIMIT_PER_IP", str),
     "API_LIMIT_PER_IP": ("API_LIMIT_PER_IP", str),
+    "REPORT_LIMIT_PER_IP": ("REPORT_LIMIT_PER_IP", str),
     "IP_HASH_RETENTION_DAYS": ("IP_HASH_RETENTION_DAYS", int),
     "MAIL_TRANSPORT": ("MAIL_TRANSPORT", str),
     "MAIL_FROM": ("MAIL_FROM", str),
@@ -132,6 +142,7 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "LOGIN_LIMIT_PER_IP": ("LOGIN_LIMIT_PER_IP", str),
     "PASSWORD_RESET_HOURS": ("PASSWORD_RESET_HOURS", int),
     "PASSWORD_MIN_LENGTH": ("PASSWORD_MIN_LENGTH", int),
+    "LANGUAGES": ("SUPPORTED_LOCALES", _list),
 }
 
 
@@ -211,6 +222,8 @@ def _check(app: Flask) -> None:
         raise ConfigurationError("MAIL_DISPATCH must be 'thread' or 'worker'.")
     if cfg["SMTP_SECURITY"] not in {"starttls", "ssl", "none"}:
         raise ConfigurationError("SMTP_SECURITY must be 'starttls', 'ssl' or 'none'.")
+    if not cfg["SUPPORTED_LOCALES"]:
+        raise ConfigurationError("LANGUAGES must name at least one language, e.g. 'en,fr,es'.")
     if cfg["PLEDGES_ENV"] == "production":
         key = cfg["SECRET_KEY"] or ""
         if key.strip().lower() in INSECURE_SECRET_KEYS or len(key) < MIN_SECRET_KEY_LENGTH:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -12,10 +13,28 @@ from pledges.extensions import db
 
 log = logging.getLogger(__name__)
 
-CSRF_MESSAGE = (
+CSRF_MESSAGE = lazy_gettext(
     "This form was open too long or your browser blocked its security cookie. "
     "Nothing was saved yet: check your answers and send the form again."
 )
+
+#: Titles and default explanations for error pages, in the reader's language; the API
+#: keeps werkzeug's standard English names.
+STATUS_TITLES = {
+    400: lazy_gettext("Bad request"),
+    403: lazy_gettext("Forbidden"),
+    404: lazy_gettext("Not found"),
+    405: lazy_gettext("Method not allowed"),
+    413: lazy_gettext("Too much data"),
+    429: lazy_gettext("Too many requests"),
+    500: lazy_gettext("Internal server error"),
+}
+STATUS_DESCRIPTIONS = {
+    400: lazy_gettext("Your browser sent a request this site could not understand."),
+    403: lazy_gettext("You do not have permission to open this page."),
+    405: lazy_gettext("This address does not accept that kind of request."),
+    413: lazy_gettext("What you sent is larger than this site accepts."),
+}
 
 
 def wants_json() -> bool:
@@ -28,7 +47,7 @@ def api_error(status: int, title: str, detail: str):
     return response
 
 
-RATE_LIMIT_MESSAGE = (
+RATE_LIMIT_MESSAGE = lazy_gettext(
     "Many signatures came from your network or email domain in a short time, so we are "
     "pausing for a moment to keep automated sign-ups out. Nothing was saved yet: please "
     "send the form again in a few minutes."
@@ -43,24 +62,38 @@ def handle_http_error(error: HTTPException):
         # Keep the signer's answers on the page rather than losing them.
         from pledges.signing.routes import render_sign_form_again
 
-        page, _ = render_sign_form_again(request.view_args["slug"], RATE_LIMIT_MESSAGE)
+        page, _ = render_sign_form_again(request.view_args["slug"], str(RATE_LIMIT_MESSAGE))
         return page, 429
-    return render_template("errors/error.html", error=error, status=status), status
+    return error_page(error, status)
+
+
+def error_page(error: HTTPException, status: int):
+    """The error page, worded in the reader's language where werkzeug's default is English."""
+    description = error.description
+    if description == type(error).description:
+        description = STATUS_DESCRIPTIONS.get(status, description)
+    return render_template(
+        "errors/error.html",
+        error=error,
+        status=status,
+        error_title=STATUS_TITLES.get(status, error.name),
+        error_description=description,
+    ), status
 
 
 def handle_csrf_error(error: CSRFError):
     if wants_json():
-        return api_error(400, "Bad Request", CSRF_MESSAGE)
+        return api_error(400, "Bad Request", str(CSRF_MESSAGE))
     if request.endpoint == "signing.sign":
         # Show the signer their own answers again rather than losing them.
         from pledges.signing.routes import render_sign_form_again
 
         try:
-            return render_sign_form_again(request.view_args["slug"], CSRF_MESSAGE)
+            return render_sign_form_again(request.view_args["slug"], str(CSRF_MESSAGE))
         except HTTPException as not_public:  # handlers' own errors are not handled again
             return handle_http_error(not_public)
-    error.description = CSRF_MESSAGE
-    return render_template("errors/error.html", error=error, status=400), 400
+    error.description = str(CSRF_MESSAGE)
+    return error_page(error, 400)
 
 
 def handle_unexpected_error(error: Exception):
@@ -69,7 +102,7 @@ def handle_unexpected_error(error: Exception):
     wrapped = InternalServerError()
     if wants_json():
         return api_error(500, wrapped.name, "Something went wrong on our side. Please try again.")
-    return render_template("errors/error.html", error=wrapped, status=500), 500
+    return error_page(wrapped, 500)
 
 
 def init_app(app: Flask) -> None:

@@ -1,5 +1,6 @@
 """Extension objects, created unbound and bound to the app in ``create_app``."""
 
+from flask_babel import Babel
 from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -33,3 +34,4 @@ cache = Cache()
 # has read the trusted proxy's X-Forwarded-For.
 limiter = Limiter(key_func=get_remote_address)
 login_manager = LoginManager()
+babel = Babel()

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from functools import cache
 
+from flask_babel import gettext
 from markupsafe import Markup
 from wtforms import SelectMultipleField
 from wtforms.validators import ValidationError
@@ -46,7 +47,7 @@ def attach_error(form, error: RuleError) -> None:
 
 def no_control_characters(form, field) -> None:
     if field.data and _CONTROL.search(field.data):
-        raise ValidationError("Remove the invisible control characters from this text.")
+        raise ValidationError(gettext("Remove the invisible control characters from this text."))
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -4,7 +4,8 @@ One ``after_request`` hook sets them on pages, error pages, the API, static file
 redirects alike. The Content-Security-Policy lives here and nowhere else: the templates use
 no inline script or style and nothing from other origins, and a test keeps them that way.
 A view that must be embedded in other sites (a widget) opts out of the framing ban with
-``@allow_framing``.
+``@allow_framing``; an SVG chart, styled by its own ``<style>`` element, is served as a
+``standalone_image`` under a policy of its own.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ CONTENT_SECURITY_POLICY: dict[str, str] = {
     "object-src": "'none'",
 }
 
+#: An SVG image opened on its own: no script, nothing fetched, only its inline styles.
+IMAGE_CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'none'"
+)
+
 #: Pages whose URL is itself the key to someone's data: their address must never travel
 #: to another site in a Referer header, not even as an origin.
 PRIVATE_PATH_PREFIXES = ("/me/", "/confirm/", "/partner/")
@@ -50,6 +57,13 @@ def allow_framing(view: View) -> View:
     return view
 
 
+def standalone_image(response: Response) -> Response:
+    """Serve ``response`` (an SVG chart) under IMAGE_CONTENT_SECURITY_POLICY: its own
+    ``<style>`` element is all it may use."""
+    response.standalone_image = True  # type: ignore[attr-defined]
+    return response
+
+
 def content_security_policy(frame_ancestors: str | None = None) -> str:
     policy = dict(CONTENT_SECURITY_POLICY)
     if frame_ancestors is not None:
@@ -69,7 +83,10 @@ def _framing_allowed() -> bool:
 def set_security_headers(response: Response) -> Response:
     headers = response.headers
     headers.update(STATIC_HEADERS)
-    if _framing_allowed():
+    if getattr(response, "standalone_image", False):
+        headers["Content-Security-Policy"] = IMAGE_CONTENT_SECURITY_POLICY
+        headers["X-Frame-Options"] = "DENY"
+    elif _framing_allowed():
         headers["Content-Security-Policy"] = content_security_policy(frame_ancestors="*")
         headers.pop("X-Frame-Options", None)
     else:

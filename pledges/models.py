@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -251,8 +252,14 @@ class Pledge(db.Model):
         Boolean, default=False, server_default=expression.false()
     )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The language the pledge was written in (a locale code such as "en", "fr", "ur");
+    # translations into other languages are in pledge_translations.
+    language: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
 
     organization: Mapped[Organization | None] = relationship()
+    translations: Mapped[list[PledgeTranslation]] = relationship(
+        cascade="all, delete-orphan", order_by="PledgeTranslation.locale"
+    )
     commitments: Mapped[list[Commitment]] = relationship(
         back_populates="pledge",
         order_by="Commitment.position",
@@ -280,6 +287,21 @@ class Pledge(db.Model):
     @property
     def is_public(self) -> bool:
         return self.status in (PledgeStatus.OPEN, PledgeStatus.CLOSED)
+
+
+class PledgeTranslation(db.Model):
+    """The pledge's own words in another language."""
+
+    __tablename__ = "pledge_translations"
+
+    pledge_id: Mapped[int] = mapped_column(
+        ForeignKey("pledges.id", ondelete="CASCADE"), primary_key=True
+    )
+    locale: Mapped[str] = mapped_column(String(10), primary_key=True)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    preamble: Mapped[str] = mapped_column(Text)
+    guidelines: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class Commitment(db.Model):
@@ -328,6 +350,29 @@ class CommitmentVersion(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     commitment: Mapped[Commitment] = relationship(back_populates="versions")
+    translations: Mapped[list[CommitmentTranslation]] = relationship(
+        cascade="all, delete-orphan", order_by="CommitmentTranslation.locale"
+    )
+
+
+class CommitmentTranslation(db.Model):
+    """One wording of a commitment in another language. A signer who signed in that
+    language agreed to these words; rewording makes a new version, translated anew."""
+
+    __tablename__ = "commitment_translations"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["commitment_id", "version"],
+            ["commitment_versions.commitment_id", "commitment_versions.version"],
+            ondelete="CASCADE",
+            name="fk_commitment_translations_version",
+        ),
+    )
+
+    commitment_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    locale: Mapped[str] = mapped_column(String(10), primary_key=True)
+    text: Mapped[str] = mapped_column(String(COMMITMENT_MAX))
 
 
 class Signature(db.Model):
@@ -387,6 +432,9 @@ class Signature(db.Model):
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Why moderators hid it; shown to organizers only.
     hidden_reason: Mapped[str] = mapped_column(String(REASON_MAX), default="", server_default="")
+    # The language the signer read the pledge in and signed: their emails and signed PDF
+    # use it, and their commitments read in it where a translation exists.
+    locale: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
 
     pledge: Mapped[Pledge] = relationship()
     organization: Mapped[Organization | None] = relationship()
@@ -702,3 +750,70 @@ class AuditEntry(db.Model):
 
     user: Mapped[User | None] = relationship()
     pledge: Mapped[Pledge | None] = relationship()
+
+
+class DossierAudience(enum.StrEnum):
+    OFFICIALS = "officials"
+    FUNDERS = "funders"
+    MEDIA = "media"
+
+
+class DossierStatus(enum.StrEnum):
+    QUEUED = "queued"
+    BUILDING = "building"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class Dossier(db.Model):
+    """An advocacy dossier of a pledge: its build, then the issued file's SHA-256.
+
+    The row exists before the file (its verification code is printed in it), so it also
+    carries the build's status and progress, readable from any host. A file built from the
+    web is kept in ``dossier_files``; anyone holding a copy can check it against the hash.
+    """
+
+    __tablename__ = "dossiers"
+    __table_args__ = (
+        CheckConstraint(_in("audience", DossierAudience), name="audience"),
+        CheckConstraint(_in("status", DossierStatus), name="status"),
+        Index("ix_dossiers_pledge", "pledge_id", "requested_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id", ondelete="CASCADE"))
+    audience: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), default=DossierStatus.QUEUED.value)
+    verification_code: Mapped[str] = mapped_column(String(16), unique=True)
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Moves with every chunk rendered: a build that stops moving has died with its process.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    steps_done: Mapped[int] = mapped_column(Integer, default=0)
+    steps_total: Mapped[int] = mapped_column(Integer, default=0)
+    # What the issued file holds, for its verification page.
+    signatures: Mapped[int | None] = mapped_column(Integer)
+    pages: Mapped[int | None] = mapped_column(Integer)
+    size_bytes: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
+    error: Mapped[str] = mapped_column(String(REASON_MAX), default="")
+
+    pledge: Mapped[Pledge] = relationship()
+    requested_by: Mapped[User | None] = relationship()
+
+
+class DossierFile(db.Model):
+    """The bytes of a dossier built from the web, so that every app host can serve it.
+
+    Kept apart from ``dossiers`` so listing builds never loads a file.
+    """
+
+    __tablename__ = "dossier_files"
+
+    dossier_id: Mapped[int] = mapped_column(
+        ForeignKey("dossiers.id", ondelete="CASCADE"), primary_key=True
+    )
+    content: Mapped[bytes] = mapped_column(LargeBinary)

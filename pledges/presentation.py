@@ -7,40 +7,78 @@ visibility choice is honoured in one place.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
+import flask_babel
 from flask import Flask
+from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup, escape
 
 from pledges.countries import country_name
 from pledges.models import ActionKind, AllyRole, Signature, Visibility
 
-ROLE_LABELS = {
-    AllyRole.MAN: "Man",
-    AllyRole.WOMAN: "Woman",
-    AllyRole.OTHER: "Another gender",
-    AllyRole.UNDISCLOSED: "Prefers not to say",
-}
 
-VISIBILITY_LABELS = {
-    Visibility.FULL: "My full name",
-    Visibility.INITIAL: "My first name and last initial",
-    Visibility.ORGANIZATION: "Only my organization",
-    Visibility.ANONYMOUS: "Anonymous (only my country)",
-}
+class Labels(Mapping[str, str]):
+    """Labels for stored values, each looked up in the language of the current request.
 
-ACTION_KIND_LABELS = {
-    ActionKind.CONVERSATION: "Conversation or dialogue",
-    ActionKind.TRAINING: "Training or workshop",
-    ActionKind.ADVOCACY: "Advocacy",
-    ActionKind.MENTORING: "Mentoring",
-    ActionKind.SPEAKING_OUT: "Speaking out",
-    ActionKind.PERSONAL_PRACTICE: "Personal practice",
-    ActionKind.OTHER: "Other",
-}
+    ``labels[value]`` is a plain string; ``labels.lazy(value)`` is for what is built once
+    at import time (form choices), and is translated whenever it is shown.
+    """
 
-ANONYMOUS_NAME = "Anonymous ally"
+    def __init__(self, labels: Mapping[str, flask_babel.LazyString]) -> None:
+        self._labels = dict(labels)
+
+    def __getitem__(self, key: str) -> str:
+        return str(self._labels[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._labels)
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+    def lazy(self, key: str) -> flask_babel.LazyString:
+        return self._labels[key]
+
+
+ROLE_LABELS = Labels(
+    {
+        AllyRole.MAN: lazy_gettext("Man"),
+        AllyRole.WOMAN: lazy_gettext("Woman"),
+        AllyRole.OTHER: lazy_gettext("Another gender"),
+        AllyRole.UNDISCLOSED: lazy_gettext("Prefers not to say"),
+    }
+)
+
+VISIBILITY_LABELS = Labels(
+    {
+        Visibility.FULL: lazy_gettext("My full name"),
+        Visibility.INITIAL: lazy_gettext("My first name and last initial"),
+        Visibility.ORGANIZATION: lazy_gettext("Only my organization"),
+        Visibility.ANONYMOUS: lazy_gettext("Anonymous (only my country)"),
+    }
+)
+
+ACTION_KIND_LABELS = Labels(
+    {
+        ActionKind.CONVERSATION: lazy_gettext("Conversation or dialogue"),
+        ActionKind.TRAINING: lazy_gettext("Training or workshop"),
+        ActionKind.ADVOCACY: lazy_gettext("Advocacy"),
+        ActionKind.MENTORING: lazy_gettext("Mentoring"),
+        ActionKind.SPEAKING_OUT: lazy_gettext("Speaking out"),
+        ActionKind.PERSONAL_PRACTICE: lazy_gettext("Personal practice"),
+        ActionKind.OTHER: lazy_gettext("Other"),
+    }
+)
+
+#: Compared with ``PublicSigner.name`` in the same request, so in the same language.
+ANONYMOUS_NAME = lazy_gettext("Anonymous ally")
+
+#: English keeps the day-month-year the site has always shown; other languages their own
+#: long form ("5 mars 2025", "5 de marzo de 2025").
+DATE_PATTERNS = {"en": "d MMMM y"}
 
 
 @dataclass(frozen=True)
@@ -84,9 +122,9 @@ def public_signer(signature: Signature) -> PublicSigner:
     elif visibility == Visibility.INITIAL:
         name, organization = initial_name(signature.full_name), None
     elif visibility == Visibility.ORGANIZATION and organization:
-        name = f"A member of {organization}"
+        name = gettext("A member of %(organization)s", organization=organization)
     else:
-        name, organization = ANONYMOUS_NAME, None
+        name, organization = str(ANONYMOUS_NAME), None
     return PublicSigner(
         id=signature.id,
         name=name,
@@ -109,8 +147,13 @@ def paragraphs(text: str | None) -> Markup:
     )
 
 
-def format_date(value: datetime | None) -> str:
-    return value.strftime("%-d %B %Y") if value else ""
+def format_date(value: date | datetime | None) -> str:
+    """A date in words, in the language of the current request."""
+    if not value:
+        return ""
+    locale = flask_babel.get_locale()
+    pattern = DATE_PATTERNS.get(locale.language if locale else "en", "long")
+    return flask_babel.format_date(value, pattern)
 
 
 def init_app(app: Flask) -> None:

@@ -49,6 +49,11 @@ def record_status_change(signature: Signature, old_status: str, new_status: str)
         _adjust(signature.pledge_id, signature.role, signature.country, delta)
 
 
+def adjust_signers(pledge_id: int, role: str, country: str, delta: int) -> None:
+    """Move the counters by ``delta`` signers of one role and country (bulk changes)."""
+    _adjust(pledge_id, role, country, delta)
+
+
 def _adjust(pledge_id: int, role: str, country: str, delta: int) -> None:
     table = PledgeTally.__table__
     for dimension, key in ((TOTAL, ""), (ROLE, role), (COUNTRY, country)):

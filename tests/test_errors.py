@@ -55,7 +55,7 @@ def test_500_rolls_back_the_session(failing_app):
     ("method", "path", "status", "text"),
     [
         ("get", "/no/such/page", 404, "We cannot find that page"),
-        ("post", "/", 405, "Method Not Allowed"),
+        ("post", "/", 405, "Method not allowed"),
         ("get", "/p/missing", 404, "We cannot find that page"),
     ],
 )

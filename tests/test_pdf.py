@@ -38,6 +38,15 @@ def images_in(data: bytes) -> list:
     return [image for page in PdfReader(io.BytesIO(data)).pages for image in page.images]
 
 
+def embedded_fonts(data: bytes) -> set[str]:
+    """The fonts a PDF draws with, without their subset tags: {"Noto-Sans-Sinhala", ...}."""
+    return {
+        str(font.get_object()["/BaseFont"]).lstrip("/").split("+", 1)[-1]
+        for page in PdfReader(io.BytesIO(data)).pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+
+
 def assert_qpdf_valid(data: bytes, tmp_path: Path) -> None:
     qpdf = shutil.which("qpdf")
     assert qpdf, "qpdf is needed to check the PDFs (apt-get install qpdf)"
@@ -155,7 +164,7 @@ def test_the_preview_is_the_same_template_as_a_page(app, client, outbox_dir):
         me = signer_page(client, outbox_dir, pledge, name="Ali Gohar")
         page = client.get(f"{me}/pledge.html")
         assert page.status_code == 200
-        assert "Signed electronically by Ali Gohar on" in page.text
+        assert "Signed electronically by <bdi>Ali Gohar</bdi> on" in page.text
         assert '<link rel="stylesheet" href="/static/css/pdf.css">' in page.text
         assert "<svg" in page.text  # the QR code, inline
         for what, pattern in INLINE_OR_FOREIGN:  # the page lives under the same CSP
@@ -195,6 +204,33 @@ def test_only_a_confirmed_signature_has_a_signed_pledge(app, client, outbox_dir)
         assert "withdrawn" in response.text
         assert client.get("/me/not-a-token/pledge.pdf").status_code == 404
         assert db.session.scalar(select(IssuedDocument)) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "font"),
+    [
+        ("කුමාරි පෙරේරා", "Noto-Sans-Sinhala"),  # Sinhala, Sri Lanka
+        ("فاطمة الزهراء", "Noto-Naskh-Arabic"),  # Arabic script, right to left
+    ],
+)
+def test_a_name_in_another_script_prints_in_a_font_that_has_it(
+    app, client, outbox_dir, tmp_path, name, font
+):
+    with app.app_context():
+        from tests.factories import make_pledge
+
+        pledge = make_pledge()
+        me = signer_page(client, outbox_dir, pledge, name=name, country="LK")
+        response = client.get(f"{me}/pledge.pdf")
+        assert response.status_code == 200
+        words = " ".join(pdf_text(response.data).split())
+        # In logical order (right-to-left text is not mirrored around its neighbours).
+        assert f"Signed electronically by {name} on" in words
+        # Drawn with a font that covers the script, not as empty boxes of the Latin one.
+        fonts = embedded_fonts(response.data)
+        assert font in fonts, f"{sorted(fonts)}: apt-get install fonts-noto-core"
+        assert not any(f.startswith("DejaVu") for f in fonts), sorted(fonts)
+        assert_qpdf_valid(response.data, tmp_path)
 
 
 def test_typed_text_cannot_make_the_renderer_fetch_anything(app, client, outbox_dir, tmp_path):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -9,59 +10,61 @@ from pledges.forms import strip
 
 class LoginForm(FlaskForm):
     email = EmailField(
-        "Email",
+        lazy_gettext("Email"),
         filters=[strip],
-        validators=[DataRequired("Enter your email address."), Length(max=254)],
+        validators=[DataRequired(lazy_gettext("Enter your email address.")), Length(max=254)],
         render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
-        "Password",
-        validators=[DataRequired("Enter your password."), Length(max=1000)],
+        lazy_gettext("Password"),
+        validators=[DataRequired(lazy_gettext("Enter your password.")), Length(max=1000)],
         render_kw={"autocomplete": "current-password"},
     )
-    submit = SubmitField("Log in")
+    submit = SubmitField(lazy_gettext("Log in"))
 
 
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(
-        "Email",
+        lazy_gettext("Email"),
         filters=[strip],
-        validators=[DataRequired("Enter your email address."), Length(max=254)],
+        validators=[DataRequired(lazy_gettext("Enter your email address.")), Length(max=254)],
         render_kw={"autocomplete": "username"},
     )
-    submit = SubmitField("Email me a reset link")
+    submit = SubmitField(lazy_gettext("Email me a reset link"))
 
 
 class NewPasswordForm(FlaskForm):
     password = PasswordField(
-        "New password",
-        description="At least 12 characters. A few unrelated words make a strong one.",
-        validators=[DataRequired("Choose a password.")],
+        lazy_gettext("New password"),
+        description=lazy_gettext(
+            "At least 12 characters. A few unrelated words make a strong one."
+        ),
+        validators=[DataRequired(lazy_gettext("Choose a password."))],
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
-        "New password again",
+        lazy_gettext("New password again"),
         validators=[
-            DataRequired("Type the password again."),
-            EqualTo("password", "The two passwords differ."),
+            DataRequired(lazy_gettext("Type the password again.")),
+            EqualTo("password", lazy_gettext("The two passwords differ.")),
         ],
         render_kw={"autocomplete": "new-password"},
     )
-    submit = SubmitField("Set password")
+    submit = SubmitField(lazy_gettext("Set password"))
 
 
 class ChangePasswordForm(NewPasswordForm):
     current = PasswordField(
-        "Current password",
-        validators=[DataRequired("Enter your current password.")],
+        lazy_gettext("Current password"),
+        validators=[DataRequired(lazy_gettext("Enter your current password."))],
         render_kw={"autocomplete": "current-password"},
     )
-    submit = SubmitField("Change password")
+    submit = SubmitField(lazy_gettext("Change password"))
 
 
 class LogoutForm(FlaskForm):
-    submit = SubmitField("Log out")
+    submit = SubmitField(lazy_gettext("Log out"))
 
 
 class EndSessionsForm(FlaskForm):
-    submit = SubmitField("Log out everywhere else")
+    submit = SubmitField(lazy_gettext("Log out everywhere else"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from flask_babel import gettext
 
 from pledges.rules import RuleError
 
@@ -34,11 +35,15 @@ def check_new_password(password: str, email: str = "") -> None:
     """Raise RuleError (field ``password``) for a password too weak to protect signers' data."""
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password) < minimum:
-        raise RuleError(f"Use at least {minimum} characters.", field="password")
+        raise RuleError(
+            gettext("Use at least %(minimum)s characters.", minimum=minimum), field="password"
+        )
     if len(password) > 1000:
-        raise RuleError("Use at most 1,000 characters.", field="password")
+        raise RuleError(gettext("Use at most 1,000 characters."), field="password")
     if len(set(password)) < 5:
-        raise RuleError("Use more different characters.", field="password")
+        raise RuleError(gettext("Use more different characters."), field="password")
     local = email.partition("@")[0].lower()
     if local and len(local) >= 4 and local in password.lower():
-        raise RuleError("Don't build the password from your email address.", field="password")
+        raise RuleError(
+            gettext("Don't build the password from your email address."), field="password"
+        )

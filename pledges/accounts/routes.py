@@ -15,6 +15,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from pledges import audit
@@ -78,7 +79,7 @@ def logout():
     if LogoutForm().validate_on_submit():
         logout_user()
         session.clear()
-        flash("You are logged out.", "info")
+        flash(gettext("You are logged out."), "info")
     return redirect(url_for("main.index"))
 
 
@@ -108,7 +109,7 @@ def reset_password(token: str):
             audit.record("user.password_reset", target=user, actor=user)
             db.session.commit()
             start_session(user)
-            flash("Your new password is set, and you are logged in.", "success")
+            flash(gettext("Your new password is set, and you are logged in."), "success")
             return redirect(url_for("organize.index"))
     return render_template("accounts/reset.html", form=form), 422 if form.errors else 200
 
@@ -120,7 +121,10 @@ def account():
     if form.validate_on_submit():
         user = current_user._get_current_object()
         if not verify_password(user.password_hash, form.current.data):
-            form.current.errors = [*form.current.errors, "That is not your current password."]
+            form.current.errors = [
+                *form.current.errors,
+                gettext("That is not your current password."),
+            ]
         else:
             try:
                 service.set_password(user, form.password.data)
@@ -130,7 +134,7 @@ def account():
                 audit.record("user.password_change", target=user)
                 db.session.commit()
                 start_session(user)  # this session goes on; every other one has ended
-                flash("Password changed. Every other session is logged out.", "success")
+                flash(gettext("Password changed. Every other session is logged out."), "success")
                 return redirect(url_for("accounts.account"))
     return render_template(
         "accounts/account.html", form=form, end_form=EndSessionsForm()
@@ -145,7 +149,7 @@ def end_other_sessions():
         service.end_sessions(user)
         db.session.commit()
         start_session(user)
-        flash("Every other session is logged out.", "success")
+        flash(gettext("Every other session is logged out."), "success")
     return redirect(url_for("accounts.account"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext, ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
@@ -31,9 +32,13 @@ class AccountError(RuleError):
 class LockedOut(AccountError):
     def __init__(self, minutes: int) -> None:
         super().__init__(
-            "Too many failed attempts: this account is locked for "
-            f"{minutes} minute{'s' if minutes != 1 else ''}. "
-            "Try again then, or reset your password by email."
+            ngettext(
+                "Too many failed attempts: this account is locked for %(num)d minute. "
+                "Try again then, or reset your password by email.",
+                "Too many failed attempts: this account is locked for %(num)d minutes. "
+                "Try again then, or reset your password by email.",
+                minutes,
+            )
         )
         self.minutes = minutes
 
@@ -51,9 +56,11 @@ def create_user(email: str, password: str, role: str = UserRole.ORGANIZER, name:
     if role not in set(UserRole):
         raise AccountError(f"Role must be one of: {', '.join(UserRole)}.", field="role")
     if "@" not in email or len(email) > 254:
-        raise AccountError("Enter a valid email address.", field="email")
+        raise AccountError(gettext("Enter a valid email address."), field="email")
     if db.session.scalar(select(func.count()).select_from(User).where(User.email == email)):
-        raise AccountError(f"There is already an account for {email}.", field="email")
+        raise AccountError(
+            gettext("There is already an account for %(email)s.", email=email), field="email"
+        )
     check_new_password(password, email)
     user = User(email=email, name=name.strip(), role=role, password_hash=hash_password(password))
     db.session.add(user)
@@ -77,7 +84,9 @@ def authenticate(email: str, password: str) -> User:
         minutes = lockout.minutes_locked(email)
         if minutes:
             raise LockedOut(minutes)
-        raise AccountError("That email address and password don't match an active account.")
+        raise AccountError(
+            gettext("That email address and password don't match an active account.")
+        )
     lockout.clear(email)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -126,7 +135,7 @@ def send_reset_link(email: str) -> None:
         return
     queue_email(
         user.email,
-        "Reset your Joining Forces password",
+        gettext("Reset your Joining Forces password"),
         "password_reset",
         user=user,
         reset_url=external_url("accounts.reset_password", token=reset_token(user)),

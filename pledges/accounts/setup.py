@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask
+from flask_babel import lazy_gettext
 
 from pledges.extensions import db, login_manager
 from pledges.models import User
@@ -13,7 +14,7 @@ from pledges.models import User
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Please log in to reach the organizer pages."
+    login_manager.login_message = lazy_gettext("Please log in to reach the organizer pages.")
     login_manager.login_message_category = "info"
     # "basic": a changed IP address (phones move between networks) does not log out.
     login_manager.session_protection = "basic"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -23,13 +24,15 @@ from pledges.models import (
 )
 from pledges.presentation import ACTION_KIND_LABELS
 
-KIND_CHOICES = [SelectChoice(k.value, ACTION_KIND_LABELS[k]) for k in ActionKind]
+KIND_CHOICES = [SelectChoice(k.value, ACTION_KIND_LABELS.lazy(k)) for k in ActionKind]
 VISIBILITY_CHOICES = [
     SelectChoice(
-        ActionVisibility.PUBLIC.value, "Public: shown with the pledge, as you chose to appear"
+        ActionVisibility.PUBLIC.value,
+        lazy_gettext("Public: shown with the pledge, as you chose to appear"),
     ),
     SelectChoice(
-        ActionVisibility.PRIVATE.value, "Private: only you (and partners you invite) see it"
+        ActionVisibility.PRIVATE.value,
+        lazy_gettext("Private: only you (and partners you invite) see it"),
     ),
 ]
 
@@ -43,46 +46,48 @@ def _as_validation_error(check, *args) -> None:
 
 class ActionForm(FlaskForm):
     commitment_id = SelectField(
-        "Which commitment did this keep?",
+        lazy_gettext("Which commitment did this keep?"),
         coerce=int,
-        validators=[InputRequired("Choose one of your commitments.")],
+        validators=[InputRequired(lazy_gettext("Choose one of your commitments."))],
     )
     kind = SelectField(
-        "What kind of action",
+        lazy_gettext("What kind of action"),
         choices=KIND_CHOICES,
-        validators=[InputRequired("Choose what kind of action it was.")],
+        validators=[InputRequired(lazy_gettext("Choose what kind of action it was."))],
     )
     done_on = DateField(
-        "When",
-        validators=[InputRequired("Give the date, as year-month-day.")],
-        description="The day you did it; not in the future.",
+        lazy_gettext("When"),
+        validators=[InputRequired(lazy_gettext("Give the date, as year-month-day."))],
+        description=lazy_gettext("The day you did it; not in the future."),
     )
     description = TextAreaField(
-        "What you did",
+        lazy_gettext("What you did"),
         filters=[clean_text],
         validators=[
-            DataRequired("Describe what you did, in a sentence or two."),
+            DataRequired(lazy_gettext("Describe what you did, in a sentence or two.")),
             Length(max=ACTION_DESCRIPTION_MAX),
             no_control_characters,
         ],
     )
     people_reached = IntegerField(
-        "People reached (optional)",
+        lazy_gettext("People reached (optional)"),
         validators=[
             Optional(),
-            NumberRange(0, PEOPLE_REACHED_MAX, "Give a whole number from 0 to 10,000,000."),
+            NumberRange(
+                0, PEOPLE_REACHED_MAX, lazy_gettext("Give a whole number from 0 to 10,000,000.")
+            ),
         ],
     )
     evidence_url = StringField(
-        "Link to evidence (optional)",
+        lazy_gettext("Link to evidence (optional)"),
         filters=[strip],
-        description="A web page, photo or article about it (http:// or https://).",
+        description=lazy_gettext("A web page, photo or article about it (http:// or https://)."),
     )
     visibility = RadioField(
-        "Who can see this action",
+        lazy_gettext("Who can see this action"),
         choices=VISIBILITY_CHOICES,
         default=ActionVisibility.PRIVATE.value,
-        validators=[InputRequired("Choose who can see this action.")],
+        validators=[InputRequired(lazy_gettext("Choose who can see this action."))],
     )
 
     def __init__(self, commitments: list[Commitment], *args, **kwargs) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext
 
 from pledges.actions import service
 from pledges.actions.forms import ActionForm, DeleteActionForm
@@ -25,7 +26,7 @@ def new(token: str):
             attach_error(form, exc)
         else:
             db.session.commit()
-            flash("Action logged. Thank you for following through.", "success")
+            flash(gettext("Action logged. Thank you for following through."), "success")
             return redirect(url_for("signing.manage", token=token) + "#actions")
     return _render_form(token, signature, form, action=None)
 
@@ -43,7 +44,7 @@ def edit(token: str, action_id: int):
             attach_error(form, exc)
         else:
             db.session.commit()
-            flash("Action updated.", "success")
+            flash(gettext("Action updated."), "success")
             return redirect(url_for("signing.manage", token=token) + "#actions")
     return _render_form(token, signature, form, action=action)
 
@@ -53,17 +54,20 @@ def delete(token: str, action_id: int):
     signature = private_page_signature_or_404(token)
     action = service.action_of(signature, action_id) or abort(404)
     if not DeleteActionForm().validate_on_submit():
-        abort(400, description="This delete button has expired; reload your page and try again.")
+        abort(
+            400,
+            description=gettext("This delete button has expired; reload your page and try again."),
+        )
     service.delete_action(signature, action)
     db.session.commit()
-    flash("Action deleted.", "success")
+    flash(gettext("Action deleted."), "success")
     return redirect(url_for("signing.manage", token=token) + "#actions")
 
 
 def _confirmed_signature_or_403(token: str) -> Signature:
     signature = private_page_signature_or_404(token)
     if signature.status != SignatureStatus.CONFIRMED:
-        abort(403, description="Only a confirmed signature can log actions.")
+        abort(403, description=gettext("Only a confirmed signature can log actions."))
     return signature
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from pledges import tallies
@@ -41,7 +42,7 @@ def latest_allowed_date() -> date:
 
 def check_done_on(done_on: date) -> None:
     if done_on > latest_allowed_date():
-        raise ActionError("The date cannot be in the future.", field="done_on")
+        raise ActionError(gettext("The date cannot be in the future."), field="done_on")
 
 
 def clean_evidence_url(raw: str | None) -> str | None:
@@ -50,25 +51,28 @@ def clean_evidence_url(raw: str | None) -> str | None:
     if not url:
         return None
     if len(url) > URL_MAX:
-        raise ActionError(f"The link is longer than {URL_MAX} characters.", "evidence_url")
+        raise ActionError(
+            gettext("The link is longer than %(max)s characters.", max=URL_MAX), "evidence_url"
+        )
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise ActionError(
-            "The link must be a web address starting with http:// or https://.", "evidence_url"
+            gettext("The link must be a web address starting with http:// or https://."),
+            "evidence_url",
         )
     if any(ch.isspace() for ch in url):
-        raise ActionError("The link cannot contain spaces.", "evidence_url")
+        raise ActionError(gettext("The link cannot contain spaces."), "evidence_url")
     return url
 
 
 def check_may_log(signature: Signature) -> None:
     if signature.status != SignatureStatus.CONFIRMED:
-        raise ActionError("Confirm your signature first: then you can log what you do.")
+        raise ActionError(gettext("Confirm your signature first: then you can log what you do."))
 
 
 def check_commitment(signature: Signature, commitment_id: int) -> None:
     if commitment_id not in signature.active_commitment_ids():
-        raise ActionError("Choose one of the commitments you made.", field="commitment_id")
+        raise ActionError(gettext("Choose one of the commitments you made."), field="commitment_id")
 
 
 def log_action(signature: Signature, data: ActionInput) -> Action:
@@ -95,17 +99,22 @@ def update_action(signature: Signature, action: Action, data: ActionInput) -> No
 
 
 def delete_action(signature: Signature, action: Action) -> None:
-    _uncount(action)
+    # A hidden signature's actions are already out of the figures (moderation.service).
+    counted = tallies.counts_on_wall(signature.status)
+    if counted:
+        _uncount(action)
     signature.actions.remove(action)
     db.session.flush()
-    cycles.recompute_activity(signature)
+    if counted:
+        cycles.recompute_activity(signature)
     wall_cache.mark_changed(signature.pledge_id)
 
 
 def forget_actions(signature: Signature) -> None:
     """Delete all of a signer's actions (withdrawal), taking them out of the figures."""
-    for action in signature.actions:
-        _uncount(action)
+    if tallies.counts_on_wall(signature.status):
+        for action in signature.actions:
+            _uncount(action)
     signature.actions.clear()
     cycles.forget_activity(signature)
     wall_cache.mark_changed(signature.pledge_id)

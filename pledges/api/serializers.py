@@ -43,7 +43,7 @@ def pledge_detail(pledge: Pledge, tally: Tally) -> dict[str, Any]:
         ),
         "commitments": [
             {"id": c.id, "position": c.position, "text": c.text, "required": c.required}
-            for c in pledge.commitments
+            for c in pledge.offered_commitments
         ],
         "counts": {
             "total": tally.total,

@@ -12,6 +12,8 @@ the buckets from today on, a few dozen rows whatever the number of signers.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,6 +67,16 @@ def recompute_activity(signature: Signature) -> None:
 
 def forget_activity(signature: Signature) -> None:
     _set_active_until(signature, None)
+
+
+def forget_activity_of(pledge_id: int, untils: Iterable[datetime | None]) -> None:
+    """Many signers leave the figures at once (bulk moderation): drop their buckets.
+
+    ``untils`` are their ``active_until`` values; the caller clears the column itself.
+    """
+    by_day = Counter(until.date() for until in untils if until is not None)
+    for day, count in by_day.items():
+        _bucket(pledge_id, datetime(day.year, day.month, day.day), -count)
 
 
 def _set_active_until(signature: Signature, until: datetime | None) -> None:

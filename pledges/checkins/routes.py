@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
 
 from pledges.checkins import service
 from pledges.checkins.cycles import cycle_at
@@ -14,9 +15,11 @@ from pledges.signing.service import private_page_signature_or_404
 bp = Blueprint("checkins", __name__)
 
 REMINDER_MESSAGES = {
-    Reminders.ON: "Reminders are on: we will write at the end of each cycle.",
-    Reminders.PAUSED: "Reminders are paused. Resume them here whenever you like.",
-    Reminders.STOPPED: "Reminders are stopped. We will not write again unless you resume them.",
+    Reminders.ON: lazy_gettext("Reminders are on: we will write at the end of each cycle."),
+    Reminders.PAUSED: lazy_gettext("Reminders are paused. Resume them here whenever you like."),
+    Reminders.STOPPED: lazy_gettext(
+        "Reminders are stopped. We will not write again unless you resume them."
+    ),
 }
 
 
@@ -25,15 +28,15 @@ def reminders(token: str):
     """Reached from the link in every reminder: pause, stop or resume, one button each."""
     signature = private_page_signature_or_404(token)
     if signature.status != SignatureStatus.CONFIRMED:
-        abort(403, description="Reminders are for confirmed signatures.")
+        abort(403, description=gettext("Reminders are for confirmed signatures."))
     form = RemindersForm()
     if form.validate_on_submit():
         setting = request.form.get("reminders")
         if setting not in {r.value for r in Reminders}:
-            abort(400, description="Choose pause, stop or resume.")
+            abort(400, description=gettext("Choose pause, stop or resume."))
         service.set_reminders(signature, setting)
         db.session.commit()
-        flash(REMINDER_MESSAGES[Reminders(setting)], "success")
+        flash(str(REMINDER_MESSAGES[Reminders(setting)]), "success")
         return redirect(url_for("checkins.reminders", token=token))
     return render_template(
         "checkins/reminders.html",
@@ -48,7 +51,7 @@ def reminders(token: str):
 @bp.post("/me/<token>/commitments")
 def commitments(token: str):
     signature = private_page_signature_or_404(token)
-    form = CommitmentsForm(signature.pledge, prefix="cm")
+    form = CommitmentsForm(signature, prefix="cm")
     if form.validate_on_submit():
         try:
             service.update_commitments(signature, form.commitments.data)
@@ -57,7 +60,7 @@ def commitments(token: str):
             attach_error(form, exc)
         else:
             db.session.commit()
-            flash("Renewed. Your commitments for the next cycle are saved.", "success")
+            flash(gettext("Renewed. Your commitments for the next cycle are saved."), "success")
             return redirect(url_for("signing.manage", token=token) + "#commitments")
     from pledges.signing.routes import render_manage
 

@@ -6,13 +6,14 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import select, update
 
 from pledges.checkins.cycles import cycle_at, cycle_number
 from pledges.database import utcnow
 from pledges.extensions import db
 from pledges.mail import queue_email
-from pledges.models import Reminders, Signature, SignatureStatus
+from pledges.models import Reminders, Signature, SignatureStatus, SignedCommitment
 from pledges.rules import RuleError
 from pledges.signing.service import check_commitments, issue_reminder_token
 from pledges.urls import external_url
@@ -70,7 +71,11 @@ def _remind(signature: Signature, now: datetime) -> int:
     token = issue_reminder_token(signature)
     queue_email(
         signature.email,
-        f"Check-in: cycle {ended} of “{signature.pledge.title}” has ended",
+        gettext(
+            "Check-in: cycle %(cycle)s of “%(title)s” has ended",
+            cycle=ended,
+            title=signature.pledge.title,
+        ),
         "checkin",
         about=signature,
         signature=signature,
@@ -89,7 +94,7 @@ def _remind(signature: Signature, now: datetime) -> int:
 
 def set_reminders(signature: Signature, setting: str, now: datetime | None = None) -> None:
     if signature.status != SignatureStatus.CONFIRMED:
-        raise CheckinError("Reminders are for confirmed signatures.")
+        raise CheckinError(gettext("Reminders are for confirmed signatures."))
     signature.reminders = setting
     if setting == Reminders.ON:
         # Resuming starts from the current cycle: no pile of reminders for the past.
@@ -104,13 +109,10 @@ def update_commitments(
     """Renew for the next cycle with ``wanted``: new ones count at once, dropped ones at
     the end of the current cycle (until then the signer is still held to them)."""
     if signature.status != SignatureStatus.CONFIRMED:
-        raise CheckinError("Only a confirmed signature can renew its commitments.")
+        raise CheckinError(gettext("Only a confirmed signature can renew its commitments."))
     now = now or utcnow()
     wanted = set(wanted)
-    try:
-        check_commitments(signature.pledge, wanted)
-    except RuleError as exc:
-        raise CheckinError(exc.message, field="commitments") from exc
+    check_renewal(signature, wanted, now)
     current = cycle_at(signature, now)
     rows = {row.commitment_id: row for row in signature.chosen}
     commitments = {c.id: c for c in signature.pledge.commitments}
@@ -119,11 +121,44 @@ def update_commitments(
         if row is None:
             signature.chosen.append(commitments[commitment_id].choose())
         else:
+            if row.ends_at is not None and row.ends_at <= now:
+                # Ended, and taken on again: in the words offered now.
+                row.version = commitments[commitment_id].version
             row.ends_at = None
     for commitment_id, row in rows.items():
         if commitment_id not in wanted and (row.ends_at is None or row.ends_at > now):
             row.ends_at = current.end
     signature.renewed_for_cycle = current.number + 1
+
+
+def check_renewal(signature: Signature, wanted: Iterable[int], now: datetime | None = None) -> None:
+    """The commitments offered to new signers, plus any the signer still holds (even one
+    retired since): they may keep what they signed."""
+    try:
+        check_commitments(signature.pledge, wanted, held=signature.active_commitment_ids(now))
+    except RuleError as exc:
+        raise CheckinError(exc.message, field="commitments") from exc
+
+
+def renewal_choices(signature: Signature, now: datetime | None = None) -> list[SignedCommitment]:
+    """What the renewal form lists: the commitments the signer holds, in the words they
+    agreed to (kept even if retired), and the others still offered, as worded now, in the
+    pledge's order."""
+    now = now or utcnow()
+    held = {
+        row.commitment_id: row
+        for row in signature.chosen
+        if row.ends_at is None or row.ends_at > now
+    }
+    return [
+        SignedCommitment(
+            id=c.id,
+            text=held[c.id].text if c.id in held else c.text,
+            required=c.required and c.retired_at is None,
+        )
+        for c in signature.pledge.commitments
+        if c.id in held or c.retired_at is None
+    ]
 
 
 def ending_commitments(signature: Signature, now: datetime | None = None) -> dict[int, datetime]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -8,7 +9,7 @@ from pledges.forms import clean_line, clean_text, no_control_characters, strip
 from pledges.models import COMMENT_MAX, EMAIL_MAX, MAX_PARTNERS, NAME_MAX
 from pledges.signing.service import SigningError, normalize_email
 
-SHOW_NAME_HINT = (
+SHOW_NAME_HINT = lazy_gettext(
     "Leave this unticked to appear only as “an accountability partner”. Where supporting "
     "gender equality is risky, being named in public can put you in danger."
 )
@@ -18,23 +19,27 @@ class InviteForm(FlaskForm):
     max_partners = MAX_PARTNERS
 
     name = StringField(
-        "Their name",
+        lazy_gettext("Their name"),
         filters=[clean_line],
         validators=[
-            DataRequired("Tell us your partner's name."),
+            DataRequired(lazy_gettext("Tell us your partner's name.")),
             Length(max=NAME_MAX),
             no_control_characters,
         ],
-        description="Used in our email to them. Shown in public only if they agree.",
+        description=lazy_gettext("Used in our email to them. Shown in public only if they agree."),
     )
     email = EmailField(
-        "Their email",
+        lazy_gettext("Their email"),
         filters=[strip],
         validators=[
-            DataRequired("Tell us your partner's email address, so we can send them the link."),
+            DataRequired(
+                lazy_gettext("Tell us your partner's email address, so we can send them the link.")
+            ),
             Length(max=EMAIL_MAX),
         ],
-        description="We email them a private link to your actions. Never shown publicly.",
+        description=lazy_gettext(
+            "We email them a private link to your actions. Never shown publicly."
+        ),
     )
 
     def validate_email(self, field) -> None:
@@ -50,14 +55,14 @@ class RemovePartnerForm(FlaskForm):
 
 class ReplyForm(FlaskForm):
     body = TextAreaField(
-        "Your answer",
+        lazy_gettext("Your answer"),
         filters=[clean_text],
         validators=[
-            DataRequired("Write your answer first."),
+            DataRequired(lazy_gettext("Write your answer first.")),
             Length(max=COMMENT_MAX),
             no_control_characters,
         ],
-        description="Your partners see it on their page.",
+        description=lazy_gettext("Your partners see it on their page."),
     )
 
 
@@ -65,7 +70,7 @@ class ShowNameForm(FlaskForm):
     """Accepting the role, or changing the choice later: the same one question."""
 
     show_name = BooleanField(
-        "Show my name next to the actions I confirm on the public wall",
+        lazy_gettext("Show my name next to the actions I confirm on the public wall"),
         description=SHOW_NAME_HINT,
     )
 
@@ -80,14 +85,14 @@ class ConfirmActionForm(FlaskForm):
 
 class QueryForm(FlaskForm):
     body = TextAreaField(
-        "Ask about this action",
+        lazy_gettext("Ask about this action"),
         filters=[clean_text],
         validators=[
-            DataRequired("Write your question, so it can be answered."),
+            DataRequired(lazy_gettext("Write your question, so it can be answered.")),
             Length(max=COMMENT_MAX),
             no_control_characters,
         ],
-        description=(
+        description=lazy_gettext(
             "We email the signer, who answers here. Only they and their accountability "
             "partners see it. Asking takes back a confirmation until you confirm again."
         ),

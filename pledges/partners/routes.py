@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext, lazy_gettext
 
 from pledges.actions.service import action_of
 from pledges.extensions import db
@@ -21,7 +22,7 @@ from pledges.signing.service import private_page_signature_or_404
 
 bp = Blueprint("partners", __name__)
 
-EXPIRED = "This button has expired; reload the page and try again."
+EXPIRED = lazy_gettext("This button has expired; reload the page and try again.")
 
 
 # The signer's side, from their private page.
@@ -44,7 +45,7 @@ def invite(token: str):
         else:
             name = partner.name
             db.session.commit()
-            flash(f"Invitation sent to {name}.", "success")
+            flash(gettext("Invitation sent to %(name)s.", name=name), "success")
             return redirect(url_for("signing.manage", token=token) + "#partners")
     status = 400 if form.is_submitted() and form.errors else 200
     return render_template(
@@ -65,7 +66,7 @@ def remove(token: str, partner_id: int):
     name = partner.name
     service.remove(signature, partner)
     db.session.commit()
-    flash(f"{name} is no longer your accountability partner.", "success")
+    flash(gettext("%(name)s is no longer your accountability partner.", name=name), "success")
     return redirect(url_for("signing.manage", token=token) + "#partners")
 
 
@@ -82,7 +83,7 @@ def reply(token: str, action_id: int):
             attach_error(form, exc)
         else:
             db.session.commit()
-            flash("Your answer is posted: your partners see it on their page.", "success")
+            flash(gettext("Your answer is posted: your partners see it on their page."), "success")
             return redirect(url_for("signing.manage", token=token) + f"#action-{action_id}")
     status = 400 if form.is_submitted() and form.errors else 200
     return render_template(
@@ -109,7 +110,10 @@ def accept(token: str):
     except RoleError as exc:
         abort(403, description=exc.message)
     db.session.commit()
-    flash("Thank you for accepting. You can now confirm or query the actions below.", "success")
+    flash(
+        gettext("Thank you for accepting. You can now confirm or query the actions below."),
+        "success",
+    )
     return redirect(url_for("partners.page", token=token))
 
 
@@ -120,7 +124,7 @@ def decline(token: str):
         abort(400, description=EXPIRED)
     service.decline(partner)
     db.session.commit()
-    flash("You have declined. We will not write to you about this again.", "success")
+    flash(gettext("You have declined. We will not write to you about this again."), "success")
     return redirect(url_for("partners.page", token=token))
 
 
@@ -136,9 +140,9 @@ def show_name(token: str):
         abort(403, description=exc.message)
     db.session.commit()
     if form.show_name.data:
-        flash("Saved: your name is shown next to the actions you confirm.", "success")
+        flash(gettext("Saved: your name is shown next to the actions you confirm."), "success")
     else:
-        flash("Saved: you appear only as “an accountability partner”.", "success")
+        flash(gettext("Saved: you appear only as “an accountability partner”."), "success")
     return redirect(url_for("partners.page", token=token))
 
 
@@ -149,7 +153,7 @@ def confirm(token: str, action_id: int):
         abort(400, description=EXPIRED)
     service.confirm_action(partner, action)
     db.session.commit()
-    flash("Confirmed. Thank you for keeping this commitment honest.", "success")
+    flash(gettext("Confirmed. Thank you for keeping this commitment honest."), "success")
     return redirect(url_for("partners.page", token=token) + f"#action-{action_id}")
 
 
@@ -160,7 +164,7 @@ def query(token: str, action_id: int):
     if form.validate_on_submit():
         service.query_action(partner, action, form.body.data)
         db.session.commit()
-        flash("Sent. We emailed your question; the answer will appear here.", "success")
+        flash(gettext("Sent. We emailed your question; the answer will appear here."), "success")
         return redirect(url_for("partners.page", token=token) + f"#action-{action_id}")
     return render_partner_page(token, partner, query_forms={action_id: form}, status=400)
 

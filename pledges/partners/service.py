@@ -9,6 +9,7 @@ can read the actions but not confirm or query them, and a partner who declined s
 from __future__ import annotations
 
 from flask import abort
+from flask_babel import gettext
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
@@ -52,10 +53,12 @@ class RoleError(PartnerError):
 def check_may_invite(signature: Signature) -> None:
     if signature.status == SignatureStatus.PENDING:
         raise PartnerError(
-            "Confirm your signature first: then you can invite accountability partners."
+            gettext("Confirm your signature first: then you can invite accountability partners.")
         )
     if signature.status != SignatureStatus.CONFIRMED:
-        raise PartnerError("Only a confirmed signature can invite accountability partners.")
+        raise PartnerError(
+            gettext("Only a confirmed signature can invite accountability partners.")
+        )
 
 
 def invite(signature: Signature, name: str, email: str) -> Partner:
@@ -67,7 +70,9 @@ def invite(signature: Signature, name: str, email: str) -> Partner:
         raise PartnerError(exc.message, field="email") from exc
     if email_key == signature.email_normalized:
         raise PartnerError(
-            "That is your own address: invite someone who can look at your actions with you.",
+            gettext(
+                "That is your own address: invite someone who can look at your actions with you."
+            ),
             field="email",
         )
     # Lock the signer's row: two invitations sent at once cannot both take the last place.
@@ -76,8 +81,11 @@ def invite(signature: Signature, name: str, email: str) -> Partner:
         raise PartnerError(_already_invited(signature, email_key), field="email")
     if sum(p.status in HOLDING_A_PLACE for p in signature.partners) >= MAX_PARTNERS:
         raise PartnerError(
-            f"You already have {MAX_PARTNERS} accountability partners. "
-            "Remove one to invite someone else."
+            gettext(
+                "You already have %(max)s accountability partners. "
+                "Remove one to invite someone else.",
+                max=MAX_PARTNERS,
+            )
         )
     token, token_hash = new_token()
     partner = Partner(
@@ -93,10 +101,12 @@ def invite(signature: Signature, name: str, email: str) -> Partner:
             signature.partners.append(partner)
     except IntegrityError as exc:
         # Lost a race with the same invitation sent twice at once.
-        raise PartnerError("You have already invited this address.", field="email") from exc
+        raise PartnerError(
+            gettext("You have already invited this address."), field="email"
+        ) from exc
     queue_email(
         partner.email,
-        f"{signature.full_name} asks you to be their accountability partner",
+        gettext("%(name)s asks you to be their accountability partner", name=signature.full_name),
         "partner_invite",
         about=signature,
         partner=partner,
@@ -114,8 +124,8 @@ def _already_invited(signature: Signature, email_key: str) -> str:
         for p in signature.partners
     )
     if declined:
-        return "This person declined to be your partner."
-    return "You have already invited this address."
+        return gettext("This person declined to be your partner.")
+    return gettext("You have already invited this address.")
 
 
 def partner_of(signature: Signature, partner_id: int) -> Partner | None:
@@ -149,9 +159,9 @@ def remove(signature: Signature, partner: Partner) -> None:
 def reply(signature: Signature, action: Action, body: str) -> ActionComment:
     """The signer answers a partner on one of their own actions."""
     if action.signature_id != signature.id:
-        raise PartnerError("This is not one of your actions.")
+        raise PartnerError(gettext("This is not one of your actions."))
     if not any(comment.partner_id is not None for comment in action.comments):
-        raise PartnerError("No partner has asked about this action yet.", field="body")
+        raise PartnerError(gettext("No partner has asked about this action yet."), field="body")
     comment = ActionComment(partner_id=None, body=body, created_at=utcnow())
     action.comments.append(comment)
     return comment
@@ -167,7 +177,7 @@ def signer_withdrawing(signature: Signature) -> None:
         if partner.status in HOLDING_A_PLACE:
             queue_email(
                 partner.email,
-                "An accountability partnership has ended",
+                gettext("An accountability partnership has ended"),
                 "partner_withdrawn",
                 about=None,
                 partner=partner,
@@ -223,7 +233,7 @@ def action_for(partner: Partner, action_id: int) -> Action | None:
 def accept(partner: Partner, show_name: bool) -> None:
     _lock(partner)
     if partner.status == PartnerStatus.DECLINED:
-        raise RoleError("You declined this role, so there is nothing more to do here.")
+        raise RoleError(gettext("You declined this role, so there is nothing more to do here."))
     if partner.status == PartnerStatus.INVITED:
         partner.status = PartnerStatus.ACTIVE
         partner.responded_at = utcnow()
@@ -270,9 +280,11 @@ def _confirmed_public_actions(partner: Partner) -> bool:
 
 def check_may_review(partner: Partner) -> None:
     if partner.status == PartnerStatus.DECLINED:
-        raise RoleError("You declined this role, so you can no longer confirm or query actions.")
+        raise RoleError(
+            gettext("You declined this role, so you can no longer confirm or query actions.")
+        )
     if partner.status != PartnerStatus.ACTIVE:
-        raise RoleError("Accept the role first: then you can confirm or query actions.")
+        raise RoleError(gettext("Accept the role first: then you can confirm or query actions."))
 
 
 def confirm_action(partner: Partner, action: Action) -> None:
@@ -296,7 +308,7 @@ def query_action(partner: Partner, action: Action, body: str) -> ActionComment:
     token = issue_private_link_token(signature)
     queue_email(
         signature.email,
-        f"{partner.name} has a question about one of your actions",
+        gettext("%(name)s has a question about one of your actions", name=partner.name),
         "partner_query",
         about=signature,
         partner=partner,
@@ -315,7 +327,8 @@ def _review(partner: Partner, action: Action, state: ReviewState) -> None:
     action.reviewed_by = partner
     action.reviewed_at = utcnow()
     now_confirmed = state == ReviewState.CONFIRMED
-    if was_confirmed != now_confirmed:
+    # A hidden signature's actions are out of the figures until it is shown again.
+    if was_confirmed != now_confirmed and tallies.counts_on_wall(action.signature.status):
         tallies.adjust_follow_through(
             action.pledge_id, confirmed_actions=1 if now_confirmed else -1
         )

@@ -60,6 +60,8 @@ class SignForm(VisibilityFields, FlaskForm):
             no_control_characters,
         ],
         description="Shown in public only as you choose below.",
+        # WCAG 1.3.5: the signer's own details, named so phones and browsers can fill them in.
+        render_kw={"autocomplete": "name"},
     )
     email = EmailField(
         "Email",
@@ -72,12 +74,14 @@ class SignForm(VisibilityFields, FlaskForm):
         description=(
             "Never shown publicly. We email you a link to confirm, and one to your private page."
         ),
+        render_kw={"autocomplete": "email"},
     )
     country = SelectField(
         "Country",
         choices=_country_choices,
         validators=[InputRequired("Choose your country.")],
         widget=StaticOptionsSelect(),
+        render_kw={"autocomplete": "country"},
     )
     role = RadioField(
         "I sign as",
@@ -88,6 +92,7 @@ class SignForm(VisibilityFields, FlaskForm):
         "Organization (optional)",
         filters=[clean_line],
         validators=[Optional(), Length(max=ORGANIZATION_MAX), no_control_characters],
+        render_kw={"autocomplete": "organization"},
     )
     visibility = RadioField(
         "On the public wall, show",

@@ -98,7 +98,10 @@ def confirm(token: str):
     if form.validate_on_submit() and signature.status == SignatureStatus.PENDING:
         service.confirm(signature)
         db.session.commit()
-        flash("Thank you: your signature is confirmed.", "success")
+        if signature.status == SignatureStatus.HELD:
+            flash("Thank you: your signature is confirmed and waits for review.", "success")
+        else:
+            flash("Thank you: your signature is confirmed.", "success")
         return redirect(url_for("signing.confirm", token=token))
     return render_template("signing/confirm.html", signature=signature, form=form)
 
@@ -194,7 +197,7 @@ def render_manage(
         )
     ending = ending_commitments(signature) if signature.confirmed_at else {}
     if commitments_form is None:
-        commitments_form = CommitmentsForm(signature.pledge, prefix="cm")
+        commitments_form = CommitmentsForm(signature, prefix="cm")
         commitments_form.commitments.data = [
             c.id for c in signature.chosen_commitments if c.id not in ending
         ]

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import abort
+from flask_babel import gettext
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
@@ -102,12 +103,14 @@ def check_email_allowed(email_key: str) -> None:
         )
 
 
-def check_commitments(pledge: Pledge, chosen: Iterable[int]) -> None:
+def check_commitments(pledge: Pledge, chosen: Iterable[int], held: Iterable[int] = ()) -> None:
+    """``chosen`` must be offered commitments, or ones in ``held``: a signer may keep a
+    commitment they already hold after it was retired."""
     chosen = set(chosen)
-    offered = {c.id for c in pledge.offered_commitments}
+    allowed = {c.id for c in pledge.offered_commitments} | set(held)
     if not chosen:
         raise SigningError("Choose at least one commitment.", field="commitments")
-    if not chosen <= offered:
+    if not chosen <= allowed:
         raise SigningError("Choose only commitments of this pledge.", field="commitments")
     missing = [c for c in pledge.offered_commitments if c.required and c.id not in chosen]
     if missing:
@@ -209,7 +212,7 @@ def _send_confirmation(signature: Signature) -> None:
     manage = _issue_token(signature, TokenPurpose.MANAGE)
     queue_email(
         signature.email,
-        f"Please confirm your signature: {signature.pledge.title}",
+        gettext("Please confirm your signature: %(title)s", title=signature.pledge.title),
         "confirm",
         about=signature,
         signature=signature,
@@ -228,7 +231,7 @@ def _send_links_again(signature: Signature) -> None:
         )
     queue_email(
         signature.email,
-        f"You have already signed: {signature.pledge.title}",
+        gettext("You have already signed: %(title)s", title=signature.pledge.title),
         "already_signed",
         about=signature,
         signature=signature,
@@ -295,14 +298,19 @@ def issue_reminder_token(signature: Signature) -> str:
 def confirm(signature: Signature) -> bool:
     """Confirm a pending signature. True if this call confirmed it; repeating is harmless.
 
-    The conditional UPDATE makes two simultaneous confirmations count once.
+    On a pre-moderated pledge the signature is held (not shown, not counted) until a
+    moderator approves it (moderation.service.approve). The conditional UPDATE makes two
+    simultaneous confirmations count once.
     """
     now = utcnow()
+    new_status = (
+        SignatureStatus.HELD if signature.pledge.premoderation else SignatureStatus.CONFIRMED
+    )
     result = db.session.execute(
         update(Signature)
         .where(Signature.id == signature.id, Signature.status == SignatureStatus.PENDING)
         .values(
-            status=SignatureStatus.CONFIRMED,
+            status=new_status,
             confirmed_at=now,
             next_checkin_at=now + timedelta(days=signature.pledge.checkin_cadence_days),
         )
@@ -310,7 +318,7 @@ def confirm(signature: Signature) -> bool:
     )
     if result.rowcount != 1:
         return False
-    _status_changed(signature, SignatureStatus.PENDING, SignatureStatus.CONFIRMED)
+    _status_changed(signature, SignatureStatus.PENDING, new_status)
     db.session.refresh(signature)
     return True
 
@@ -341,6 +349,8 @@ def withdraw(signature: Signature) -> None:
     from pledges.partners import service as partners_service  # partners import this module
 
     partners_service.signer_withdrawing(signature)
+    # While the status still says whether its actions are in the figures.
+    forget_actions(signature)
     old_status = signature.status
     signature.status = SignatureStatus.WITHDRAWN
     signature.withdrawn_at = utcnow()
@@ -353,7 +363,6 @@ def withdraw(signature: Signature) -> None:
     signature.visibility = Visibility.ANONYMOUS
     signature.reminders = Reminders.STOPPED
     signature.next_checkin_at = None
-    forget_actions(signature)
     db.session.execute(delete(OutboxEmail).where(OutboxEmail.signature_id == signature.id))
     _status_changed(signature, old_status, SignatureStatus.WITHDRAWN)
 
@@ -367,6 +376,7 @@ def personal_data(signature: Signature) -> dict:
     mail = db.session.scalars(
         select(OutboxEmail).where(OutboxEmail.signature_id == signature.id).order_by(OutboxEmail.id)
     )
+    signed_words = {row.commitment_id: row.text for row in signature.chosen}
     return {
         "exported_at": iso(utcnow()),
         "pledge": {
@@ -392,7 +402,7 @@ def personal_data(signature: Signature) -> dict:
         ],
         "actions": [
             {
-                "commitment": action.commitment.text,
+                "commitment": signed_words.get(action.commitment_id, action.commitment.text),
                 "kind": action.kind,
                 "done_on": action.done_on.isoformat(),
                 "description": action.description,

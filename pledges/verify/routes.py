@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
+from pledges.dossier.service import dossier_for_code
 from pledges.models import SignatureStatus
 from pledges.presentation import public_signer
 from pledges.security import normalize_verification_code
@@ -37,7 +38,10 @@ def lookup():
 @bp.route("/verify/<code>", methods=["GET", "POST"])
 def verify(code: str):
     signature = service.signature_for_code(code)
-    if signature is None:
+    if signature is None and dossier_for_code(code) is not None:
+        # Dossiers carry codes from the same alphabet: one lookup form serves both.
+        return redirect(url_for("dossier.verify", code=code))
+    if signature is None or not signature.pledge.is_public:
         abort(404)
     form = DocumentForm()
     match = checked = None

@@ -27,6 +27,10 @@ class DocumentError(RuleError):
 def check_can_issue(signature: Signature) -> None:
     if signature.status == SignatureStatus.PENDING:
         raise DocumentError("Your signed pledge is ready once you confirm your signature.")
+    if signature.status == SignatureStatus.HELD:
+        raise DocumentError(
+            "Your signed pledge is ready once the pledge's moderators have approved your signature."
+        )
     if signature.status == SignatureStatus.WITHDRAWN:
         raise DocumentError("This signature was withdrawn, so there is no signed pledge.")
     if signature.status == SignatureStatus.HIDDEN:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import current_app, session
+from flask_babel import get_locale
 from sqlalchemy import update
 
 from pledges.extensions import cache, db
@@ -32,11 +33,12 @@ def cached_page(key: str, render: Callable[[], str]) -> str:
     """The page for ``key``, rendering and storing it on a miss.
 
     A visitor with flashed messages gets a fresh render that is not stored: their page is
-    not everyone's.
+    not everyone's. Pages are stored per language, so nobody is served another reader's.
     """
     timeout = current_app.config["WALL_CACHE_SECONDS"]
     if timeout <= 0 or "_flashes" in session:
         return render()
+    key = f"{key}:{get_locale()}"
     page = cache.get(key)
     if page is None:
         page = render()
