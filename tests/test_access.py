@@ -78,3 +78,16 @@ def test_only_admins_reach_admin_pages(app, client, role, expected):
             assert status == expected, (url, endpoint)
         else:
             assert status in (200, 302, 404), (url, endpoint)  # /admin/ redirects to a section
+
+
+def test_every_organizer_and_admin_form_needs_its_csrf_token(app, client):
+    """A POST without the token is refused before any view runs, for the pledge's own
+    organizer (an admin too): nothing reaches a service without it."""
+    with app.app_context():
+        pledge = run_by(make_pledge(), make_user("me@example.org", role="admin"))
+        posts = [(m, u, e) for m, u, e in _protected_urls(app, pledge.slug) if m == "POST"]
+    log_in(client, "me@example.org")
+    assert len(posts) >= 10
+    for _, url, endpoint in posts:
+        response = client.post(url, data={"reason": "x", "email": "x@example.org"})
+        assert response.status_code == 400, (url, endpoint)
