@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import pygal
 from flask import Response
+from flask_babel import gettext
 from lxml import etree
 from pygal.style import Style
 
@@ -104,7 +105,7 @@ def _config(title: str, values: Sequence[Number]) -> dict:
         "show_legend": False,
         "js": [],  # no script: the chart is read and printed, never hovered
         "css": ["file://style.css", "file://graph.css"],  # pygal's own, inlined
-        "no_data_text": "No data yet",
+        "no_data_text": gettext("No data yet"),
         "margin": 20,
         "truncate_label": -1,  # never cut a label short
         "value_formatter": _format_number,

@@ -54,6 +54,8 @@ DEFAULTS: dict[str, Any] = {
     # Abuse protection (see pledges/abuse.py). Limits use the `limits` notation and may
     # hold several, separated by ";".
     "RATELIMIT_STORAGE_URI": None,  # computed: REDIS_URL, else in-process memory
+    # Explicit, because Flask-Limiter otherwise inherits the previous app's setting.
+    "RATELIMIT_ENABLED": True,
     "RATELIMIT_KEY_PREFIX": "pledges-rl",
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_STRATEGY": "moving-window",
@@ -98,9 +100,18 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_LIMIT_PER_IP": "30 per 15 minutes",
     "PASSWORD_RESET_HOURS": 2,
     "PASSWORD_MIN_LENGTH": 12,
+    # Advocacy dossiers (pledges/dossier): signers per separately laid-out part (memory
+    # stays flat whatever the pledge's size), the size above which the web builds in the
+    # background, and how long a build may show no progress before it counts as dead.
+    "DOSSIER_PART_SIZE": 2000,
+    "DOSSIER_SYNC_MAX_SIGNATURES": 1000,
+    "DOSSIER_STALE_MINUTES": 10,
     # Languages of the interface (pledges/i18n.py): each needs a catalog in translations/,
     # except the first, the language the code is written in and the fallback.
     "SUPPORTED_LOCALES": ("en", "fr", "es"),
+    # Languages a pledge's own words may be written or translated in (pledges/content.py):
+    # the interface languages, and others the interface does not speak (yet).
+    "CONTENT_LANGUAGES": ("en", "fr", "es", "ur", "ar", "sw"),
 }
 
 #: Environment variable -> (config key, parser).
@@ -142,7 +153,11 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "LOGIN_LIMIT_PER_IP": ("LOGIN_LIMIT_PER_IP", str),
     "PASSWORD_RESET_HOURS": ("PASSWORD_RESET_HOURS", int),
     "PASSWORD_MIN_LENGTH": ("PASSWORD_MIN_LENGTH", int),
+    "DOSSIER_PART_SIZE": ("DOSSIER_PART_SIZE", int),
+    "DOSSIER_SYNC_MAX_SIGNATURES": ("DOSSIER_SYNC_MAX_SIGNATURES", int),
+    "DOSSIER_STALE_MINUTES": ("DOSSIER_STALE_MINUTES", int),
     "LANGUAGES": ("SUPPORTED_LOCALES", _list),
+    "CONTENT_LANGUAGES": ("CONTENT_LANGUAGES", _list),
 }
 
 

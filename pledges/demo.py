@@ -318,6 +318,8 @@ def add_synthetic_signatures(
                     "verification_code": new_verification_code(),
                     "signed_at": confirmed - timedelta(minutes=rng.randint(1, 600)),
                     "confirmed_at": confirmed,
+                    # Demo signers count as already reviewed by moderators.
+                    "reviewed_at": confirmed,
                     # Active until the end of the cycle they acted in (see checkins.cycles).
                     "active_until": (
                         confirmed + ((acted - confirmed) // cycle + 1) * cycle if acts else None

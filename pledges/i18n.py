@@ -7,17 +7,21 @@ Cookie`` so shared caches keep languages apart; the wall's own cache puts the lo
 its key (pledges/wall/cache.py).
 
 Emails are rendered when they are queued, so they are in the language of the request
-that queued them; mail queued outside a request (check-in reminders) is in the fallback.
+that queued them; mail to a signer is rendered in the language they signed in
+(``signer_language``), even outside a request (check-in reminders). The pledge's own
+words have languages of their own: see pledges/content.py.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from babel import Locale
 from flask import Flask, Response, current_app, g, has_request_context, request
-from flask_babel import get_locale, refresh
+from flask_babel import force_locale, get_locale, refresh
 
 from pledges import PROJECT_ROOT
 
@@ -86,6 +90,18 @@ def remember_choice(response: Response) -> Response:
     return response
 
 
+@contextmanager
+def signer_language(locale: str | None) -> Iterator[None]:
+    """Render mail or a document for a signer in ``locale`` (their Signature.locale) when
+    the interface speaks it; otherwise in the current language (the fallback outside a
+    request)."""
+    if _supported(locale):
+        with force_locale(locale):
+            yield
+    else:
+        yield
+
+
 def text_direction(locale: Locale | str | None = None) -> str:
     """ "rtl" for right-to-left scripts (Urdu, Arabic…), else "ltr"."""
     locale = Locale.parse(locale) if locale else (get_locale() or Locale.parse("en"))
@@ -130,6 +146,12 @@ def init_app(app: Flask) -> None:
     app.before_request(forget_locale)
     app.after_request(remember_choice)
     app.teardown_request(forget_locale)
+    from pledges.content import pledge_content  # it builds on this module
+
     app.jinja_env.globals.update(
-        html_lang=html_lang, text_direction=text_direction, language_links=language_links
+        html_lang=html_lang,
+        text_direction=text_direction,
+        language_links=language_links,
+        pledge_content=pledge_content,
     )
+    app.jinja_env.filters["language_name"] = language_name

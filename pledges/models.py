@@ -509,7 +509,12 @@ class SignatureCommitment(db.Model):
 
     @property
     def text(self) -> str:
-        """The words this signer agreed to, even if the commitment was reworded since."""
+        """The words this signer agreed to, even if the commitment was reworded since: in
+        the language they signed in, where that wording was translated into it."""
+        locale = self.signature.locale
+        for translation in self.signed_version.translations:
+            if translation.locale == locale:
+                return translation.text
         return self.signed_version.text
 
 

@@ -17,7 +17,14 @@ from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup, escape
 
 from pledges.countries import country_name
-from pledges.models import ActionKind, AllyRole, Signature, Visibility
+from pledges.models import (
+    ActionKind,
+    AllyRole,
+    PledgeStatus,
+    Signature,
+    SignatureStatus,
+    Visibility,
+)
 
 
 class Labels(Mapping[str, str]):
@@ -70,6 +77,26 @@ ACTION_KIND_LABELS = Labels(
         ActionKind.SPEAKING_OUT: lazy_gettext("Speaking out"),
         ActionKind.PERSONAL_PRACTICE: lazy_gettext("Personal practice"),
         ActionKind.OTHER: lazy_gettext("Other"),
+    }
+)
+
+#: A pledge's status as organizers read it, in a badge or a sentence ("Status: open").
+PLEDGE_STATUS_LABELS = Labels(
+    {
+        PledgeStatus.DRAFT: lazy_gettext("draft"),
+        PledgeStatus.OPEN: lazy_gettext("open"),
+        PledgeStatus.CLOSED: lazy_gettext("closed"),
+    }
+)
+
+#: A signature's status as moderators read it, in a badge.
+SIGNATURE_STATUS_LABELS = Labels(
+    {
+        SignatureStatus.PENDING: lazy_gettext("pending"),
+        SignatureStatus.HELD: lazy_gettext("held"),
+        SignatureStatus.CONFIRMED: lazy_gettext("confirmed"),
+        SignatureStatus.HIDDEN: lazy_gettext("hidden"),
+        SignatureStatus.WITHDRAWN: lazy_gettext("withdrawn"),
     }
 )
 
@@ -161,6 +188,12 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS.get(role, role)
     app.jinja_env.filters["action_kind_label"] = lambda kind: ACTION_KIND_LABELS.get(kind, kind)
+    app.jinja_env.filters["pledge_status_label"] = lambda status: PLEDGE_STATUS_LABELS.get(
+        status, status
+    )
+    app.jinja_env.filters["signature_status_label"] = lambda status: SIGNATURE_STATUS_LABELS.get(
+        status, status
+    )
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["paragraphs"] = paragraphs
     # Card metadata, share links and the embed snippet, for the pledge page and the wall.

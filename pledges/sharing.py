@@ -13,6 +13,7 @@ from datetime import datetime
 from urllib.parse import quote, urlencode, urlsplit
 
 from feedgen.feed import FeedGenerator
+from flask_babel import gettext
 from markupsafe import escape
 
 from pledges.models import Pledge
@@ -33,7 +34,9 @@ class ShareLink:
 
     @property
     def label(self) -> str:
-        return f"Share on {self.network}" if self.external else f"Share by {self.network}"
+        if self.external:
+            return gettext("Share on %(network)s", network=self.network)
+        return gettext("Share by email")
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,8 @@ def _query(**params: str) -> str:
 
 def share_links(pledge: Pledge) -> list[ShareLink]:
     url = pledge_url(pledge)
-    text = f"I support “{pledge.title}” on Joining Forces."
-    body = f"{text}\n\nSign it too: {url}"
+    text = gettext("I support “%(title)s” on Joining Forces.", title=pledge.title)
+    body = text + "\n\n" + gettext("Sign it too: %(url)s", url=url)
     return [
         ShareLink("WhatsApp", f"https://wa.me/?{_query(text=f'{text} {url}')}"),
         ShareLink("X", f"https://twitter.com/intent/tweet?{_query(text=text, url=url)}"),

@@ -6,10 +6,12 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from flask_babel import lazy_gettext
+
 from pledges.models import SLUG_MAX
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-SLUG_HINT = "Lower-case letters, digits and single hyphens, like “allies-for-peace”."
+SLUG_HINT = lazy_gettext("Lower-case letters, digits and single hyphens, like “allies-for-peace”.")
 
 
 def slugify(text: str, fallback: str = "item") -> str:

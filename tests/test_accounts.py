@@ -103,6 +103,17 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(app, cli
     assert "locked for 15 minutes" in unknown.text
 
 
+@pytest.mark.config(RATELIMIT_ENABLED=False, LOGIN_FAILURES_BEFORE_LOCKOUT="2 per 15 minutes")
+def test_lockout_holds_when_rate_limits_are_switched_off(app, client):
+    with app.app_context():
+        make_user("me@example.org")
+    assert log_in(client, "me@example.org").status_code == 302
+    client = app.test_client()
+    for _ in range(2):
+        log_in(client, "me@example.org", "wrong password 123")
+    assert "locked for" in log_in(client, "me@example.org").text
+
+
 @pytest.mark.config(LOGIN_LIMIT_PER_IP="2 per minute")
 def test_login_attempts_are_rate_limited_per_address(app, client):
     for _ in range(2):

@@ -19,7 +19,8 @@ from pledges.i18n import LOCALE_COOKIE
 from pledges.models import OutboxEmail
 from pledges.presentation import ACTION_KIND_LABELS, format_date
 from pledges.signing import service
-from tests.factories import confirmed_signature, make_pledge, signature_input
+from tests.factories import confirmed_signature, make_pledge, make_user, signature_input
+from tests.helpers import log_in
 
 TRANSLATIONS = PROJECT_ROOT / "translations"
 TRANSLATED = ["fr", "es"]
@@ -124,6 +125,43 @@ def test_email_queued_in_a_french_request_is_french(app):
     assert "Thank you" not in message.body_text + message.body_html
 
 
+def test_organizer_pages_follow_the_language(app, client):
+    with app.app_context():
+        make_user("admin@example.org", role="admin")
+        slug = make_pledge(title="Alliés pour la paix").slug
+    log_in(client, "admin@example.org")
+
+    page = client.get("/organize/?lang=fr").text
+    assert 'lang="fr"' in html_tag(page)
+    assert "Connecté·e en tant que" in page and "(administrateur·rice)" in page
+    assert "Tous les engagements" in page and "Nouvel engagement" in page
+    assert ">ouvert</span>" in page  # the pledge's status, as a label
+    assert "All pledges" not in page
+
+    # The language is remembered from page to page, with the pledge's own figures.
+    overview = client.get(f"/organize/{slug}/").text
+    assert "Statut : ouvert" in overview and "Signataires confirmé·es" in overview
+    assert "Tableau de bord" in overview and "Vue d" in overview
+
+
+def test_country_names_follow_the_language(app, client):
+    with app.app_context():
+        pledge = make_pledge()
+        confirmed_signature(pledge, name="Amina Odhiambo", country="EG")
+        slug = pledge.slug
+    for lang, germany, egypt in (
+        ("en", "Germany", "Egypt"),
+        ("fr", "Allemagne", "Égypte"),
+        ("es", "Alemania", "Egipto"),
+    ):
+        sign_page = client.get(f"/p/{slug}?lang={lang}").text
+        assert f'<option value="DE">{germany}</option>' in sign_page
+        assert egypt in client.get(f"/p/{slug}/wall?lang={lang}").text
+    # Sorted as readers expect: Égypte among the E's, not after Z.
+    options = re.findall(r'<option value="(\w\w)">', client.get(f"/p/{slug}?lang=fr").text)
+    assert options.index("EG") < options.index("ER") < options.index("ZW")
+
+
 def test_labels_and_dates_follow_the_language(app):
     for language, kind, day in [
         ("en", "Training or workshop", "5 March 2025"),
@@ -192,3 +230,14 @@ def test_committed_template_is_up_to_date():
 
 def test_compiled_catalogs_are_git_ignored():
     assert "*.mo" in Path(PROJECT_ROOT / ".gitignore").read_text().split()
+
+
+def test_no_translation_function_hides_behind_an_alias():
+    """Extraction knows _, gettext, ngettext, lazy_gettext and lazy_ngettext by name: a
+    string marked through an alias (``lazy_gettext as _l``) would silently stay English."""
+    offenders = [
+        str(path.relative_to(PROJECT_ROOT))
+        for path in (PROJECT_ROOT / "pledges").rglob("*.py")
+        if re.search(r"\b(lazy_)?n?gettext as (?!_\b)\w+", path.read_text())
+    ]
+    assert offenders == []

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext, pgettext
 from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
@@ -9,36 +10,49 @@ from pledges.forms import clean_line, no_control_characters, strip
 from pledges.models import EMAIL_MAX, NAME_MAX, UserRole
 
 ROLE_CHOICES = [
-    SelectChoice(UserRole.ORGANIZER.value, "Organizer: runs the pledges they create or join"),
-    SelectChoice(UserRole.ADMIN.value, "Admin: every pledge, user accounts and the mail outbox"),
+    SelectChoice(
+        UserRole.ORGANIZER.value, lazy_gettext("Organizer: runs the pledges they create or join")
+    ),
+    SelectChoice(
+        UserRole.ADMIN.value, lazy_gettext("Admin: every pledge, user accounts and the mail outbox")
+    ),
 ]
 
 
 class InviteUserForm(FlaskForm):
     email = EmailField(
-        "Email",
+        lazy_gettext("Email"),
         filters=[strip],
         validators=[
-            DataRequired("Enter their email address."),
-            Email("Enter a valid email address."),
+            DataRequired(lazy_gettext("Enter their email address.")),
+            Email(lazy_gettext("Enter a valid email address.")),
             Length(max=EMAIL_MAX),
         ],
     )
     name = StringField(
-        "Name",
+        lazy_gettext("Name"),
         filters=[clean_line],
         validators=[Length(max=NAME_MAX), no_control_characters],
-        description="Optional: how they are greeted and shown to other organizers.",
+        description=lazy_gettext("Optional: how they are greeted and shown to other organizers."),
     )
-    role = RadioField("Role", choices=ROLE_CHOICES, default=UserRole.ORGANIZER.value)
-    submit = SubmitField("Create the account and send the invitation")
+    role = RadioField(lazy_gettext("Role"), choices=ROLE_CHOICES, default=UserRole.ORGANIZER.value)
+    submit = SubmitField(lazy_gettext("Create the account and send the invitation"))
 
 
 class RoleForm(FlaskForm):
     role = SelectField(
-        "Role", choices=[SelectChoice(r.value, r.value.capitalize()) for r in UserRole]
+        lazy_gettext("Role"), choices=[SelectChoice(r.value, r.value) for r in UserRole]
     )
-    submit = SubmitField("Change role")
+    submit = SubmitField(lazy_gettext("Change role"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Named in the reader's language; "Admin" alone is also the name of a section.
+        labels = {
+            UserRole.ADMIN: pgettext("user role", "Admin"),
+            UserRole.ORGANIZER: pgettext("user role", "Organizer"),
+        }
+        self.role.choices = [SelectChoice(r.value, labels.get(r, r.value)) for r in UserRole]
 
 
 class ButtonForm(FlaskForm):

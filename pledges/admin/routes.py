@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext, lazy_gettext, ngettext
 from flask_login import current_user
 
 from pledges.accounts.access import admin_required
@@ -44,17 +45,23 @@ def new_user():
             attach_error(form, error)
         else:
             db.session.commit()
-            flash(f"Account created: {user.email} is emailed a link to set a password.", "success")
+            flash(
+                gettext(
+                    "Account created: %(email)s is emailed a link to set a password.",
+                    email=user.email,
+                ),
+                "success",
+            )
             return redirect(url_for("admin.users"))
     return render_template("admin/new_user.html", form=form), 422 if form.errors else 200
 
 
-def _act_on_user(user_id: int, act, done: str, form_class=ButtonForm):
+def _act_on_user(user_id: int, act, done, form_class=ButtonForm):
     """Validate the posted form, run ``act(user, form)``, commit once, and go back."""
     user = db.get_or_404(User, user_id)
     form = form_class()
     if not form.validate_on_submit():
-        flash("That didn't work: reload the page and try again.", "error")
+        flash(gettext("That didn't work: reload the page and try again."), "error")
         return redirect(url_for("admin.users"))
     try:
         act(user, form)
@@ -63,7 +70,7 @@ def _act_on_user(user_id: int, act, done: str, form_class=ButtonForm):
         flash(error.message, "error")
     else:
         db.session.commit()
-        flash(done.format(email=user.email), "success")
+        flash(str(done) % {"email": user.email}, "success")
     return redirect(url_for("admin.users"))
 
 
@@ -73,7 +80,7 @@ def deactivate(user_id: int):
     return _act_on_user(
         user_id,
         lambda user, form: service.deactivate(user, current_user),
-        "{email} is deactivated and logged out everywhere.",
+        lazy_gettext("%(email)s is deactivated and logged out everywhere."),
     )
 
 
@@ -83,7 +90,7 @@ def reactivate(user_id: int):
     return _act_on_user(
         user_id,
         lambda user, form: service.reactivate(user),
-        "{email} can log in again.",
+        lazy_gettext("%(email)s can log in again."),
     )
 
 
@@ -93,7 +100,7 @@ def change_role(user_id: int):
     return _act_on_user(
         user_id,
         lambda user, form: service.change_role(user, form.role.data, current_user),
-        "{email} has a new role.",
+        lazy_gettext("%(email)s has a new role."),
         form_class=RoleForm,
     )
 
@@ -104,7 +111,7 @@ def resend_invitation(user_id: int):
     return _act_on_user(
         user_id,
         lambda user, form: service.resend_invitation(user),
-        "A new invitation is on its way to {email}.",
+        lazy_gettext("A new invitation is on its way to %(email)s."),
     )
 
 
@@ -122,5 +129,8 @@ def retry_mail():
     if form.validate_on_submit():
         count = service.retry_dead_mail()
         db.session.commit()
-        flash(f"{count} message{'s' if count != 1 else ''} queued again.", "success")
+        flash(
+            ngettext("%(num)d message queued again.", "%(num)d messages queued again.", count),
+            "success",
+        )
     return redirect(url_for("admin.mail"))

@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import select
 
 from pledges import audit
@@ -38,7 +39,7 @@ def invite_user(email: str, name: str, role: str) -> User:
 def send_invitation(user: User) -> None:
     queue_email(
         user.email,
-        "You are invited to organize pledges on Joining Forces",
+        gettext("You are invited to organize pledges on Joining Forces"),
         "invitation",
         user=user,
         role=user.role,
@@ -51,9 +52,14 @@ def send_invitation(user: User) -> None:
 
 def resend_invitation(user: User) -> None:
     if not user.active:
-        raise AdminError("Reactivate the account before inviting its owner again.")
+        raise AdminError(gettext("Reactivate the account before inviting its owner again."))
     if user.last_login_at is not None:
-        raise AdminError(f"{user.email} has logged in already: they can reset their password.")
+        raise AdminError(
+            gettext(
+                "%(email)s has logged in already: they can reset their password.",
+                email=user.email,
+            )
+        )
     send_invitation(user)
 
 
@@ -69,14 +75,16 @@ def _placeholder_password(email: str) -> str:
         return password
 
 
-def _not_yourself(user: User, acting: User, what: str) -> None:
+def _not_yourself(user: User, acting: User, message: str) -> None:
     if user.id == acting.id:
-        raise AdminError(f"You can't {what} your own account: ask another admin.")
+        raise AdminError(message)
 
 
 def deactivate(user: User, acting: User) -> None:
     """Close the account and end every session of it at once."""
-    _not_yourself(user, acting, "deactivate")
+    _not_yourself(
+        user, acting, gettext("You can't deactivate your own account: ask another admin.")
+    )
     if not user.active:
         return
     user.active = False
@@ -92,9 +100,13 @@ def reactivate(user: User) -> None:
 
 
 def change_role(user: User, role: str, acting: User) -> None:
-    _not_yourself(user, acting, "change the role of")
+    _not_yourself(
+        user, acting, gettext("You can't change the role of your own account: ask another admin.")
+    )
     if role not in set(UserRole):
-        raise AdminError(f"Role must be one of: {', '.join(UserRole)}.", field="role")
+        raise AdminError(
+            gettext("Role must be one of: %(roles)s.", roles=", ".join(UserRole)), field="role"
+        )
     if user.role == role:
         return
     audit.record(

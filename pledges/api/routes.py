@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, request
+from flask_babel import get_locale
 
 from pledges.abuse import limit_api
 from pledges.api import serializers
 from pledges.api.spec import openapi_document
+from pledges.content import translated_titles
 from pledges.tallies import tally_for, totals_for
 from pledges.wall.service import (
     BadWallQuery,
@@ -50,9 +52,12 @@ def pledges():
     rows = public_pledges(limit + 1, after_id)
     page = rows[:limit]
     totals = totals_for([p.id for p in page])
+    titles = translated_titles([p.id for p in page], str(get_locale()))
     return jsonify(
         {
-            "data": [serializers.pledge_summary(p, totals.get(p.id, 0)) for p in page],
+            "data": [
+                serializers.pledge_summary(p, totals.get(p.id, 0), titles.get(p.id)) for p in page
+            ],
             "next_cursor": str(page[-1].id) if len(rows) > limit else None,
         }
     )

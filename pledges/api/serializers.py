@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pledges.content import pledge_content
 from pledges.models import Pledge
 from pledges.presentation import PublicSigner
 from pledges.tallies import Tally
@@ -14,10 +15,11 @@ def iso(value) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def pledge_summary(pledge: Pledge, total: int) -> dict[str, Any]:
+def pledge_summary(pledge: Pledge, total: int, title: str | None = None) -> dict[str, Any]:
+    """``title``: the pledge's title in the reader's language, if not its own."""
     return {
         "slug": pledge.slug,
-        "title": pledge.title,
+        "title": title or pledge.title,
         "status": pledge.status,
         "goal": pledge.goal,
         "signature_count": total,
@@ -32,18 +34,23 @@ def pledge_summary(pledge: Pledge, total: int) -> dict[str, Any]:
 
 
 def pledge_detail(pledge: Pledge, tally: Tally) -> dict[str, Any]:
+    """The pledge in the reader's language where translated (Accept-Language, ?lang= or
+    ?content=), else in its own; ``language`` says which."""
     organization = pledge.organization
+    content = pledge_content(pledge)
     return {
-        **pledge_summary(pledge, tally.total),
-        "preamble": pledge.preamble,
-        "guidelines": pledge.guidelines,
+        **pledge_summary(pledge, tally.total, content.title),
+        "language": content.language,
+        "languages": [pledge.language, *(t.locale for t in pledge.translations)],
+        "preamble": content.preamble,
+        "guidelines": content.guidelines,
         "checkin_cadence_days": pledge.checkin_cadence_days,
         "organization": (
             {"slug": organization.slug, "name": organization.name} if organization else None
         ),
         "commitments": [
             {"id": c.id, "position": c.position, "text": c.text, "required": c.required}
-            for c in pledge.offered_commitments
+            for c in content.offered_commitments
         ],
         "counts": {
             "total": tally.total,

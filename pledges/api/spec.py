@@ -62,6 +62,8 @@ def _schemas() -> dict[str, Any]:
             "allOf": [{"$ref": "#/components/schemas/PledgeSummary"}],
             "type": "object",
             "required": [
+                "language",
+                "languages",
                 "preamble",
                 "guidelines",
                 "checkin_cadence_days",
@@ -71,6 +73,17 @@ def _schemas() -> dict[str, Any]:
                 "follow_through",
             ],
             "properties": {
+                "language": {
+                    "type": "string",
+                    "description": "The language of the title, preamble, guidelines and "
+                    "commitments: the reader's (Accept-Language, ?lang= or ?content=) where "
+                    "the pledge is translated into it, else the pledge's own.",
+                },
+                "languages": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "The pledge's own language, then its translations.",
+                },
                 "preamble": {"type": "string"},
                 "guidelines": {"type": "string"},
                 "checkin_cadence_days": {"type": "integer", "minimum": 1},

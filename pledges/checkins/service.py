@@ -12,10 +12,11 @@ from sqlalchemy import select, update
 from pledges.checkins.cycles import cycle_at, cycle_number
 from pledges.database import utcnow
 from pledges.extensions import db
+from pledges.i18n import signer_language
 from pledges.mail import queue_email
 from pledges.models import Reminders, Signature, SignatureStatus, SignedCommitment
 from pledges.rules import RuleError
-from pledges.signing.service import check_commitments, issue_reminder_token
+from pledges.signing.service import check_commitments, issue_reminder_token, signed_content
 from pledges.urls import external_url
 
 log = logging.getLogger(__name__)
@@ -69,26 +70,29 @@ def _remind(signature: Signature, now: datetime) -> int:
     if not claimed or ended <= signature.last_reminded_cycle:
         return 0
     token = issue_reminder_token(signature)
-    queue_email(
-        signature.email,
-        gettext(
-            "Check-in: cycle %(cycle)s of “%(title)s” has ended",
+    # Queued outside any request: in the language the signer signed in, not the fallback.
+    with signer_language(signature.locale):
+        pledge = signed_content(signature)
+        queue_email(
+            signature.email,
+            gettext(
+                "Check-in: cycle %(cycle)s of “%(title)s” has ended",
+                cycle=ended,
+                title=pledge.title,
+            ),
+            "checkin",
+            about=signature,
+            signature=signature,
+            pledge=pledge,
             cycle=ended,
-            title=signature.pledge.title,
-        ),
-        "checkin",
-        about=signature,
-        signature=signature,
-        pledge=signature.pledge,
-        cycle=ended,
-        commitments=signature.chosen_commitments,
-        actions_in_cycle=[
-            a for a in signature.actions if cycle_number(signature, ended).start <= a.created_at
-        ],
-        log_url=external_url("actions.new", token=token),
-        manage_url=external_url("signing.manage", token=token),
-        reminders_url=external_url("checkins.reminders", token=token),
-    )
+            commitments=signature.chosen_commitments,
+            actions_in_cycle=[
+                a for a in signature.actions if cycle_number(signature, ended).start <= a.created_at
+            ],
+            log_url=external_url("actions.new", token=token),
+            manage_url=external_url("signing.manage", token=token),
+            reminders_url=external_url("checkins.reminders", token=token),
+        )
     return 1
 
 
@@ -142,18 +146,21 @@ def check_renewal(signature: Signature, wanted: Iterable[int], now: datetime | N
 
 def renewal_choices(signature: Signature, now: datetime | None = None) -> list[SignedCommitment]:
     """What the renewal form lists: the commitments the signer holds, in the words they
-    agreed to (kept even if retired), and the others still offered, as worded now, in the
-    pledge's order."""
+    agreed to (kept even if retired), and the others still offered, as worded now (in the
+    signer's language where translated), in the pledge's order."""
+    from pledges.content import current_translations
+
     now = now or utcnow()
     held = {
         row.commitment_id: row
         for row in signature.chosen
         if row.ends_at is None or row.ends_at > now
     }
+    translated = current_translations(signature.pledge.commitments, signature.locale)
     return [
         SignedCommitment(
             id=c.id,
-            text=held[c.id].text if c.id in held else c.text,
+            text=held[c.id].text if c.id in held else translated.get(c.id, c.text),
             required=c.required and c.retired_at is None,
         )
         for c in signature.pledge.commitments

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import lazy_gettext
 from sqlalchemy import func, select
 
 from pledges import charts
@@ -12,22 +13,24 @@ from pledges.countries import country_name
 from pledges.database import utcnow
 from pledges.extensions import db
 from pledges.models import AllyRole, Pledge, Report, Signature, SignatureStatus
-from pledges.presentation import ROLE_LABELS
+from pledges.presentation import ROLE_LABELS, Labels
 from pledges.tallies import tally_for
 
 #: The per-day chart covers at most this many days, ending today (or the day it closed).
 DAYS = 90
 #: Countries shown by name; the rest are added up as "Other countries".
 TOP_COUNTRIES = 15
-OTHER_COUNTRIES = "Other countries"
+OTHER_COUNTRIES = lazy_gettext("Other countries")
 
-STATUS_LABELS = {
-    SignatureStatus.PENDING: "Waiting for email confirmation",
-    SignatureStatus.HELD: "Confirmed, held for moderation",
-    SignatureStatus.CONFIRMED: "Confirmed, on the wall",
-    SignatureStatus.HIDDEN: "Hidden by moderators",
-    SignatureStatus.WITHDRAWN: "Withdrawn by the signer",
-}
+STATUS_LABELS = Labels(
+    {
+        SignatureStatus.PENDING: lazy_gettext("Waiting for email confirmation"),
+        SignatureStatus.HELD: lazy_gettext("Confirmed, held for moderation"),
+        SignatureStatus.CONFIRMED: lazy_gettext("Confirmed, on the wall"),
+        SignatureStatus.HIDDEN: lazy_gettext("Hidden by moderators"),
+        SignatureStatus.WITHDRAWN: lazy_gettext("Withdrawn by the signer"),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ def by_country(pledge: Pledge) -> list[Row]:
     rows = [Row(country_name(code), n) for code, n in list(counts.items())[:TOP_COUNTRIES]]
     rest = sum(list(counts.values())[TOP_COUNTRIES:])
     if rest:
-        rows.append(Row(OTHER_COUNTRIES, rest))
+        rows.append(Row(str(OTHER_COUNTRIES), rest))
     return rows
 
 
@@ -154,10 +157,14 @@ def backlog(pledge: Pledge) -> Backlog:
 
 # The charts, by the name in their URL: (alt text and title, rows, how to draw them).
 CHARTS = {
-    "per-day": ("Signatures per day", signatures_per_day, "line"),
-    "countries": ("Signatures by country", by_country, "horizontal"),
-    "roles": ("Signatures by ally role", by_role, "bar"),
-    "statuses": ("All signatures by status", lambda p: confirmation(p).by_status, "horizontal"),
+    "per-day": (lazy_gettext("Signatures per day"), signatures_per_day, "line"),
+    "countries": (lazy_gettext("Signatures by country"), by_country, "horizontal"),
+    "roles": (lazy_gettext("Signatures by ally role"), by_role, "bar"),
+    "statuses": (
+        lazy_gettext("All signatures by status"),
+        lambda p: confirmation(p).by_status,
+        "horizontal",
+    ),
 }
 
 
@@ -165,7 +172,8 @@ def chart_svg(pledge: Pledge, name: str) -> str | None:
     """The SVG of chart ``name`` for ``pledge``, or None if there is no such chart."""
     if name not in CHARTS:
         return None
-    title, rows_for, kind = CHARTS[name]
+    lazy_title, rows_for, kind = CHARTS[name]
+    title = str(lazy_title)
     rows = rows_for(pledge)
     labels, values = [r.label for r in rows], [r.count for r in rows]
     if kind == "line":

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+import flask_babel
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import load_only
 
@@ -27,9 +29,9 @@ from pledges.wall.service import PublicAction, public_actions
 class Audience:
     """How the dossier addresses one audience: its cover, and its sections in order."""
 
-    label: str
+    label: str  # all three are lazy strings, shown in the reader's language
     eyebrow: str
-    lede: str  # str.format()ted with the figures: total, countries, actions, ...
+    lede: str  # %-formatted with the figures: total, countries, actions, ...
     sections: tuple[str, ...]
     actions: int  # how many public actions to show
     quotes: int  # how many signers' own words to quote
@@ -38,10 +40,10 @@ class Audience:
 
 AUDIENCES: dict[str, Audience] = {
     DossierAudience.OFFICIALS: Audience(
-        label="Officials",
-        eyebrow="Dossier for officials and decision-makers",
-        lede=(
-            "{total} people in {countries} countries have put these commitments in writing. "
+        label=lazy_gettext("Officials"),
+        eyebrow=lazy_gettext("Dossier for officials and decision-makers"),
+        lede=lazy_gettext(
+            "%(total)s people in %(countries)s countries have put these commitments in writing. "
             "They ask the institutions they deal with to make the same commitments, and to "
             "hold them to theirs."
         ),
@@ -51,12 +53,12 @@ AUDIENCES: dict[str, Audience] = {
         lists_signers=True,
     ),
     DossierAudience.FUNDERS: Audience(
-        label="Funders",
-        eyebrow="Follow-through report for funders",
-        lede=(
-            "{total} allies signed; since then they have logged {actions} actions, "
-            "{confirmed_actions} of them confirmed by an accountability partner, reaching "
-            "{people_reached} people. Signers check in every {cadence} days."
+        label=lazy_gettext("Funders"),
+        eyebrow=lazy_gettext("Follow-through report for funders"),
+        lede=lazy_gettext(
+            "%(total)s allies signed; since then they have logged %(actions)s actions, "
+            "%(confirmed_actions)s of them confirmed by an accountability partner, reaching "
+            "%(people_reached)s people. Signers check in every %(cadence)s days."
         ),
         sections=("follow_through", "figures", "charts", "actions", "commitments", "signers"),
         actions=8,
@@ -64,10 +66,10 @@ AUDIENCES: dict[str, Audience] = {
         lists_signers=True,
     ),
     DossierAudience.MEDIA: Audience(
-        label="Media",
-        eyebrow="Press dossier",
-        lede=(
-            "{total} men and women in {countries} countries have signed a public pledge to "
+        label=lazy_gettext("Media"),
+        eyebrow=lazy_gettext("Press dossier"),
+        lede=lazy_gettext(
+            "%(total)s men and women in %(countries)s countries have signed a public pledge to "
             "work as allies for gender-sensitive peace, and report what they do about it."
         ),
         sections=("figures", "quotes", "charts", "actions", "commitments"),
@@ -83,14 +85,15 @@ def audience_profile(audience: str) -> Audience:
 
 
 def cover_lede(audience: Audience, pledge: Pledge, tally: Tally) -> str:
-    return audience.lede.format(
-        total=f"{tally.total:,}",
-        countries=f"{len(tally.by_country):,}",
-        actions=f"{tally.actions:,}",
-        confirmed_actions=f"{tally.confirmed_actions:,}",
-        people_reached=f"{tally.people_reached:,}",
-        cadence=pledge.checkin_cadence_days,
-    )
+    number = flask_babel.format_number
+    return str(audience.lede) % {
+        "total": number(tally.total),
+        "countries": number(len(tally.by_country)),
+        "actions": number(tally.actions),
+        "confirmed_actions": number(tally.confirmed_actions),
+        "people_reached": number(tally.people_reached),
+        "cadence": pledge.checkin_cadence_days,
+    }
 
 
 def listed_signatures(pledge: Pledge, as_of: datetime):
@@ -168,21 +171,24 @@ def dossier_charts(pledge: Pledge, tally: Tally, as_of: datetime) -> list[Chart]
     weeks = signatures_by_week(pledge, as_of)
     countries = list(tally.by_country.items())[:TOP_COUNTRIES]
     roles = [(ROLE_LABELS.get(role, role), count) for role, count in tally.by_role.items()]
+    over_time = gettext("Confirmed signatures over time")
+    by_country = gettext("Signatures by country")
+    by_role = gettext("Signatures by ally role")
     return [
         Chart(
             "over-time.svg",
-            "Confirmed signatures over time",
+            over_time,
             charts.line_chart(
-                "Confirmed signatures over time",
-                [f"{monday:%-d %b}" for monday, _ in weeks],
+                over_time,
+                [flask_babel.format_date(monday, "d MMM") for monday, _ in weeks],
                 [count for _, count in weeks],
             ),
         ),
         Chart(
             "countries.svg",
-            "Signatures by country",
+            by_country,
             charts.bar_chart(
-                "Signatures by country",
+                by_country,
                 [country_name(code) for code, _ in countries],
                 [count for _, count in countries],
                 horizontal=True,
@@ -190,9 +196,9 @@ def dossier_charts(pledge: Pledge, tally: Tally, as_of: datetime) -> list[Chart]
         ),
         Chart(
             "roles.svg",
-            "Signatures by ally role",
+            by_role,
             charts.bar_chart(
-                "Signatures by ally role",
+                by_role,
                 [label for label, _ in roles],
                 [count for _, count in roles],
             ),

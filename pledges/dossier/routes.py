@@ -12,6 +12,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user
 
 from pledges.accounts.access import managed_pledge_or_404, organizer_required
@@ -55,10 +56,13 @@ def build(slug: str):
             db.session.commit()
             if service.builds_in_background(pledge):
                 service.start_in_background(dossier)
-                flash("The dossier is being built: this page shows when it is ready.", "success")
+                flash(
+                    gettext("The dossier is being built: this page shows when it is ready."),
+                    "success",
+                )
             else:
                 service.issue(dossier)
-                flash("The dossier is ready to download.", "success")
+                flash(gettext("The dossier is ready to download."), "success")
             return redirect(url_for("dossier.build", slug=pledge.slug))
     dossiers = service.recent_dossiers(pledge)
     return render_template(

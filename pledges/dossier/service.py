@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import Flask, current_app
+from flask_babel import force_locale, get_locale, gettext
 from sqlalchemy import select, update
 
 from pledges import audit
@@ -42,7 +43,7 @@ class DossierError(RuleError):
 
 
 def default_part_size() -> int:
-    return int(current_app.config.get("DOSSIER_PART_SIZE") or builder.DEFAULT_PART_SIZE)
+    return int(current_app.config["DOSSIER_PART_SIZE"] or builder.DEFAULT_PART_SIZE)
 
 
 def content_of(dossier: Dossier) -> bytes | None:
@@ -51,7 +52,7 @@ def content_of(dossier: Dossier) -> bytes | None:
 
 
 def is_stale(dossier: Dossier) -> bool:
-    minutes = current_app.config.get("DOSSIER_STALE_MINUTES", 10)
+    minutes = current_app.config["DOSSIER_STALE_MINUTES"]
     return dossier.status in IN_PROGRESS and dossier.updated_at < utcnow() - timedelta(
         minutes=minutes
     )
@@ -74,7 +75,9 @@ def request_dossier(pledge: Pledge, audience: str, user: User | None = None) -> 
         if dossier.status in IN_PROGRESS:
             if not is_stale(dossier):
                 raise DossierError(
-                    "A dossier of this pledge is being built already: wait for it to finish."
+                    gettext(
+                        "A dossier of this pledge is being built already: wait for it to finish."
+                    )
                 )
             dossier.status = DossierStatus.FAILED
             dossier.error = "The build stopped: the process building it ended."
@@ -169,22 +172,27 @@ def issue(
 
 def builds_in_background(pledge: Pledge) -> bool:
     """Small pledges are built while the organizer waits; large ones in a thread."""
-    limit = current_app.config.get("DOSSIER_SYNC_MAX_SIGNATURES", 1000)
+    limit = current_app.config["DOSSIER_SYNC_MAX_SIGNATURES"]
     return tally_for(pledge.id).total > limit
 
 
 def start_in_background(dossier: Dossier) -> threading.Thread:
-    """Build the committed ``dossier`` in a thread of this process (see the module notes)."""
+    """Build the committed ``dossier`` in a thread of this process (see the module notes),
+    in the language of the request that asked for it, as a dossier built at once would be."""
     app = current_app._get_current_object()  # noqa: SLF001 - the thread needs the app itself
+    locale = str(get_locale() or app.config["SUPPORTED_LOCALES"][0])
     thread = threading.Thread(
-        target=_build_in_thread, args=(app, dossier.id), name=f"dossier-{dossier.id}", daemon=True
+        target=_build_in_thread,
+        args=(app, dossier.id, locale),
+        name=f"dossier-{dossier.id}",
+        daemon=True,
     )
     thread.start()
     return thread
 
 
-def _build_in_thread(app: Flask, dossier_id: int) -> None:
-    with app.app_context():
+def _build_in_thread(app: Flask, dossier_id: int, locale: str) -> None:
+    with app.app_context(), force_locale(locale):
         dossier = db.session.get(Dossier, dossier_id)
         try:
             issue(dossier)

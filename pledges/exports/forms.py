@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import SubmitField
 from wtforms.fields.choices import SelectChoice
@@ -10,7 +11,7 @@ from pledges.exports.service import DEFAULT_COLUMNS, DEFAULT_STATUSES, Column
 from pledges.forms import MultiCheckboxField
 
 
-def at_least_one(message: str):
+def at_least_one(message):
     """Like DataRequired, without marking each checkbox of the group ``required``."""
 
     def check(form, field) -> None:
@@ -28,18 +29,20 @@ class ExportForm(FlaskForm):
         csrf = False
 
     columns = MultiCheckboxField(
-        "Columns",
+        lazy_gettext("Columns"),
         default=DEFAULT_COLUMNS,
-        validators=[at_least_one("Choose at least one column.")],
+        validators=[at_least_one(lazy_gettext("Choose at least one column."))],
     )
     statuses = MultiCheckboxField(
-        "Signatures to include",
-        description="Withdrawn signatures keep only their country and ally role.",
-        choices=[SelectChoice(status.value, label) for status, label in STATUS_LABELS.items()],
+        lazy_gettext("Signatures to include"),
+        description=lazy_gettext("Withdrawn signatures keep only their country and ally role."),
+        choices=[
+            SelectChoice(status.value, STATUS_LABELS.lazy(status)) for status in STATUS_LABELS
+        ],
         default=DEFAULT_STATUSES,
-        validators=[at_least_one("Choose at least one kind of signature.")],
+        validators=[at_least_one(lazy_gettext("Choose at least one kind of signature."))],
     )
-    download = SubmitField("Download CSV")
+    download = SubmitField(lazy_gettext("Download CSV"))
 
     def __init__(self, columns: list[Column], **kwargs) -> None:
         super().__init__(**kwargs)

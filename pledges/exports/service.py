@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from defusedcsv import csv
+from flask_babel import lazy_gettext
+from flask_babel.speaklater import LazyString
 from sqlalchemy import func, or_, select
 
 from pledges import audit
@@ -38,12 +40,15 @@ Extras = dict  # looked up once per batch (by signature id) or once per export
 
 @dataclass(frozen=True)
 class Column:
-    key: str
-    heading: str
+    key: str  # in the query string and the audit log: stays English
+    heading: LazyString  # the CSV's header row, in the language of the export
     # The Signature columns this column reads (selected only when the column is chosen).
     reads: tuple[str, ...]
     value: Callable[[Row, dict[str, Extras]], object]
     private: bool = False  # the signer's address: for the pledge's own organizers only
+
+
+_ = lazy_gettext
 
 
 def _iso(value: datetime | None) -> str:
@@ -51,34 +56,39 @@ def _iso(value: datetime | None) -> str:
 
 
 COLUMNS: list[Column] = [
-    Column("name", "Name", ("full_name",), lambda r, x: r["full_name"]),
-    Column("email", "Email", ("email",), lambda r, x: r["email"] or "", private=True),
-    Column("country", "Country", ("country",), lambda r, x: country_name(r["country"])),
-    Column("country_code", "Country code", ("country",), lambda r, x: r["country"]),
-    Column("role", "Ally role", ("role",), lambda r, x: x["roles"].get(r["role"], r["role"])),
+    Column("name", _("Name"), ("full_name",), lambda r, x: r["full_name"]),
+    Column("email", _("Email"), ("email",), lambda r, x: r["email"] or "", private=True),
+    Column("country", _("Country"), ("country",), lambda r, x: country_name(r["country"])),
+    Column("country_code", _("Country code"), ("country",), lambda r, x: r["country"]),
+    Column("role", _("Ally role"), ("role",), lambda r, x: x["roles"].get(r["role"], r["role"])),
     Column(
-        "organization", "Organization", ("organization_name",), lambda r, x: r["organization_name"]
+        "organization",
+        _("Organization"),
+        ("organization_name",),
+        lambda r, x: r["organization_name"],
     ),
-    Column("visibility", "Shown on the wall as", ("visibility",), lambda r, x: r["visibility"]),
-    Column("status", "Status", ("status",), lambda r, x: r["status"]),
-    Column("signed_at", "Signed at (UTC)", ("signed_at",), lambda r, x: _iso(r["signed_at"])),
+    Column("visibility", _("Shown on the wall as"), ("visibility",), lambda r, x: r["visibility"]),
+    Column("status", _("Status"), ("status",), lambda r, x: r["status"]),
+    Column("signed_at", _("Signed at (UTC)"), ("signed_at",), lambda r, x: _iso(r["signed_at"])),
     Column(
         "confirmed_at",
-        "Confirmed at (UTC)",
+        _("Confirmed at (UTC)"),
         ("confirmed_at",),
         lambda r, x: _iso(r["confirmed_at"]),
     ),
     Column(
         "commitments",
-        "Commitments chosen (numbers)",
+        _("Commitments chosen (numbers)"),
         (),
         lambda r, x: x["commitments"].get(r["id"], ""),
     ),
-    Column("personal_note", "Personal note", ("personal_note",), lambda r, x: r["personal_note"]),
-    Column("actions", "Actions logged", (), lambda r, x: x["actions"].get(r["id"], 0)),
+    Column(
+        "personal_note", _("Personal note"), ("personal_note",), lambda r, x: r["personal_note"]
+    ),
+    Column("actions", _("Actions logged"), (), lambda r, x: x["actions"].get(r["id"], 0)),
     Column(
         "verification_code",
-        "Verification code",
+        _("Verification code"),
         ("verification_code",),
         lambda r, x: r["verification_code"],
     ),
@@ -132,7 +142,7 @@ def csv_chunks(pledge: Pledge, columns: list[str], statuses: list[str]) -> Itera
     reads = sorted({name for column in chosen for name in column.reads})
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([column.heading for column in chosen])
+    writer.writerow([str(column.heading) for column in chosen])
     yield ("\ufeff" + _take(buffer)).encode("utf-8")
 
     stmt = (

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -10,20 +11,23 @@ from pledges.models import REASON_MAX, ReportReason, ReportResolution
 from pledges.moderation.service import REPORT_DETAILS_MAX
 
 REPORT_REASON_LABELS = {
-    ReportReason.UNSAFE: "Showing this person puts them in danger",
-    ReportReason.FAKE: "This is not a real person, or not who it claims to be",
-    ReportReason.ABUSIVE: "The name or note is abusive or hateful",
-    ReportReason.SPAM: "Spam or advertising",
-    ReportReason.OTHER: "Something else",
+    ReportReason.UNSAFE: lazy_gettext("Showing this person puts them in danger"),
+    ReportReason.FAKE: lazy_gettext("This is not a real person, or not who it claims to be"),
+    ReportReason.ABUSIVE: lazy_gettext("The name or note is abusive or hateful"),
+    ReportReason.SPAM: lazy_gettext("Spam or advertising"),
+    ReportReason.OTHER: lazy_gettext("Something else"),
 }
 
-REASON_HINT = "Kept in the audit log and shown to this pledge's organizers, never in public."
+REASON_HINT = lazy_gettext(
+    "Kept in the audit log and shown to this pledge's organizers, never in public."
+)
+REASON_REQUIRED = lazy_gettext("Say why: the reason is kept in the audit log.")
 
 
-def _reason_field(label: str, required: bool = True) -> TextAreaField:
+def _reason_field(label, required: bool = True) -> TextAreaField:
     validators = [Length(max=REASON_MAX), no_control_characters]
     if required:
-        validators.insert(0, DataRequired("Say why: the reason is kept in the audit log."))
+        validators.insert(0, DataRequired(REASON_REQUIRED))
     else:
         validators.insert(0, Optional())
     return TextAreaField(
@@ -36,11 +40,11 @@ class ButtonForm(FlaskForm):
 
 
 class HideForm(FlaskForm):
-    reason = _reason_field("Why hide this signature?")
+    reason = _reason_field(lazy_gettext("Why hide this signature?"))
 
 
 class UnhideForm(FlaskForm):
-    reason = _reason_field("Why show it again?")
+    reason = _reason_field(lazy_gettext("Why show it again?"))
 
 
 class ReviewShownForm(FlaskForm):
@@ -54,18 +58,20 @@ class ReviewShownForm(FlaskForm):
 
 class BulkForm(FlaskForm):
     email_domain = StringField(
-        "Email domain",
+        lazy_gettext("Email domain"),
         filters=[clean_line],
         validators=[Optional(), Length(max=253)],
-        description="Matches addresses at this domain and at its subdomains, e.g. example.org.",
+        description=lazy_gettext(
+            "Matches addresses at this domain and at its subdomains, e.g. example.org."
+        ),
     )
     signed_from = DateTimeLocalField(
-        "Signed from (UTC)", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+        lazy_gettext("Signed from (UTC)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )
     signed_until = DateTimeLocalField(
-        "Signed until (UTC)", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+        lazy_gettext("Signed until (UTC)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )
-    reason = _reason_field("Why hide them?", required=False)
+    reason = _reason_field(lazy_gettext("Why hide them?"), required=False)
     # Which button was pressed: "preview" counts, "hide" acts.
     step = HiddenField(default="preview")
 
@@ -75,49 +81,56 @@ class BulkForm(FlaskForm):
 
     def validate_reason(self, field) -> None:
         if self.confirming and not field.data:
-            raise ValidationError("Say why: the reason is kept in the audit log.")
+            raise ValidationError(REASON_REQUIRED)
 
 
 class ReportForm(FlaskForm):
     reason = RadioField(
-        "What is wrong with this entry?",
+        lazy_gettext("What is wrong with this entry?"),
         choices=[
             SelectChoice(reason.value, label) for reason, label in REPORT_REASON_LABELS.items()
         ],
-        validators=[InputRequired("Choose what is wrong.")],
+        validators=[InputRequired(lazy_gettext("Choose what is wrong."))],
     )
     details = TextAreaField(
-        "Anything the moderators should know (optional)",
+        lazy_gettext("Anything the moderators should know (optional)"),
         filters=[clean_text],
         validators=[Optional(), Length(max=REPORT_DETAILS_MAX), no_control_characters],
-        description="Only the pledge's moderators read this. Please do not include your "
-        "own contact details unless you want them to have them.",
+        description=lazy_gettext(
+            "Only the pledge's moderators read this. Please do not include your "
+            "own contact details unless you want them to have them."
+        ),
     )
     # A honeypot: hidden from people (and from screen readers), filled in by bots.
     website = StringField(
-        "Leave this field empty", render_kw={"tabindex": "-1", "autocomplete": "off"}
+        lazy_gettext("Leave this field empty"), render_kw={"tabindex": "-1", "autocomplete": "off"}
     )
 
     def validate_website(self, field) -> None:
         if field.data:
             raise ValidationError(
-                "This field must stay empty: it is there to catch automated reports."
+                lazy_gettext("This field must stay empty: it is there to catch automated reports.")
             )
 
 
 class ResolveForm(FlaskForm):
     resolution = RadioField(
-        "Resolve these reports",
+        lazy_gettext("Resolve these reports"),
         choices=[
-            SelectChoice(ReportResolution.DISMISSED.value, "Dismiss: the entry stays on the wall"),
-            SelectChoice(ReportResolution.HIDDEN.value, "Hide the entry from the wall"),
+            SelectChoice(
+                ReportResolution.DISMISSED.value,
+                lazy_gettext("Dismiss: the entry stays on the wall"),
+            ),
+            SelectChoice(
+                ReportResolution.HIDDEN.value, lazy_gettext("Hide the entry from the wall")
+            ),
         ],
-        validators=[InputRequired("Choose how to resolve the reports.")],
+        validators=[InputRequired(lazy_gettext("Choose how to resolve the reports."))],
     )
-    reason = _reason_field("Reason (required to hide)", required=False)
+    reason = _reason_field(lazy_gettext("Reason (required to hide)"), required=False)
 
     def validate_reason(self, field) -> None:
         if self.resolution.data == ReportResolution.HIDDEN and not field.data:
             raise ValidationError(
-                "Say why the entry is hidden: the reason is kept in the audit log."
+                lazy_gettext("Say why the entry is hidden: the reason is kept in the audit log.")
             )

@@ -4,6 +4,7 @@ the pledge's moderation history and the site-wide audit log."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 
 from pledges.abuse import configured
 from pledges.accounts.access import admin_required, managed_pledge_or_404, organizer_required
@@ -96,11 +97,11 @@ def approve(slug: str, signature_id: int):
     else:
         db.session.commit()
         if not changed:
-            flash("Someone had already reviewed this signature.", "success")
+            flash(gettext("Someone had already reviewed this signature."), "success")
         elif was_held:
-            flash("Approved: the signature is now on the wall.", "success")
+            flash(gettext("Approved: the signature is now on the wall."), "success")
         else:
-            flash("Marked as reviewed.", "success")
+            flash(gettext("Marked as reviewed."), "success")
     return _back_to_queue(pledge)
 
 
@@ -113,7 +114,12 @@ def review_shown(slug: str):
         abort(400)
     count = service.approve_shown(pledge, form.signature_ids())
     db.session.commit()
-    flash(f"Marked {count} signature{'s' if count != 1 else ''} as reviewed.", "success")
+    flash(
+        ngettext(
+            "Marked %(num)d signature as reviewed.", "Marked %(num)d signatures as reviewed.", count
+        ),
+        "success",
+    )
     return _back_to_queue(pledge)
 
 
@@ -131,7 +137,9 @@ def hide(slug: str, signature_id: int):
             attach_error(form, exc)
         else:
             db.session.commit()
-            flash("Hidden: the signature is off the wall and out of the figures.", "success")
+            flash(
+                gettext("Hidden: the signature is off the wall and out of the figures."), "success"
+            )
             return _back_to_queue(pledge)
     return _render_decision(pledge, signature, form, "hide")
 
@@ -150,7 +158,7 @@ def unhide(slug: str, signature_id: int):
             attach_error(form, exc)
         else:
             db.session.commit()
-            flash("Shown again: the signature is back on the wall and counted.", "success")
+            flash(gettext("Shown again: the signature is back on the wall and counted."), "success")
             return _back_to_queue(pledge)
     return _render_decision(pledge, signature, form, "unhide")
 
@@ -196,7 +204,9 @@ def bulk(slug: str):
         else:
             if form.confirming:
                 db.session.commit()
-                flash(f"Hid {count} signature{'s' if count != 1 else ''}.", "success")
+                flash(
+                    ngettext("Hid %(num)d signature.", "Hid %(num)d signatures.", count), "success"
+                )
                 return redirect(url_for("moderation.queue", slug=pledge.slug, view="hidden"))
     status = 400 if form.is_submitted() and form.errors else 200
     return render_template(
@@ -280,9 +290,9 @@ def resolve(slug: str, signature_id: int):
         else:
             db.session.commit()
             if form.resolution.data == ReportResolution.HIDDEN:
-                flash("The entry is hidden and its reports are resolved.", "success")
+                flash(gettext("The entry is hidden and its reports are resolved."), "success")
             else:
-                flash("Reports dismissed: the entry stays on the wall.", "success")
+                flash(gettext("Reports dismissed: the entry stays on the wall."), "success")
             return redirect(url_for("moderation.reports", slug=pledge.slug))
     return render_template(
         "moderation/resolve.html",

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import has_request_context
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import joinedload
@@ -73,9 +74,13 @@ def _moderator_id() -> int | None:
 def _required_reason(reason: str | None) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ModerationError("Say why: the reason is kept in the audit log.", field="reason")
+        raise ModerationError(
+            gettext("Say why: the reason is kept in the audit log."), field="reason"
+        )
     if len(reason) > REASON_MAX:
-        raise ModerationError(f"Keep the reason under {REASON_MAX} characters.", field="reason")
+        raise ModerationError(
+            gettext("Keep the reason under %(max)s characters.", max=REASON_MAX), field="reason"
+        )
     return reason
 
 
@@ -92,7 +97,9 @@ def hide(signature: Signature, reason: str) -> None:
     reason = _required_reason(reason)
     moved = _hide_matching(signature.pledge_id, [Signature.id == signature.id], reason)
     if not moved:
-        raise ModerationError("This signature is not on the wall or waiting: it cannot be hidden.")
+        raise ModerationError(
+            gettext("This signature is not on the wall or waiting: it cannot be hidden.")
+        )
     (old_status,) = moved
     wall_cache.mark_changed(signature.pledge_id)
     db.session.refresh(signature)
@@ -187,7 +194,7 @@ def unhide(signature: Signature, reason: str) -> None:
         )
     )
     if result.rowcount != 1:
-        raise ModerationError("This signature is not hidden.")
+        raise ModerationError(gettext("This signature is not hidden."))
     db.session.refresh(signature)
     tallies.record_status_change(signature, SignatureStatus.HIDDEN, SignatureStatus.CONFIRMED)
     actions, confirmed, people = _action_figures([signature.id])
@@ -240,7 +247,9 @@ def approve(signature: Signature) -> bool:
         return True
     if signature.status == SignatureStatus.CONFIRMED:
         return False
-    raise ModerationError("Only a signature waiting for review or on the wall can be approved.")
+    raise ModerationError(
+        gettext("Only a signature waiting for review or on the wall can be approved.")
+    )
 
 
 def approve_shown(pledge: Pledge, signature_ids: Iterable[int]) -> int:
@@ -275,11 +284,15 @@ class BulkCriteria:
     ) -> BulkCriteria:
         domain = (email_domain or "").strip().lower().lstrip("@") or None
         if domain is not None and not _DOMAIN.fullmatch(domain):
-            raise ModerationError("Enter a domain such as example.org.", field="email_domain")
+            raise ModerationError(
+                gettext("Enter a domain such as example.org."), field="email_domain"
+            )
         if domain is None and signed_from is None and signed_until is None:
-            raise ModerationError("Give an email domain, a time window, or both.")
+            raise ModerationError(gettext("Give an email domain, a time window, or both."))
         if signed_from and signed_until and signed_from > signed_until:
-            raise ModerationError("The window must end after it starts.", field="signed_until")
+            raise ModerationError(
+                gettext("The window must end after it starts."), field="signed_until"
+            )
         return cls(domain, signed_from, signed_until)
 
     def clauses(self) -> list:
@@ -384,9 +397,9 @@ def resolve_reports(signature: Signature, resolution: str, reason: str = "") -> 
         if signature.status in HIDEABLE:
             hide(signature, reason)
         elif signature.status != SignatureStatus.HIDDEN:
-            raise ModerationError("This signature is no longer on the wall.")
+            raise ModerationError(gettext("This signature is no longer on the wall."))
     elif resolution != ReportResolution.DISMISSED:
-        raise ModerationError("Choose to dismiss the reports or to hide the entry.")
+        raise ModerationError(gettext("Choose to dismiss the reports or to hide the entry."))
     result = db.session.execute(
         update(Report)
         .where(Report.signature_id == signature.id, Report.resolved_at.is_(None))
@@ -394,7 +407,7 @@ def resolve_reports(signature: Signature, resolution: str, reason: str = "") -> 
         .execution_options(synchronize_session=False)
     )
     if result.rowcount == 0 and resolution == ReportResolution.DISMISSED:
-        raise ModerationError("These reports were already resolved.")
+        raise ModerationError(gettext("These reports were already resolved."))
     audit.record(
         f"reports.{'dismiss' if resolution == ReportResolution.DISMISSED else 'hide'}",
         pledge=signature.pledge,
@@ -407,7 +420,11 @@ def resolve_reports(signature: Signature, resolution: str, reason: str = "") -> 
 
 # Reading: the queue, the reports, the audit log.
 
-QUEUE_VIEWS = {"new": "New", "hidden": "Hidden", "all": "All"}
+QUEUE_VIEWS = {
+    "new": lazy_gettext("New"),
+    "hidden": lazy_gettext("Hidden"),
+    "all": lazy_gettext("All"),
+}
 
 
 @dataclass(frozen=True)

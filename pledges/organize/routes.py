@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -11,8 +13,10 @@ from pledges.accounts.access import (
     organizer_required,
     pledges_managed_by_current_user,
 )
+from pledges.content import content_languages
 from pledges.extensions import db
 from pledges.forms import attach_error
+from pledges.i18n import language_name
 from pledges.models import AuditEntry, Commitment, Organization, Pledge, PledgeStatus
 from pledges.organize import service
 from pledges.organize.forms import (
@@ -22,7 +26,9 @@ from pledges.organize.forms import (
     MoveForm,
     OrganizerForm,
     PledgeForm,
+    PledgeLanguageForm,
     RewordForm,
+    TranslationForm,
 )
 from pledges.organize.service import BuilderError, PledgeInput
 from pledges.tallies import tally_for
@@ -64,7 +70,10 @@ def new():
             attach_error(form, exc)
         else:
             db.session.commit()
-            flash("Draft created. Add its commitments, then open it for signatures.", "success")
+            flash(
+                gettext("Draft created. Add its commitments, then open it for signatures."),
+                "success",
+            )
             return redirect(url_for("organize.commitments", slug=pledge.slug))
     return render_template("organize/new.html", form=form), 400 if form.errors else 200
 
@@ -95,14 +104,18 @@ def pledge(slug: str):
 @bp.post("/<slug>/open")
 @organizer_required
 def open_pledge(slug: str):
-    return _change_status(slug, service.open_pledge, "The pledge is open: it takes signatures.")
+    return _change_status(
+        slug, service.open_pledge, gettext("The pledge is open: it takes signatures.")
+    )
 
 
 @bp.post("/<slug>/close")
 @organizer_required
 def close_pledge(slug: str):
     return _change_status(
-        slug, service.close_pledge, "The pledge is closed: its wall stays, signing has stopped."
+        slug,
+        service.close_pledge,
+        gettext("The pledge is closed: its wall stays, signing has stopped."),
     )
 
 
@@ -134,7 +147,7 @@ def edit(slug: str):
             attach_error(form, exc)
         else:
             db.session.commit()
-            flash("Saved." if changed else "Nothing had changed.", "success")
+            flash(gettext("Saved.") if changed else gettext("Nothing had changed."), "success")
             return redirect(url_for("organize.edit", slug=pledge.slug))
     return render_template(
         "organize/edit.html", pledge=pledge, form=form, slug_frozen=_slug_frozen(pledge)
@@ -157,7 +170,7 @@ def commitments(slug: str):
     if form.validate_on_submit():
         service.add_commitment(pledge, form.text.data, form.required.data)
         db.session.commit()
-        flash("Commitment added.", "success")
+        flash(gettext("Commitment added."), "success")
         return redirect(url_for("organize.commitments", slug=pledge.slug))
     return render_commitments(pledge, add_form=form, status=400 if form.errors else 200)
 
@@ -202,12 +215,14 @@ def reword_commitment(slug: str, commitment_id: int):
     if service.reword_commitment(commitment, form.text.data):
         db.session.commit()
         flash(
-            f"Commitment #{commitment.position} reworded. Those who signed keep the words "
-            "they agreed to.",
+            gettext(
+                "Commitment #%(number)s reworded. Those who signed keep the words they agreed to.",
+                number=commitment.position,
+            ),
             "success",
         )
     else:
-        flash("The wording was already that.", "success")
+        flash(gettext("The wording was already that."), "success")
     return redirect(url_for("organize.commitments", slug=pledge.slug))
 
 
@@ -224,7 +239,7 @@ def move_commitment(slug: str, commitment_id: int):
     return redirect(url_for("organize.commitments", slug=pledge.slug))
 
 
-def _commitment_button(slug: str, commitment_id: int, change, message: str):
+def _commitment_button(slug: str, commitment_id: int, change, message: LazyString):
     pledge = managed_pledge_or_404(slug)
     commitment = _commitment_or_404(pledge, commitment_id)
     if not ButtonForm().validate_on_submit():
@@ -236,7 +251,7 @@ def _commitment_button(slug: str, commitment_id: int, change, message: str):
         flash(exc.message, "error")
     else:
         db.session.commit()
-        flash(message.format(position=commitment.position), "success")
+        flash(str(message) % {"number": commitment.position}, "success")
     return redirect(url_for("organize.commitments", slug=pledge.slug))
 
 
@@ -247,7 +262,7 @@ def require_commitment(slug: str, commitment_id: int):
         slug,
         commitment_id,
         lambda c: service.set_required(c, True),
-        "Commitment #{position} is now required.",
+        lazy_gettext("Commitment #%(number)s is now required."),
     )
 
 
@@ -258,7 +273,7 @@ def unrequire_commitment(slug: str, commitment_id: int):
         slug,
         commitment_id,
         lambda c: service.set_required(c, False),
-        "Commitment #{position} is now optional.",
+        lazy_gettext("Commitment #%(number)s is now optional."),
     )
 
 
@@ -269,8 +284,10 @@ def retire_commitment(slug: str, commitment_id: int):
         slug,
         commitment_id,
         service.retire_commitment,
-        "Commitment #{position} retired: new signers no longer see it; those who took it on "
-        "keep it.",
+        lazy_gettext(
+            "Commitment #%(number)s retired: new signers no longer see it; those who took it "
+            "on keep it."
+        ),
     )
 
 
@@ -281,7 +298,7 @@ def restore_commitment(slug: str, commitment_id: int):
         slug,
         commitment_id,
         service.restore_commitment,
-        "Commitment #{position} restored: new signers can choose it again.",
+        lazy_gettext("Commitment #%(number)s restored: new signers can choose it again."),
     )
 
 
@@ -324,7 +341,10 @@ def add_organizer(slug: str):
             attach_error(form, exc)
         else:
             db.session.commit()
-            flash(f"{user.display_name} now runs this pledge with you.", "success")
+            flash(
+                gettext("%(name)s now runs this pledge with you.", name=user.display_name),
+                "success",
+            )
             return redirect(url_for("organize.team", slug=pledge.slug))
     return render_team(pledge, organizer_form=form, status=400)
 
@@ -342,7 +362,7 @@ def remove_organizer(slug: str, user_id: int):
         flash(exc.message, "error")
         return redirect(url_for("organize.team", slug=pledge.slug))
     db.session.commit()
-    flash(f"{user.display_name} no longer runs this pledge.", "success")
+    flash(gettext("%(name)s no longer runs this pledge.", name=user.display_name), "success")
     if user.id == current_user.id and not current_user.is_admin:
         return redirect(url_for("organize.index"))
     return redirect(url_for("organize.team", slug=pledge.slug))
@@ -362,7 +382,7 @@ def add_cosigner(slug: str):
             attach_error(form, exc)
         else:
             db.session.commit()
-            flash(f"{organization.name} now co-signs this pledge.", "success")
+            flash(gettext("%(name)s now co-signs this pledge.", name=organization.name), "success")
             return redirect(url_for("organize.team", slug=pledge.slug))
     return render_team(pledge, cosigner_form=form, status=400)
 
@@ -380,5 +400,134 @@ def remove_cosigner(slug: str, organization_id: int):
         flash(exc.message, "error")
     else:
         db.session.commit()
-        flash(f"{organization.name} no longer co-signs this pledge.", "success")
+        flash(
+            gettext("%(name)s no longer co-signs this pledge.", name=organization.name), "success"
+        )
     return redirect(url_for("organize.team", slug=pledge.slug))
+
+
+# Translations: the pledge's own words in other languages.
+
+
+def _language_choices(codes) -> list[tuple[str, str]]:
+    return [(code, language_name(code)) for code in codes]
+
+
+def _translation_form(pledge: Pledge, locale: str | None, **kwargs) -> TranslationForm:
+    """The editor for ``locale`` (a new translation when None), one entry per commitment."""
+    translation = service.translation_of(pledge, locale) if locale else None
+    ordered = sorted(pledge.commitments, key=lambda c: c.position)
+    if translation is not None and "formdata" in kwargs:
+        texts = service.current_commitment_translations(pledge, locale)
+        kwargs["data"] = {
+            "locale": locale,
+            "title": translation.title,
+            "preamble": translation.preamble,
+            "guidelines": translation.guidelines,
+            "commitments": [texts.get(c.id, "") for c in ordered],
+        }
+    elif "formdata" in kwargs:
+        kwargs["data"] = {"locale": locale, "commitments": ["" for _ in ordered]}
+    form = TranslationForm(prefix="tr", **kwargs)
+    taken = {pledge.language, *(t.locale for t in pledge.translations)} - {locale}
+    form.locale.choices = _language_choices(c for c in content_languages() if c not in taken)
+    # Keep the entries in step with the commitments, whatever was posted.
+    while len(form.commitments) < len(ordered):
+        form.commitments.append_entry("")
+    while len(form.commitments) > len(ordered):
+        form.commitments.pop_entry()
+    form.ordered_commitments = ordered
+    return form
+
+
+def render_translations(pledge: Pledge, language_form=None, form=None, status=200):
+    locale = request.args.get("locale") or None
+    if locale is not None and service.translation_of(pledge, locale) is None:
+        locale = None
+    if language_form is None:
+        language_form = PledgeLanguageForm(
+            prefix="lang", formdata=None, data={"language": pledge.language}
+        )
+    language_form.language.choices = _language_choices(content_languages())
+    return render_template(
+        "organize/translations.html",
+        pledge=pledge,
+        language_form=language_form,
+        form=form or _translation_form(pledge, locale, formdata=None),
+        editing=form.locale.data if form is not None else locale,
+        button_form=ButtonForm(),
+    ), status
+
+
+@bp.route("/<slug>/translations", methods=["GET", "POST"])
+@organizer_required
+def translations(slug: str):
+    """The pledge's languages; a POST here saves one translation."""
+    pledge = managed_pledge_or_404(slug)
+    if request.method == "GET":
+        return render_translations(pledge)
+    form = _translation_form(pledge, request.form.get("tr-locale"))
+    if form.validate_on_submit():
+        data = service.TranslationInput(
+            locale=form.locale.data,
+            title=form.title.data,
+            preamble=form.preamble.data,
+            guidelines=form.guidelines.data or "",
+            commitments={
+                c.id: (entry.data or "")
+                for c, entry in zip(form.ordered_commitments, form.commitments, strict=True)
+            },
+        )
+        try:
+            created = service.save_translation(pledge, data)
+        except BuilderError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            name = language_name(data.locale)
+            flash(
+                gettext("Translation into %(language)s added.", language=name)
+                if created
+                else gettext("Translation into %(language)s saved.", language=name),
+                "success",
+            )
+            return redirect(url_for("organize.translations", slug=pledge.slug, locale=data.locale))
+    return render_translations(pledge, form=form, status=400)
+
+
+@bp.post("/<slug>/translations/language")
+@organizer_required
+def pledge_language(slug: str):
+    pledge = managed_pledge_or_404(slug)
+    form = PledgeLanguageForm(prefix="lang")
+    form.language.choices = _language_choices(content_languages())
+    if form.validate_on_submit():
+        try:
+            changed = service.set_pledge_language(pledge, form.language.data)
+        except BuilderError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash(gettext("Saved.") if changed else gettext("Nothing had changed."), "success")
+            return redirect(url_for("organize.translations", slug=pledge.slug))
+    return render_translations(pledge, language_form=form, status=400)
+
+
+@bp.post("/<slug>/translations/<locale>/remove")
+@organizer_required
+def remove_translation(slug: str, locale: str):
+    pledge = managed_pledge_or_404(slug)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        service.remove_translation(pledge, locale)
+    except BuilderError:
+        abort(404)
+    db.session.commit()
+    flash(
+        gettext("Translation into %(language)s removed.", language=language_name(locale)),
+        "success",
+    )
+    return redirect(url_for("organize.translations", slug=pledge.slug))

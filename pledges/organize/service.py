@@ -8,21 +8,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from sqlalchemy import select
+from flask_babel import gettext
+from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 
 from pledges import audit
 from pledges.accounts.service import user_by_email
+from pledges.content import content_languages, current_translations
 from pledges.database import utcnow
 from pledges.extensions import db
 from pledges.models import (
     Commitment,
+    CommitmentTranslation,
     CommitmentVersion,
     Organization,
     Pledge,
     PledgeCosigner,
     PledgeOrganizer,
     PledgeStatus,
+    PledgeTranslation,
+    Signature,
+    SignatureCommitment,
     User,
     UserRole,
 )
@@ -62,14 +68,16 @@ def _flush_or_slug_taken() -> None:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError as exc:
-        raise BuilderError("Another pledge already uses this address.", field="slug") from exc
+        raise BuilderError(
+            gettext("Another pledge already uses this address."), field="slug"
+        ) from exc
 
 
 def create_pledge(data: PledgeInput, creator: User) -> Pledge:
     """A new draft run by ``creator``; the caller commits."""
     if data.slug:
         if _slug_taken(data.slug):
-            raise BuilderError("Another pledge already uses this address.", field="slug")
+            raise BuilderError(gettext("Another pledge already uses this address."), field="slug")
         slug = data.slug
     else:
         slug = unique_slug(slugify(data.title, fallback="pledge"), _slug_taken)
@@ -104,10 +112,10 @@ def update_pledge(pledge: Pledge, data: PledgeInput) -> dict[str, list]:
         if pledge.status != PledgeStatus.DRAFT:
             # Its public links are out in the world: changing the address would break them.
             raise BuilderError(
-                "The address cannot change once the pledge has been opened.", field="slug"
+                gettext("The address cannot change once the pledge has been opened."), field="slug"
             )
         if _slug_taken(data.slug, pledge):
-            raise BuilderError("Another pledge already uses this address.", field="slug")
+            raise BuilderError(gettext("Another pledge already uses this address."), field="slug")
     if not changed:
         return changed
     for name, (_, after) in changed.items():
@@ -121,9 +129,9 @@ def update_pledge(pledge: Pledge, data: PledgeInput) -> dict[str, list]:
 def open_pledge(pledge: Pledge) -> None:
     """Draft or closed -> open: it takes signatures."""
     if pledge.status == PledgeStatus.OPEN:
-        raise BuilderError("This pledge is already open.")
+        raise BuilderError(gettext("This pledge is already open."))
     if not pledge.offered_commitments:
-        raise BuilderError("Add at least one commitment before opening the pledge.")
+        raise BuilderError(gettext("Add at least one commitment before opening the pledge."))
     action = "pledge.reopen" if pledge.status == PledgeStatus.CLOSED else "pledge.open"
     pledge.status = PledgeStatus.OPEN
     pledge.opened_at = pledge.opened_at or utcnow()
@@ -135,7 +143,7 @@ def open_pledge(pledge: Pledge) -> None:
 def close_pledge(pledge: Pledge) -> None:
     """Open -> closed: the page and wall stay, signing stops."""
     if pledge.status != PledgeStatus.OPEN:
-        raise BuilderError("Only an open pledge can be closed.")
+        raise BuilderError(gettext("Only an open pledge can be closed."))
     pledge.status = PledgeStatus.CLOSED
     pledge.closed_at = utcnow()
     audit.record("pledge.close", pledge=pledge, target=pledge)
@@ -226,7 +234,7 @@ def retire_commitment(commitment: Commitment) -> None:
     if commitment.retired_at is not None:
         return
     if commitment.pledge.is_open and commitment.pledge.offered_commitments == [commitment]:
-        raise BuilderError("An open pledge needs at least one commitment on offer.")
+        raise BuilderError(gettext("An open pledge needs at least one commitment on offer."))
     commitment.retired_at = utcnow()
     _commitment_changed("commitment.retire", commitment)
 
@@ -246,12 +254,16 @@ def add_organizer(pledge: Pledge, email: str) -> User:
     user = user_by_email(email)
     if user is None or not user.active or user.role not in (UserRole.ORGANIZER, UserRole.ADMIN):
         raise BuilderError(
-            "There is no active organizer account with that email address. An admin can "
-            "create one.",
+            gettext(
+                "There is no active organizer account with that email address. An admin can "
+                "create one."
+            ),
             field="email",
         )
     if pledge.is_organized_by(user):
-        raise BuilderError(f"{user.email} already runs this pledge.", field="email")
+        raise BuilderError(
+            gettext("%(email)s already runs this pledge.", email=user.email), field="email"
+        )
     pledge.organizers.append(PledgeOrganizer(user_id=user.id))
     db.session.flush()
     audit.record("organizer.add", pledge=pledge, target=user, details={"email": user.email})
@@ -261,9 +273,9 @@ def add_organizer(pledge: Pledge, email: str) -> User:
 def remove_organizer(pledge: Pledge, user_id: int) -> User:
     link = next((o for o in pledge.organizers if o.user_id == user_id), None)
     if link is None:
-        raise BuilderError("That person does not run this pledge.")
+        raise BuilderError(gettext("That person does not run this pledge."))
     if len(pledge.organizers) == 1:
-        raise BuilderError("A pledge needs at least one organizer: add another one first.")
+        raise BuilderError(gettext("A pledge needs at least one organizer: add another one first."))
     user = link.user
     pledge.organizers.remove(link)
     audit.record("organizer.remove", pledge=pledge, target=user, details={"email": user.email})
@@ -272,7 +284,9 @@ def remove_organizer(pledge: Pledge, user_id: int) -> User:
 
 def add_cosigner(pledge: Pledge, organization: Organization) -> None:
     if any(c.organization_id == organization.id for c in pledge.cosigners):
-        raise BuilderError(f"{organization.name} already co-signs this pledge.")
+        raise BuilderError(
+            gettext("%(name)s already co-signs this pledge.", name=organization.name)
+        )
     pledge.cosigners.append(PledgeCosigner(organization_id=organization.id))
     db.session.flush()
     audit.record(
@@ -284,7 +298,7 @@ def add_cosigner(pledge: Pledge, organization: Organization) -> None:
 def remove_cosigner(pledge: Pledge, organization_id: int) -> Organization:
     link = next((c for c in pledge.cosigners if c.organization_id == organization_id), None)
     if link is None:
-        raise BuilderError("That organization does not co-sign this pledge.")
+        raise BuilderError(gettext("That organization does not co-sign this pledge."))
     organization = link.organization
     pledge.cosigners.remove(link)
     audit.record(
@@ -295,3 +309,148 @@ def remove_cosigner(pledge: Pledge, organization_id: int) -> Organization:
     )
     wall_cache.mark_changed(pledge.id)
     return organization
+
+
+# Translations: the pledge's own words in other languages (pledges/content.py).
+
+
+def set_pledge_language(pledge: Pledge, language: str) -> bool:
+    """Say which language the pledge is written in; False if it already said so."""
+    if language not in content_languages():
+        raise BuilderError(gettext("Choose a language from the list."), field="language")
+    if language == pledge.language:
+        return False
+    if any(t.locale == language for t in pledge.translations):
+        raise BuilderError(
+            gettext("The pledge has a translation into this language: remove it first."),
+            field="language",
+        )
+    before = pledge.language
+    pledge.language = language
+    audit.record(
+        "pledge.language",
+        pledge=pledge,
+        target=pledge,
+        details={"before": before, "after": language},
+    )
+    wall_cache.mark_changed(pledge.id)
+    return True
+
+
+@dataclass(frozen=True)
+class TranslationInput:
+    locale: str
+    title: str
+    preamble: str
+    guidelines: str
+    commitments: dict[int, str]  # commitment id -> its current wording translated ("" for none)
+
+
+def translation_of(pledge: Pledge, locale: str) -> PledgeTranslation | None:
+    return next((t for t in pledge.translations if t.locale == locale), None)
+
+
+def current_commitment_translations(pledge: Pledge, locale: str) -> dict[int, str]:
+    return current_translations(pledge.commitments, locale)
+
+
+def _signed_in(commitment: Commitment, locale: str) -> bool:
+    """Whether someone signed the current wording of ``commitment`` reading it in ``locale``:
+    those words are then theirs, and only a rewording (a new version) can change them."""
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    SignatureCommitment.commitment_id == commitment.id,
+                    SignatureCommitment.version == commitment.version,
+                    SignatureCommitment.signature_id == Signature.id,
+                    Signature.locale == locale,
+                )
+            )
+        )
+    )
+
+
+def save_translation(pledge: Pledge, data: TranslationInput) -> bool:
+    """Add or update the translation into ``data.locale``; True if it is new."""
+    if data.locale not in content_languages():
+        raise BuilderError(gettext("Choose a language from the list."), field="locale")
+    if data.locale == pledge.language:
+        raise BuilderError(
+            gettext("The pledge is written in this language already."), field="locale"
+        )
+    translation = translation_of(pledge, data.locale)
+    created = translation is None
+    if created:
+        translation = PledgeTranslation(locale=data.locale, title="", preamble="")
+        pledge.translations.append(translation)
+    translation.title = data.title
+    translation.preamble = data.preamble
+    translation.guidelines = data.guidelines
+    existing = {
+        (row.commitment_id, row.version): row
+        for row in db.session.scalars(
+            select(CommitmentTranslation).where(
+                CommitmentTranslation.commitment_id.in_([c.id for c in pledge.commitments]),
+                CommitmentTranslation.locale == data.locale,
+            )
+        )
+    }
+    changed_commitments = []
+    for commitment in pledge.commitments:
+        text = data.commitments.get(commitment.id, "")
+        row = existing.get((commitment.id, commitment.version))
+        if (row.text if row else "") == text:
+            continue
+        if row is not None and _signed_in(commitment, data.locale):
+            raise BuilderError(
+                gettext(
+                    "Commitment #%(number)s was signed in this language in these words: "
+                    "reword the commitment to change them.",
+                    number=commitment.position,
+                )
+            )
+        if row is None:
+            db.session.add(
+                CommitmentTranslation(
+                    commitment_id=commitment.id,
+                    version=commitment.version,
+                    locale=data.locale,
+                    text=text,
+                )
+            )
+        elif text:
+            row.text = text
+        else:
+            db.session.delete(row)
+        changed_commitments.append(commitment.position)
+    db.session.flush()
+    audit.record(
+        "translation.add" if created else "translation.update",
+        pledge=pledge,
+        target=pledge,
+        details={"locale": data.locale, "commitments": changed_commitments},
+    )
+    wall_cache.mark_changed(pledge.id)
+    return created
+
+
+def remove_translation(pledge: Pledge, locale: str) -> None:
+    """Take a translation off the public pages. Commitment wordings someone signed in it
+    stay on record: they are what those signers agreed to."""
+    translation = translation_of(pledge, locale)
+    if translation is None:
+        raise BuilderError(gettext("There is no translation into this language."))
+    pledge.translations.remove(translation)
+    for commitment in pledge.commitments:
+        if not _signed_in(commitment, locale):
+            db.session.execute(
+                delete(CommitmentTranslation).where(
+                    CommitmentTranslation.commitment_id == commitment.id,
+                    CommitmentTranslation.version == commitment.version,
+                    CommitmentTranslation.locale == locale,
+                )
+            )
+    db.session.flush()
+    audit.record("translation.remove", pledge=pledge, target=pledge, details={"locale": locale})
+    wall_cache.mark_changed(pledge.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -58,7 +59,7 @@ def new():
             attach_error(form, exc)
         else:
             db.session.commit()
-            flash(f"{organization.name} added.", "success")
+            flash(gettext("%(name)s added.", name=organization.name), "success")
             return redirect(url_for("orgs.index"))
     return render_template("orgs/form.html", form=form, organization=None), (
         400 if form.errors else 200
@@ -78,7 +79,7 @@ def edit(slug: str):
             attach_error(form, exc)
         else:
             db.session.commit()
-            flash("Saved." if changed else "Nothing had changed.", "success")
+            flash(gettext("Saved.") if changed else gettext("Nothing had changed."), "success")
             return redirect(url_for("orgs.index"))
     return render_template("orgs/form.html", form=form, organization=organization), (
         400 if form.errors else 200

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -56,7 +57,9 @@ def _check_name_free(name: str, organization: Organization | None = None) -> Non
     if organization is not None:
         query = query.where(Organization.id != organization.id)
     if db.session.scalar(query.limit(1)) is not None:
-        raise OrganizationError("There is already an organization of that name.", field="name")
+        raise OrganizationError(
+            gettext("There is already an organization of that name."), field="name"
+        )
 
 
 def _slug_taken(slug: str) -> bool:
@@ -69,7 +72,7 @@ def _flush() -> None:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError as exc:  # a concurrent request took the slug meanwhile
-        raise OrganizationError("Please send the form again.") from exc
+        raise OrganizationError(gettext("Please send the form again.")) from exc
 
 
 def create_organization(data: OrganizationInput, creator: User) -> Organization:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from pledges import tallies
 from pledges.database import utcnow
 from pledges.extensions import db
+from pledges.i18n import signer_language
 from pledges.mail import queue_email
 from pledges.models import (
     MAX_PARTNERS,
@@ -31,7 +32,12 @@ from pledges.models import (
 )
 from pledges.rules import RuleError
 from pledges.security import hash_token, new_token
-from pledges.signing.service import SigningError, issue_private_link_token, normalize_email
+from pledges.signing.service import (
+    SigningError,
+    issue_private_link_token,
+    normalize_email,
+    signed_content,
+)
 from pledges.urls import external_url
 from pledges.wall import cache as wall_cache
 
@@ -306,18 +312,20 @@ def query_action(partner: Partner, action: Action, body: str) -> ActionComment:
     signature = partner.signature
     # A link of its own: rotating the reminder link would break the last check-in email.
     token = issue_private_link_token(signature)
-    queue_email(
-        signature.email,
-        gettext("%(name)s has a question about one of your actions", name=partner.name),
-        "partner_query",
-        about=signature,
-        partner=partner,
-        signature=signature,
-        pledge=signature.pledge,
-        action=action,
-        comment=comment,
-        manage_url=external_url("signing.manage", token=token),
-    )
+    # Asked in the partner's language; read in the signer's.
+    with signer_language(signature.locale):
+        queue_email(
+            signature.email,
+            gettext("%(name)s has a question about one of your actions", name=partner.name),
+            "partner_query",
+            about=signature,
+            partner=partner,
+            signature=signature,
+            pledge=signed_content(signature),
+            action=action,
+            comment=comment,
+            manage_url=external_url("signing.manage", token=token),
+        )
     return comment
 
 

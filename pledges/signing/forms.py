@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from functools import cache
 
+from flask_babel import force_locale, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
-from pledges.countries import country_names
+from pledges.countries import country_names, current_locale
 from pledges.forms import (
     MultiCheckboxField,
     StaticOptionsSelect,
@@ -28,15 +29,26 @@ from pledges.models import (
 from pledges.presentation import ROLE_LABELS, VISIBILITY_LABELS
 from pledges.signing.service import SigningError, check_commitments, check_visibility
 
-ROLE_CHOICES = [SelectChoice(role.value, ROLE_LABELS[role]) for role in AllyRole]
-VISIBILITY_CHOICES = [SelectChoice(v.value, VISIBILITY_LABELS[v]) for v in Visibility]
+# Lazy labels: built once, shown in the language of each request.
+ROLE_CHOICES = [SelectChoice(role.value, ROLE_LABELS.lazy(role)) for role in AllyRole]
+VISIBILITY_CHOICES = [SelectChoice(v.value, VISIBILITY_LABELS.lazy(v)) for v in Visibility]
+
+
+def _in_locale(locale: str, message) -> str:
+    with force_locale(locale):
+        return str(message)
+
+
+def _country_choices() -> tuple[SelectChoice, ...]:
+    return _country_choices_in(current_locale())
 
 
 @cache
-def _country_choices() -> tuple[SelectChoice, ...]:
+def _country_choices_in(locale: str) -> tuple[SelectChoice, ...]:
     return (
-        SelectChoice("", "Choose your country…"),
-        *(SelectChoice(code, name) for code, name in country_names().items()),
+        # A plain string in that language: the rendered option list is cached per choices.
+        SelectChoice("", _in_locale(locale, lazy_gettext("Choose your country…"))),
+        *(SelectChoice(code, name) for code, name in country_names(locale).items()),
     )
 
 
@@ -52,74 +64,83 @@ class VisibilityFields:
 
 class SignForm(VisibilityFields, FlaskForm):
     name = StringField(
-        "Your full name",
+        lazy_gettext("Your full name"),
         filters=[clean_line],
         validators=[
-            DataRequired("Tell us your name."),
+            DataRequired(lazy_gettext("Tell us your name.")),
             Length(max=NAME_MAX),
             no_control_characters,
         ],
-        description="Shown in public only as you choose below.",
+        description=lazy_gettext("Shown in public only as you choose below."),
         # WCAG 1.3.5: the signer's own details, named so phones and browsers can fill them in.
         render_kw={"autocomplete": "name"},
     )
     email = EmailField(
-        "Email",
+        lazy_gettext("Email"),
         filters=[strip],
         validators=[
-            DataRequired("Tell us your email address, so you can confirm your signature."),
+            DataRequired(
+                lazy_gettext("Tell us your email address, so you can confirm your signature.")
+            ),
             Length(max=EMAIL_MAX),
-            Email("Enter a valid email address, like name@example.org."),
+            Email(lazy_gettext("Enter a valid email address, like name@example.org.")),
         ],
-        description=(
+        description=lazy_gettext(
             "Never shown publicly. We email you a link to confirm, and one to your private page."
         ),
         render_kw={"autocomplete": "email"},
     )
     country = SelectField(
-        "Country",
+        lazy_gettext("Country"),
         choices=_country_choices,
-        validators=[InputRequired("Choose your country.")],
+        validators=[InputRequired(lazy_gettext("Choose your country."))],
         widget=StaticOptionsSelect(),
         render_kw={"autocomplete": "country"},
     )
     role = RadioField(
-        "I sign as",
+        lazy_gettext("I sign as"),
         choices=ROLE_CHOICES,
-        validators=[InputRequired("Choose how you sign (or “Prefers not to say”).")],
+        validators=[InputRequired(lazy_gettext("Choose how you sign (or “Prefers not to say”)."))],
     )
     organization = StringField(
-        "Organization (optional)",
+        lazy_gettext("Organization (optional)"),
         filters=[clean_line],
         validators=[Optional(), Length(max=ORGANIZATION_MAX), no_control_characters],
         render_kw={"autocomplete": "organization"},
     )
     visibility = RadioField(
-        "On the public wall, show",
+        lazy_gettext("On the public wall, show"),
         choices=VISIBILITY_CHOICES,
         default=Visibility.INITIAL.value,
-        validators=[InputRequired("Choose how you want to appear on the wall.")],
-        description="Where being named is dangerous, choose anonymous: only your country is shown.",
+        validators=[InputRequired(lazy_gettext("Choose how you want to appear on the wall."))],
+        description=lazy_gettext(
+            "Where being named is dangerous, choose anonymous: only your country is shown."
+        ),
     )
-    commitments = MultiCheckboxField("My commitments", coerce=int)
+    commitments = MultiCheckboxField(lazy_gettext("My commitments"), coerce=int)
     personal_note = TextAreaField(
-        "Why I sign (optional)",
+        lazy_gettext("Why I sign (optional)"),
         filters=[clean_text],
         validators=[Optional(), Length(max=NOTE_MAX), no_control_characters],
-        description=(
+        description=lazy_gettext(
             "Shown on the wall with your signature, as you chose to appear. "
-            f"Up to {NOTE_MAX} characters."
+            "Up to %(max)s characters.",
+            max=NOTE_MAX,
         ),
     )
     # A honeypot: hidden from people (and from screen readers), filled in by bots.
     website = StringField(
-        "Leave this field empty",
+        lazy_gettext("Leave this field empty"),
         render_kw={"tabindex": "-1", "autocomplete": "off"},
     )
     consent = BooleanField(
-        "I agree that this pledge keeps my name and email to confirm and show my signature "
-        "as I chose, and that I can withdraw at any time.",
-        validators=[DataRequired("Please agree, or we cannot record your signature.")],
+        lazy_gettext(
+            "I agree that this pledge keeps my name and email to confirm and show my signature "
+            "as I chose, and that I can withdraw at any time."
+        ),
+        validators=[
+            DataRequired(lazy_gettext("Please agree, or we cannot record your signature."))
+        ],
     )
 
     def __init__(self, pledge: Pledge, *args, **kwargs) -> None:
@@ -132,12 +153,12 @@ class SignForm(VisibilityFields, FlaskForm):
     def validate_website(self, field) -> None:
         if field.data:
             raise ValidationError(
-                "This field must stay empty: it is there to catch automated sign-ups."
+                lazy_gettext("This field must stay empty: it is there to catch automated sign-ups.")
             )
 
     def validate_country(self, field) -> None:
         if field.data not in country_names():
-            raise ValidationError("Choose your country from the list.")
+            raise ValidationError(lazy_gettext("Choose your country from the list."))
 
     def validate_commitments(self, field) -> None:
         try:
@@ -151,9 +172,9 @@ class ConfirmForm(FlaskForm):
 
 
 class VisibilityForm(VisibilityFields, FlaskForm):
-    visibility = RadioField("On the public wall, show", choices=VISIBILITY_CHOICES)
+    visibility = RadioField(lazy_gettext("On the public wall, show"), choices=VISIBILITY_CHOICES)
     organization = StringField(
-        "Organization",
+        lazy_gettext("Organization"),
         filters=[clean_line],
         validators=[Optional(), Length(max=ORGANIZATION_MAX), no_control_characters],
     )
@@ -161,6 +182,8 @@ class VisibilityForm(VisibilityFields, FlaskForm):
 
 class WithdrawForm(FlaskForm):
     understood = BooleanField(
-        "I understand that my name, email and note will be deleted and cannot be restored.",
-        validators=[DataRequired("Tick the box to confirm you want to withdraw.")],
+        lazy_gettext(
+            "I understand that my name, email and note will be deleted and cannot be restored."
+        ),
+        validators=[DataRequired(lazy_gettext("Tick the box to confirm you want to withdraw."))],
     )

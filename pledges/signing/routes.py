@@ -11,20 +11,23 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 
 from pledges.abuse import limit_confirming, limit_signing
 from pledges.actions.forms import DeleteActionForm
 from pledges.checkins.cycles import cycle_at
 from pledges.checkins.forms import CommitmentsForm
 from pledges.checkins.service import ending_commitments
+from pledges.content import PledgeContent, pledge_content
 from pledges.database import utcnow
 from pledges.extensions import db
 from pledges.forms import attach_error
+from pledges.i18n import signer_language
 from pledges.models import DocumentVariant, SignatureStatus, TokenPurpose
 from pledges.partners.forms import InviteForm, RemovePartnerForm, ReplyForm
 from pledges.signing import service
 from pledges.signing.forms import ConfirmForm, SignForm, VisibilityForm, WithdrawForm
-from pledges.signing.service import SignatureInput, SigningError
+from pledges.signing.service import SignatureInput, SigningError, signed_content
 from pledges.tallies import tally_for
 from pledges.verify import service as documents
 from pledges.verify.service import DocumentError
@@ -37,10 +40,11 @@ bp = Blueprint("signing", __name__)
 @limit_signing
 def sign(slug: str):
     pledge = public_pledge_or_404(slug)
+    content = pledge_content(pledge)
     form = SignForm(pledge)
     if pledge.is_open and form.validate_on_submit():
         try:
-            service.sign(pledge, _signature_input(form))
+            service.sign(pledge, _signature_input(form, content))
         except SigningError as exc:
             db.session.rollback()
             attach_error(form, exc)
@@ -54,7 +58,11 @@ def sign(slug: str):
     else:
         status = 200
     return render_template(
-        "signing/pledge.html", pledge=pledge, form=form, tally=tally_for(pledge.id)
+        "signing/pledge.html",
+        pledge=pledge,
+        content=content,
+        form=form,
+        tally=tally_for(pledge.id),
     ), status
 
 
@@ -64,11 +72,15 @@ def render_sign_form_again(slug: str, message: str):
     form = SignForm(pledge)
     form.form_errors.append(message)
     return render_template(
-        "signing/pledge.html", pledge=pledge, form=form, tally=tally_for(pledge.id)
+        "signing/pledge.html",
+        pledge=pledge,
+        content=pledge_content(pledge),
+        form=form,
+        tally=tally_for(pledge.id),
     ), 400
 
 
-def _signature_input(form: SignForm) -> SignatureInput:
+def _signature_input(form: SignForm, content: PledgeContent) -> SignatureInput:
     return SignatureInput(
         name=form.name.data,
         email=form.email.data,
@@ -79,6 +91,7 @@ def _signature_input(form: SignForm) -> SignatureInput:
         commitment_ids=tuple(form.commitments.data),
         personal_note=form.personal_note.data or "",
         ip_address=request.remote_addr,
+        locale=content.signer_locale(),
     )
 
 
@@ -87,7 +100,7 @@ def check_inbox(slug: str):
     # The same page whether the address was new or had signed before: the screen never
     # tells a stranger who has signed.
     pledge = public_pledge_or_404(slug)
-    return render_template("signing/check_inbox.html", pledge=pledge)
+    return render_template("signing/check_inbox.html", pledge=pledge_content(pledge))
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
@@ -99,11 +112,16 @@ def confirm(token: str):
         service.confirm(signature)
         db.session.commit()
         if signature.status == SignatureStatus.HELD:
-            flash("Thank you: your signature is confirmed and waits for review.", "success")
+            flash(_("Thank you: your signature is confirmed and waits for review."), "success")
         else:
-            flash("Thank you: your signature is confirmed.", "success")
+            flash(_("Thank you: your signature is confirmed."), "success")
         return redirect(url_for("signing.confirm", token=token))
-    return render_template("signing/confirm.html", signature=signature, form=form)
+    return render_template(
+        "signing/confirm.html",
+        signature=signature,
+        pledge=signed_content(signature),
+        form=form,
+    )
 
 
 @bp.route("/me/<token>", methods=["GET"])
@@ -149,9 +167,11 @@ def signed_pledge_preview(token: str):
         documents.check_can_issue(signature)
     except DocumentError as exc:
         abort(403, description=exc.message)
-    return render_template(
-        documents.SIGNED_PLEDGE_TEMPLATE, **documents.signed_pledge_context(signature, utcnow())
-    )
+    with signer_language(signature.locale):
+        return render_template(
+            documents.SIGNED_PLEDGE_TEMPLATE,
+            **documents.signed_pledge_context(signature, utcnow()),
+        )
 
 
 @bp.post("/me/<token>/visibility")
@@ -166,7 +186,7 @@ def change_visibility(token: str):
             attach_error(form, exc)
         else:
             db.session.commit()
-            flash("Saved: the wall now shows you as you chose.", "success")
+            flash(_("Saved: the wall now shows you as you chose."), "success")
             return redirect(url_for("signing.manage", token=token))
     return render_manage(token, signature, visibility_form=form, status=400)
 
@@ -178,7 +198,7 @@ def withdraw(token: str):
     if form.validate_on_submit():
         service.withdraw(signature)
         db.session.commit()
-        flash("Your signature is withdrawn and your personal details are deleted.", "success")
+        flash(_("Your signature is withdrawn and your personal details are deleted."), "success")
         return redirect(url_for("signing.manage", token=token))
     return render_manage(token, signature, withdraw_form=form, status=400)
 
@@ -205,6 +225,7 @@ def render_manage(
         "signing/manage.html",
         token=token,
         signature=signature,
+        pledge=signed_content(signature),
         commitments=signature.chosen_commitments,
         ending=ending,
         cycle=cycle_at(signature) if signature.status == SignatureStatus.CONFIRMED else None,

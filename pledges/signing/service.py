@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import abort
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
@@ -16,8 +16,10 @@ from sqlalchemy.orm import joinedload, selectinload
 from pledges import tallies
 from pledges.abuse import hash_ip, is_disposable
 from pledges.actions.service import forget_actions
+from pledges.content import PledgeContent
 from pledges.database import utcnow
 from pledges.extensions import db
+from pledges.i18n import signer_language
 from pledges.mail import queue_email
 from pledges.models import (
     AccessToken,
@@ -54,6 +56,9 @@ class SignatureInput:
     commitment_ids: tuple[int, ...]
     personal_note: str
     ip_address: str | None = None  # only ever stored as a keyed hash
+    # The language the signer read the pledge in (pledges/content.py: signer_locale);
+    # None: the language of the current request.
+    locale: str | None = None
 
 
 # Providers that deliver name+anything@ to name@: the tag does not make another person.
@@ -185,6 +190,7 @@ def _new_signature(pledge: Pledge, data: SignatureInput, email_key: str) -> Sign
         verification_code=new_verification_code(),
         signed_at=utcnow(),
         ip_hash=hash_ip(data.ip_address),
+        locale=data.locale or str(get_locale() or "en"),
     )
     by_id = {c.id: c for c in pledge.offered_commitments}
     signature.chosen = [by_id[cid].choose() for cid in data.commitment_ids]
@@ -210,16 +216,18 @@ def _issue_token(signature: Signature, purpose: TokenPurpose) -> str:
 def _send_confirmation(signature: Signature) -> None:
     confirm = _issue_token(signature, TokenPurpose.CONFIRM)
     manage = _issue_token(signature, TokenPurpose.MANAGE)
-    queue_email(
-        signature.email,
-        gettext("Please confirm your signature: %(title)s", title=signature.pledge.title),
-        "confirm",
-        about=signature,
-        signature=signature,
-        pledge=signature.pledge,
-        confirm_url=external_url("signing.confirm", token=confirm),
-        manage_url=external_url("signing.manage", token=manage),
-    )
+    with signer_language(signature.locale):
+        pledge = signed_content(signature)
+        queue_email(
+            signature.email,
+            gettext("Please confirm your signature: %(title)s", title=pledge.title),
+            "confirm",
+            about=signature,
+            signature=signature,
+            pledge=pledge,
+            confirm_url=external_url("signing.confirm", token=confirm),
+            manage_url=external_url("signing.manage", token=manage),
+        )
 
 
 def _send_links_again(signature: Signature) -> None:
@@ -229,16 +237,24 @@ def _send_links_again(signature: Signature) -> None:
         confirm = external_url(
             "signing.confirm", token=_issue_token(signature, TokenPurpose.CONFIRM)
         )
-    queue_email(
-        signature.email,
-        gettext("You have already signed: %(title)s", title=signature.pledge.title),
-        "already_signed",
-        about=signature,
-        signature=signature,
-        pledge=signature.pledge,
-        confirm_url=confirm,
-        manage_url=external_url("signing.manage", token=manage),
-    )
+    with signer_language(signature.locale):
+        pledge = signed_content(signature)
+        queue_email(
+            signature.email,
+            gettext("You have already signed: %(title)s", title=pledge.title),
+            "already_signed",
+            about=signature,
+            signature=signature,
+            pledge=pledge,
+            confirm_url=confirm,
+            manage_url=external_url("signing.manage", token=manage),
+        )
+
+
+def signed_content(signature: Signature) -> PledgeContent:
+    """The pledge in the language this signer signed in (its original where untranslated),
+    for their mail, pages and document."""
+    return PledgeContent(signature.pledge, signature.locale)
 
 
 # Links that open the signer's private page: the one from signing, and the latest reminder's.

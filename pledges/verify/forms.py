@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import StringField
@@ -16,18 +17,25 @@ class CodeForm(FlaskForm):
         csrf = False
 
     code = StringField(
-        "Verification code",
-        validators=[DataRequired("Type the code printed on the document.")],
-        description="Ten letters and digits, as printed on the document, e.g. 7K3QP-XM2RD.",
+        lazy_gettext("Verification code"),
+        validators=[DataRequired(lazy_gettext("Type the code printed on the document."))],
+        description=lazy_gettext(
+            "Ten letters and digits, as printed on the document, e.g. 7K3QP-XM2RD."
+        ),
     )
 
 
 class DocumentForm(FlaskForm):
     document = FileField(
-        "The PDF file",
+        lazy_gettext("The PDF file"),
         validators=[
-            FileRequired("Choose the PDF file to check."),
-            FileSize(UPLOAD_MAX_BYTES, message="The file is larger than 10 MB: not one of ours."),
+            FileRequired(lazy_gettext("Choose the PDF file to check.")),
+            FileSize(
+                UPLOAD_MAX_BYTES,
+                message=lazy_gettext("The file is larger than 10 MB: not one of ours."),
+            ),
         ],
-        description="The file is only read to compute its fingerprint (SHA-256); it is not kept.",
+        description=lazy_gettext(
+            "The file is only read to compute its fingerprint (SHA-256); it is not kept."
+        ),
     )

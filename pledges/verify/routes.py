@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from pledges.dossier.service import dossier_for_code
 from pledges.models import SignatureStatus
 from pledges.presentation import public_signer
 from pledges.security import normalize_verification_code
+from pledges.signing.service import signed_content
 from pledges.verify import service
 from pledges.verify.forms import UPLOAD_MAX_BYTES, CodeForm, DocumentForm
 
@@ -30,7 +32,7 @@ def lookup():
         code = normalize_verification_code(form.code.data)
         if code is not None:
             return redirect(url_for("verify.verify", code=code))
-        form.code.errors.append("That is not a verification code: check what you typed.")
+        form.code.errors.append(gettext("That is not a verification code: check what you typed."))
     status = 400 if form.errors else 200
     return render_template("verify/lookup.html", form=form), status
 
@@ -52,7 +54,7 @@ def verify(code: str):
     return render_template(
         "verify/verify.html",
         signature=signature,
-        pledge=signature.pledge,
+        pledge=signed_content(signature),
         # Only a signature that stands shows its signer, and only as they chose: a withdrawn
         # one is erased, a hidden one was taken off the public pages by moderators.
         signer=public_signer(signature) if confirmed else None,

@@ -6,15 +6,18 @@ import hashlib
 from datetime import datetime
 from typing import BinaryIO
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from pledges.database import utcnow
 from pledges.extensions import db
+from pledges.i18n import signer_language
 from pledges.models import DocumentVariant, IssuedDocument, Signature, SignatureStatus
 from pledges.pdf import qr_code_svg, render_pdf
 from pledges.rules import RuleError
 from pledges.security import normalize_verification_code
+from pledges.signing.service import signed_content
 from pledges.urls import external_url
 
 SIGNED_PLEDGE_TEMPLATE = "pdf/signed_pledge.html"
@@ -26,17 +29,22 @@ class DocumentError(RuleError):
 
 def check_can_issue(signature: Signature) -> None:
     if signature.status == SignatureStatus.PENDING:
-        raise DocumentError("Your signed pledge is ready once you confirm your signature.")
+        raise DocumentError(gettext("Your signed pledge is ready once you confirm your signature."))
     if signature.status == SignatureStatus.HELD:
         raise DocumentError(
-            "Your signed pledge is ready once the pledge's moderators have approved your signature."
+            gettext(
+                "Your signed pledge is ready once the pledge's moderators have approved your "
+                "signature."
+            )
         )
     if signature.status == SignatureStatus.WITHDRAWN:
-        raise DocumentError("This signature was withdrawn, so there is no signed pledge.")
+        raise DocumentError(gettext("This signature was withdrawn, so there is no signed pledge."))
     if signature.status == SignatureStatus.HIDDEN:
         raise DocumentError(
-            "This signature was hidden by the pledge's moderators, so no signed pledge "
-            "can be issued for it."
+            gettext(
+                "This signature was hidden by the pledge's moderators, so no signed pledge "
+                "can be issued for it."
+            )
         )
 
 
@@ -45,6 +53,9 @@ def signed_pledge_context(signature: Signature, issued_at: datetime) -> dict:
     verify_url = external_url("verify.verify", code=signature.verification_code)
     return {
         "signature": signature,
+        # The pledge in the language it was signed in; the template's own words follow the
+        # current language: render inside ``signer_language(signature.locale)``.
+        "pledge": signed_content(signature),
         "issued_at": issued_at,
         "verify_url": verify_url,
         "qr_code": qr_code_svg(verify_url),
@@ -55,7 +66,10 @@ def issue_signed_pledge(signature: Signature, variant: str = DocumentVariant.PDF
     """Render the signer's document and record its SHA-256; the caller commits."""
     check_can_issue(signature)
     issued_at = utcnow()
-    pdf = render_pdf(SIGNED_PLEDGE_TEMPLATE, variant, **signed_pledge_context(signature, issued_at))
+    with signer_language(signature.locale):
+        pdf = render_pdf(
+            SIGNED_PLEDGE_TEMPLATE, variant, **signed_pledge_context(signature, issued_at)
+        )
     document = IssuedDocument(
         signature_id=signature.id,
         sha256=hashlib.sha256(pdf).hexdigest(),

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from pledges import sharing
+from pledges.content import content_cache_key, pledge_content
 from pledges.extensions import db
 from pledges.headers import allow_framing
 from pledges.models import Pledge
@@ -44,6 +45,7 @@ def wall(slug: str):
         return render_template(
             "wall/wall.html",
             pledge=pledge,
+            content=pledge_content(pledge),
             page=page,
             filters=filters,
             tally=tally_for(pledge.id),
@@ -59,6 +61,7 @@ def wall(slug: str):
             filters.role or "",
             before.encode() if before else "",
             after.encode() if after else "",
+            content_cache_key(),
         ]
     )
     return cached_page(key, render)

@@ -32,7 +32,14 @@ from pledges.mail.delivery import deliver_due
 from pledges.models import Pledge
 from pledges.signing import service
 from tests.conftest import _base_config
-from tests.factories import confirmed_signature, make_pledge, signature_input
+from tests.factories import (
+    PASSWORD,
+    confirmed_signature,
+    make_pledge,
+    make_user,
+    run_by,
+    signature_input,
+)
 from tests.helpers import text_of
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,6 +65,14 @@ PHONE = {
     "has_touch": True,
 }
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+
+BLOCKING = {"serious", "critical"}
+AXE_OPTIONS = {
+    # WCAG 2.2 A and AA (target sizes included: signers tap with thumbs) and axe's best
+    # practices (landmarks, heading order, one main).
+    "runOnly": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"],
+    "resultTypes": ["violations"],
+}
 
 
 def pytest_collection_modifyitems(config, items) -> None:
@@ -92,6 +107,26 @@ class LiveServer:
         pattern = re.escape(self.url) + r"/(confirm|me)/[\w-]+"
         return {m.group(1): m.group(0) for m in re.finditer(pattern, text_of(messages[-1]))}
 
+    @staticmethod
+    def _pledge_by_slug(slug: str) -> Pledge:
+        return db.session.execute(db.select(Pledge).filter_by(slug=slug)).scalar_one()
+
+    def partner_link(self, address: str) -> str:
+        """The private partner page in the newest email to ``address``."""
+        messages = self.inbox(address)
+        assert messages, f"no email for {address}"
+        match = re.search(re.escape(self.url) + r"/partner/[\w-]+", text_of(messages[-1]))
+        assert match, f"no partner link in the email to {address}"
+        return match.group(0)
+
+    def user(self, email: str, role: str = "organizer", runs: tuple[str, ...] = ()) -> str:
+        """An account (password: tests.factories.PASSWORD) running the pledges ``runs``."""
+        with self.app.app_context():
+            user = make_user(email, role=role)
+            for slug in runs:
+                run_by(self._pledge_by_slug(slug), user)
+        return email
+
     def pledge(self, preamble: str | None = None, **fields) -> SeededPledge:
         """A pledge of the test's own (the factories' three commitments, one required)."""
         with self.app.app_context():
@@ -108,7 +143,7 @@ class LiveServer:
     def signer(self, slug: str, actions: int = 0, confirmed: bool = True, **fields) -> SeededSigner:
         """A signer of ``slug`` with ``actions`` public actions, and the links in their email."""
         with self.app.app_context():
-            pledge = db.session.execute(db.select(Pledge).filter_by(slug=slug)).scalar_one()
+            pledge = self._pledge_by_slug(slug)
             if confirmed:
                 signature = confirmed_signature(pledge, **fields)
             else:
@@ -132,6 +167,40 @@ class LiveServer:
             db.session.commit()
             address, code = signature.email, signature.verification_code
         return SeededSigner(email=address, verification_code=code, **self.links(address))
+
+
+def log_in(page, email: str, password: str = PASSWORD) -> None:
+    """Log in through the form at /login, as an organizer would."""
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log out").wait_for()
+
+
+def describe(violations: list[dict]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(
+            f"[{v['impact']}] {v['id']} at {v['width']}px: {v['help']} ({len(v['nodes'])} elements)"
+        )
+        for node in v["nodes"][:3]:
+            lines.append(
+                f"    {' '.join(node['target'])}: {node['failureSummary'].splitlines()[-1]}"
+            )
+    return "\n".join(lines)
+
+
+def assert_accessible(page, name: str) -> None:
+    """axe-core at desktop and phone widths (the layouts differ: columns, wrapping): no
+    serious or critical violation; the message lists the lesser ones too, to fix on the way."""
+    violations = []
+    for viewport in (DESKTOP["viewport"], PHONE["viewport"]):
+        page.set_viewport_size(viewport)
+        results = page.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
+        violations += [{**v, "width": viewport["width"]} for v in results["violations"]]
+    blocking = [v for v in violations if v["impact"] in BLOCKING]
+    assert not blocking, f"axe on {name} ({page.url}):\n{describe(violations)}"
 
 
 @dataclass(frozen=True)
@@ -271,3 +340,11 @@ def axe_page(open_page, axe_source: Path):
     force (no bypass_csp) and a violation still fails the test.
     """
     return open_page(init_script=axe_source, **DESKTOP)
+
+
+@pytest.fixture
+def logged_in_axe_page(open_page, axe_source: Path):
+    """``logged_in_axe_page(storage_state)``: an axe page in a session saved after logging in."""
+    return lambda storage_state: open_page(
+        init_script=axe_source, storage_state=storage_state, **DESKTOP
+    )

@@ -1,7 +1,8 @@
 """axe-core on every page a signer or visitor meets, in Chromium, with the real CSP in force.
 
 No violation of impact "serious" or "critical" is allowed; "moderate" and "minor" ones are
-listed in the message when a page fails, so they are fixed on the way.
+listed in the message when a page fails, so they are fixed on the way (conftest's
+assert_accessible). Organizer and admin pages: test_organizer_accessibility.py.
 """
 
 from __future__ import annotations
@@ -12,15 +13,12 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE, LiveServer, SeededPledge, SeededSigner
-
-BLOCKING = {"serious", "critical"}
-AXE_OPTIONS = {
-    # WCAG 2.2 A and AA (target sizes included: signers tap with thumbs) and axe's best
-    # practices (landmarks, heading order, one main).
-    "runOnly": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"],
-    "resultTypes": ["violations"],
-}
+from tests.browser.conftest import (
+    LiveServer,
+    SeededPledge,
+    SeededSigner,
+    assert_accessible,
+)
 
 
 @dataclass(frozen=True)
@@ -77,28 +75,8 @@ PAGES: dict[str, Callable[..., None]] = {
 }
 
 
-def describe(violations: list[dict]) -> str:
-    lines = []
-    for v in violations:
-        lines.append(
-            f"[{v['impact']}] {v['id']} at {v['width']}px: {v['help']} ({len(v['nodes'])} elements)"
-        )
-        for node in v["nodes"][:3]:
-            lines.append(
-                f"    {' '.join(node['target'])}: {node['failureSummary'].splitlines()[-1]}"
-            )
-    return "\n".join(lines)
-
-
 @pytest.mark.parametrize("name", PAGES)
 def test_page_has_no_serious_accessibility_violations(name, axe_page, site):
     """Checked at desktop and phone widths: the layouts differ (wall columns, wrapping)."""
-    page = axe_page
-    PAGES[name](page, site)
-    violations = []
-    for viewport in (DESKTOP["viewport"], PHONE["viewport"]):
-        page.set_viewport_size(viewport)
-        results = page.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
-        violations += [{**v, "width": viewport["width"]} for v in results["violations"]]
-    blocking = [v for v in violations if v["impact"] in BLOCKING]
-    assert not blocking, f"axe on {name} ({page.url}):\n{describe(violations)}"
+    PAGES[name](axe_page, site)
+    assert_accessible(axe_page, name)
