@@ -343,8 +343,9 @@ def axe_page(open_page, axe_source: Path):
 
 
 @pytest.fixture
-def logged_in_axe_page(open_page, axe_source: Path):
-    """``logged_in_axe_page(storage_state)``: an axe page in a session saved after logging in."""
-    return lambda storage_state: open_page(
+def open_axe_page(open_page, axe_source: Path):
+    """``open_axe_page(storage_state)``: a page like ``axe_page``, opened when asked for, in
+    a session saved after logging in (Playwright's storage state) or, given None, a fresh one."""
+    return lambda storage_state=None: open_page(
         init_script=axe_source, storage_state=storage_state, **DESKTOP
     )
