@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 
-.PHONY: run test install install-test catalogs translations migrate seed bench lint clean
+.PHONY: run test install install-test system-test-packages catalogs translations migrate seed bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
@@ -38,8 +38,26 @@ translations: install
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --ignore-obsolete
 	$(BIN)/pybabel -q compile -d translations
 
+# System packages the tests use (Debian/Ubuntu names): Chromium for tests/browser, qpdf to
+# check PDFs, HarfBuzz's subsetter for WeasyPrint, Noto fonts for non-Latin names in PDFs.
+# Installed with apt-get when missing and allowed (root, or passwordless sudo); otherwise
+# the missing ones are named and the run stops.
+system-test-packages:
+	@missing=""; \
+	[ -x "$${PLEDGES_CHROMIUM:-/usr/bin/chromium}" ] || missing="$$missing chromium"; \
+	qpdf --version >/dev/null 2>&1 || missing="$$missing qpdf"; \
+	ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset.so.0' || missing="$$missing libharfbuzz-subset0"; \
+	fc-list 2>/dev/null | grep -q 'Noto Sans Sinhala' || missing="$$missing fonts-noto-core"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then sudo=""; \
+	  elif command -v apt-get >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo"; \
+	  else echo "Install these system packages first:$$missing"; exit 1; fi; \
+	  echo "Installing system packages:$$missing"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
+	fi
+
 install: $(VENV)/.installed catalogs
-install-test: $(VENV)/.installed-test node_modules/.installed catalogs
+install-test: system-test-packages $(VENV)/.installed-test node_modules/.installed catalogs
 
 migrate: install
 	$(BIN)/pledges db upgrade

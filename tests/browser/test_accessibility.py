@@ -1,7 +1,7 @@
 """axe-core on every page a signer or visitor meets, in Chromium, with the real CSP in force.
 
-No violation of impact "serious" or "critical" is allowed; "moderate" and "minor" ones are
-listed in the message when a page fails, so they are fixed on the way (conftest's
+No WCAG 2.2 A/AA violation of any impact is allowed, nor a serious or critical one of axe's
+best practices; every finding is listed in the message when a page fails (conftest's
 assert_accessible). Organizer and admin pages: test_organizer_accessibility.py.
 """
 
