@@ -156,3 +156,87 @@ def test_first_tab_reaches_the_skip_link_which_moves_focus_to_main(desktop, live
         "document.querySelector('main').contains(document.activeElement)"
     )
     assert focused_in_main, "the next Tab after the skip link should stay in the main content"
+
+
+def tab_to(page, selector: str, limit: int = 80) -> None:
+    """Press Tab until ``selector`` has the focus, checking every stop on the way shows it."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        stop = page.evaluate(
+            """selector => {
+                const el = document.activeElement;
+                const style = getComputedStyle(el);
+                return {
+                    visible: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0,
+                    matches: el.matches(selector),
+                    what: el.outerHTML.slice(0, 80),
+                };
+            }""",
+            selector,
+        )
+        assert stop["visible"], f"focus is not visible on {stop['what']}"
+        if stop["matches"]:
+            return
+    raise AssertionError(f"{selector} is not reachable with Tab")
+
+
+def choose_with_arrows(page, group: str, value: str) -> None:
+    """Arrow keys move through a radio group, choosing as they go."""
+    checked = f"document.querySelector('input[name={group}]:checked')?.value"
+    for _ in range(8):
+        if page.evaluate(checked) == value:
+            return
+        page.keyboard.press("ArrowDown")
+    raise AssertionError(f"the arrow keys never reached {value} in {group}")
+
+
+def test_signing_works_by_keyboard_alone(desktop, live_server):
+    """Tab, type, arrows, Space and Enter: no mouse, no touch, every stop visibly focused."""
+    pledge = live_server.pledge()
+    page = desktop
+    page.goto(pledge.path)
+
+    tab_to(page, "input[name=commitments]:not(:checked)")  # the first optional commitment
+    page.keyboard.press("Space")
+    tab_to(page, "#name")
+    page.keyboard.type("Kamala Perera")
+    tab_to(page, "#email")
+    page.keyboard.type("kamala.keys@example.org")
+    tab_to(page, "#country")
+    page.keyboard.type("Sri")  # a closed <select> jumps to what is typed
+    tab_to(page, "input[name=role]")
+    choose_with_arrows(page, "role", "woman")
+    tab_to(page, "input[name=visibility]")
+    choose_with_arrows(page, "visibility", "anonymous")
+    tab_to(page, "#consent")
+    page.keyboard.press("Space")
+    tab_to(page, "button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+    errors = page.locator(".form-errors")
+    assert errors.count() == 0, errors.inner_text()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
+    with live_server.app.app_context():
+        signature = db.session.scalar(select(Signature))
+        assert (signature.full_name, signature.country) == ("Kamala Perera", "LK")
+        assert (signature.role, signature.visibility) == ("woman", "anonymous")
+        assert len(signature.chosen) == 2  # the required commitment and the one ticked
+
+
+def test_every_public_page_fits_a_320_pixel_screen(open_page, live_server):
+    """The narrowest phones still in use: nothing scrolls sideways, in any language."""
+    pledge = live_server.pledge(preamble=LONG_PARAGRAPH)
+    page = open_page(viewport={"width": 320, "height": 640}, is_mobile=True, has_touch=True)
+    for lang in ("en", "fr", "es"):
+        for path in (
+            "/",
+            pledge.path,
+            f"{pledge.path}/wall",
+            f"{pledge.path}/actions",
+            "/about",
+            "/verify",
+            "/login",
+        ):
+            page.goto(f"{path}?lang={lang}")
+            assert_fits_the_screen(page)
