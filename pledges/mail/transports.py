@@ -29,7 +29,9 @@ class FileTransport:
 
     def send(self, message: EmailMessage, name: str) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".eml")
+        # Not ending in .eml while it is being written: whatever watches the folder for
+        # *.eml (a mail viewer, the tests) must never read half a message.
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(message.as_bytes())
