@@ -141,7 +141,7 @@ def test_a_dossier_shows_the_pledge_and_signers_only_as_they_chose(app, tmp_path
             "Christian Ngendahimana (Fountain-ISOKO)",  # full name, with the organization
             "Amina O.",  # initial
             "A member of Just Peace International",  # organization only
-            "and 1 ally who signed anonymously",
+            "Anonymous ally, Kenya",  # one entry for the anonymous signer, never a name
             "Kenyan Ally 5",
             "Kenya (continued)",  # the country ran over into the next part
             dossier.verification_code,
@@ -295,6 +295,43 @@ def test_an_organizer_builds_previews_and_downloads_a_dossier(app, client, tmp_p
     with app.app_context():
         assert db.session.get(DossierFile, dossier.id).content == data
     assert "Christian Ngendahimana" in words(data)
+
+
+def test_the_dossier_link_leads_to_the_newest_one_for_its_audience(app, client):
+    with app.app_context():
+        pledge = campaign()
+        owner = make_user("owner@example.org")
+        run_by(pledge, owner)
+        make_user("stranger@example.org")
+        build = f"/organize/{pledge.slug}/dossier"
+        link = f"/organize/{pledge.slug}/dossier.pdf"
+
+    assert "/login" in client.get(link).headers["Location"]
+    log_in(client, "stranger@example.org")
+    assert client.get(link).status_code == 404
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/organize/").text)})
+
+    log_in(client, "owner@example.org")
+    # None built yet: the link leads to the page that builds one, and says so.
+    response = client.get(link, follow_redirects=True)
+    assert response.request.path == build
+    assert "No dossier is ready yet for this audience (Officials)" in response.text
+    assert client.get(f"{link}?audience=ministers").status_code == 404
+
+    token = csrf_token(client.get(build).text)
+    ids = []
+    for _ in range(2):  # an older and a newer officials dossier
+        client.post(build, data={"audience": "officials", "csrf_token": token})
+        with app.app_context():
+            ids.append(db.session.scalars(select(Dossier.id).order_by(Dossier.id.desc())).first())
+    assert ids[0] != ids[1]
+    response = client.get(link)
+    assert response.headers["Location"].endswith(f"{build}/{ids[1]}.pdf")
+    pdf = client.get(response.headers["Location"])
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    pdf.close()
+    # The funders' link does not take the officials' dossier.
+    assert client.get(f"{link}?audience=funders").headers["Location"].endswith(build)
 
 
 @pytest.mark.config(DOSSIER_SYNC_MAX_SIGNATURES=0)

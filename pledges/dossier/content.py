@@ -1,14 +1,14 @@
 """What a dossier says, and in which order, for each audience; and the signers to list.
 
 Everything about a signer comes through ``presentation.public_signer``: the dossier names
-people exactly as the wall does, counts the anonymous ones, and never holds an email
+people exactly as the wall does ("Anonymous ally, Kenya"), and never holds an email
 address, an IP hash or a private action.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 import flask_babel
@@ -214,9 +214,9 @@ class CountryRun:
     name: str
     total: int  # the country's signers in the whole list
     continued: bool = False  # the country began in an earlier part
-    named: list[PublicSigner] = field(default_factory=list)
-    ends: bool = False  # the country's last signers are in this part
-    anonymous: int = 0  # set where the country ends: those counted, not named
+    #: In signing order, each as the wall shows them; an anonymous one is "Anonymous
+    #: ally, <country>", one entry per person, never a name.
+    signers: list[PublicSigner] = field(default_factory=list)
 
 
 def signer_parts(pledge: Pledge, as_of: datetime, part_size: int) -> Iterator[list[CountryRun]]:
@@ -236,7 +236,6 @@ def signer_parts(pledge: Pledge, as_of: datetime, part_size: int) -> Iterator[li
     part: list[CountryRun] = []
     room = part_size
     for code in order:
-        anonymous = 0
         cursor: tuple[datetime, int] | None = None
         run = CountryRun(code, country_name(code), totals[code])
         while True:
@@ -259,14 +258,12 @@ def signer_parts(pledge: Pledge, as_of: datetime, part_size: int) -> Iterator[li
             for signature in rows:
                 signer = public_signer(signature)  # type: ignore[arg-type] - a Row alike
                 if signer.name == ANONYMOUS_NAME:
-                    anonymous += 1
-                else:
-                    run.named.append(signer)
+                    signer = replace(signer, name=signer.label)  # "Anonymous ally, Kenya"
+                run.signers.append(signer)
             if rows:
                 cursor = (rows[-1].confirmed_at, rows[-1].id)
             room -= len(rows)
             if not more:
-                run.ends, run.anonymous = True, anonymous
                 part.append(run)
                 break
             part.append(run)

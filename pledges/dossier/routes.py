@@ -98,6 +98,26 @@ def download(slug: str, dossier_id: int):
     return response
 
 
+@bp.get("/organize/<slug>/dossier.pdf")
+@organizer_required
+def latest(slug: str):
+    """A link that stays good: the newest finished dossier for ``?audience=`` (officials by
+    default). Building is a POST on the dossier page, so with none ready this leads there."""
+    pledge = managed_pledge_or_404(slug)
+    audience = _audience_arg()
+    dossier = service.latest_downloadable(pledge, audience)
+    if dossier is None:
+        flash(
+            gettext(
+                "No dossier is ready yet for this audience (%(audience)s): build one here.",
+                audience=content.AUDIENCES[audience].label,
+            ),
+            "info",
+        )
+        return redirect(url_for("dossier.build", slug=pledge.slug))
+    return redirect(url_for("dossier.download", slug=pledge.slug, dossier_id=dossier.id))
+
+
 def _audience_arg() -> str:
     audience = request.args.get("audience", DossierAudience.OFFICIALS)
     if audience not in set(DossierAudience):

@@ -69,6 +69,21 @@ def recent_dossiers(pledge: Pledge, limit: int = 10) -> list[Dossier]:
     )
 
 
+def latest_downloadable(pledge: Pledge, audience: str) -> Dossier | None:
+    """The newest finished dossier for ``audience`` whose file any host can serve."""
+    return db.session.scalar(
+        select(Dossier)
+        .join(DossierFile, DossierFile.dossier_id == Dossier.id)
+        .where(
+            Dossier.pledge_id == pledge.id,
+            Dossier.audience == audience,
+            Dossier.status == DossierStatus.READY,
+        )
+        .order_by(Dossier.requested_at.desc(), Dossier.id.desc())
+        .limit(1)
+    )
+
+
 def request_dossier(pledge: Pledge, audience: str, user: User | None = None) -> Dossier:
     """Record a dossier about to be built, and who asked; the caller commits before building."""
     for dossier in recent_dossiers(pledge):
