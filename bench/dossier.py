@@ -30,15 +30,6 @@ import common  # noqa: E402
 AIM_SECONDS_10K = 20.0
 AIM_MB = 300.0
 
-# Until the migration for the dossiers table exists, add missing tables to the scratch DB.
-CREATE_MISSING_TABLES = (
-    "from pledges import create_app\n"
-    "from pledges.extensions import db\n"
-    "app = create_app()\n"
-    "with app.app_context():\n"
-    "    db.create_all()\n"
-)
-
 
 def measure_export(env: dict[str, str], output: Path, audience: str, part_size: int) -> dict:
     """Run ``pledges export-dossier`` and return its seconds, peak RSS and report line."""
@@ -88,12 +79,6 @@ def run(args: argparse.Namespace) -> int:
             env = common.app_environment(url, workdir)
             env["PLEDGES_INSTANCE"] = str(workdir / "instance")
             common.prepare_database(env, size)
-            subprocess.run(  # noqa: S603 - our own interpreter, a fixed script
-                [sys.executable, "-c", CREATE_MISSING_TABLES],
-                env=env,
-                cwd=common.PROJECT_ROOT,
-                check=True,
-            )
             print(f"Building the {args.audience} dossier...", flush=True)
             results[size] = result = measure_export(
                 env, workdir / "dossier.pdf", args.audience, args.part_size

@@ -790,9 +790,7 @@ class Dossier(db.Model):
     audience: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(10), default=DossierStatus.QUEUED.value)
     verification_code: Mapped[str] = mapped_column(String(16), unique=True)
-    requested_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Moves with every chunk rendered: a build that stops moving has died with its process.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

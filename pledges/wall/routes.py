@@ -22,6 +22,8 @@ from pledges.wall.service import (
 RECENT_ACTIONS = 3
 
 bp = Blueprint("wall", __name__)
+
+
 @bp.get("/p/<slug>/wall")
 def wall(slug: str):
     ref = public_pledge_ref_or_404(slug)
