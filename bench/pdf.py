@@ -18,9 +18,9 @@ render itself cost, less what other processes took) and ratios of the medians. T
 (from the PDF issue): the signed pledge in at most twice the time of the minimal render.
 A missed aim is reported, not an error.
 
-Last figures (2 shared cores, CPU medians, 5 actions): signed pledge 93 ms, minimal 17.5
-ms (5.3x); the same HTML the plain way 108 ms; its words alone as plain paragraphs 45 ms
-(2.6x the minimal before any structure). WeasyPrint spends about 0.6 ms on each block
+Last figures (2 cores, idle, CPU medians, 5 actions): signed pledge 92 ms, minimal 17 ms
+(5.4x); the same HTML the plain way 139 ms (8.1x); its words alone as plain paragraphs 44
+ms (2.6x the minimal before any structure). WeasyPrint spends about 0.6 ms on each block
 (a paragraph, a list item, a heading), so a document that carries what the issue asks
 for (preamble, commitments, note, five facts, actions, verification) cannot come near
 twice a two-line page. Actions are blocks, not table rows: a row cost twice as much.

@@ -97,7 +97,7 @@ def test_a_confirmed_signer_downloads_their_signed_pledge(app, client, outbox_di
         assert response.headers["X-Content-Type-Options"] == "nosniff"
 
         text = pdf_text(response.data)
-        words = " ".join(text.split())  # table cells wrap their phrases
+        words = " ".join(text.split())  # long lines wrap
         for expected in (
             "Allies for a just peace",
             "Men and women, together.",
@@ -110,7 +110,7 @@ def test_a_confirmed_signer_downloads_their_signed_pledge(app, client, outbox_di
             "Signed electronically by Amina Wanjiru Odhiambo on",
             "Hosted a listening circle in Kisumu.",
             "Mentored two young mediators.",  # private actions too: it is their document
-            "Conversation or dialogue",
+            "Conversation or dialogue · 2 people reached · private",  # the action's facts
             signature.verification_code,
             "Page 1 of",
         ):
