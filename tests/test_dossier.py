@@ -332,6 +332,7 @@ def test_the_dossier_link_leads_to_the_newest_one_for_its_audience(app, client):
     pdf.close()
     # The funders' link does not take the officials' dossier.
     assert client.get(f"{link}?audience=funders").headers["Location"].endswith(build)
+    assert f'href="{link}?audience=officials"' in client.get(build).text
 
 
 @pytest.mark.config(DOSSIER_SYNC_MAX_SIGNATURES=0)
