@@ -345,11 +345,26 @@ def test_a_partner_queries_and_the_signer_answers(app, client, outbox_dir):
         assert "How many people came, and &lt;b&gt;who&lt;/b&gt; led it?" in answer_page
         assert "<b>who</b>" not in answer_page
 
+        # A second partner, who did not ask, is not written to about the answer.
+        other = invited_partner(
+            client, outbox_dir, me, name="Jane Wambui", email="jane@example.org"
+        )
+        accept(client, other)
+        mail_before = count(OutboxEmail)
         assert reply(client, me, action, "").status_code == 400
-        assert count(ActionComment) == 1
+        assert count(ActionComment) == 1 and count(OutboxEmail) == mail_before
         assert reply(client, me, action, "Twelve; Mama Rose led it.").status_code == 302
         answer = db.session.scalar(select(ActionComment).order_by(ActionComment.id.desc()))
         assert (answer.partner_id, answer.body) == (None, "Twelve; Mama Rose led it.")
+
+        # The partner who asked is told, with the answer and no link (theirs is kept hashed).
+        told = latest_mail_to(outbox_dir, "grace@example.org")
+        assert told["Subject"] == "Amina Odhiambo answered your question"
+        body = text_of(told)
+        assert "Twelve; Mama Rose led it." in body and "http" not in body
+        assert "private link from your invitation email" in body
+        assert count(OutboxEmail) == mail_before + 1
+        assert "answered" not in latest_mail_to(outbox_dir, "jane@example.org")["Subject"]
 
         partner_page = client.get(link).text
         assert "Twelve; Mama Rose led it." in partner_page

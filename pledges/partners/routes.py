@@ -83,7 +83,13 @@ def reply(token: str, action_id: int):
             attach_error(form, exc)
         else:
             db.session.commit()
-            flash(gettext("Your answer is posted: your partners see it on their page."), "success")
+            flash(
+                gettext(
+                    "Your answer is posted: your partners see it on their page, and those who "
+                    "asked are told by email."
+                ),
+                "success",
+            )
             return redirect(url_for("signing.manage", token=token) + f"#action-{action_id}")
     status = 400 if form.is_submitted() and form.errors else 200
     return render_template(

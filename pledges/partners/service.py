@@ -170,7 +170,35 @@ def reply(signature: Signature, action: Action, body: str) -> ActionComment:
         raise PartnerError(gettext("No partner has asked about this action yet."), field="body")
     comment = ActionComment(partner_id=None, body=body, created_at=utcnow())
     action.comments.append(comment)
+    _tell_partners_of_the_answer(signature, action, comment)
     return comment
+
+
+def _tell_partners_of_the_answer(
+    signature: Signature, action: Action, answer: ActionComment
+) -> None:
+    """Email each active partner who asked about ``action`` that the signer answered.
+
+    The email quotes the answer but carries no link: a partner's link is kept only as a
+    hash, and a new one would break the link in their invitation. In the signer's language,
+    as the invitation was.
+    """
+    asked = {c.partner_id: c.partner for c in action.comments if c.partner is not None}
+    with signer_language(signature.locale):
+        for partner in asked.values():
+            if partner.status != PartnerStatus.ACTIVE:
+                continue
+            queue_email(
+                partner.email,
+                gettext("%(name)s answered your question", name=signature.full_name),
+                "partner_answer",
+                about=signature,
+                partner=partner,
+                signature=signature,
+                pledge=signed_content(signature),
+                action=action,
+                answer=answer,
+            )
 
 
 def signer_withdrawing(signature: Signature) -> None:
