@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
 from pledges.extensions import db
@@ -603,3 +603,40 @@ def test_the_wall_credits_partners_only_as_they_chose(app, client, outbox_dir):
         for url in (f"/p/{pledge.slug}/wall", f"/p/{pledge.slug}/actions"):
             page = client.get(url).text
             assert "Confirmed by <bdi>Seconde Nyanzobe</bdi>, an accountability partner" in page
+
+
+def statements_for(client, path: str) -> int:
+    """How many SQL statements a GET of ``path`` runs."""
+    statements = []
+
+    def count_statement(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count_statement)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count_statement)
+    return len(statements)
+
+
+def test_the_pages_read_every_thread_in_a_fixed_number_of_queries(app, client, outbox_dir):
+    with app.app_context():
+        pledge = make_pledge()
+        me = signer_page(client, outbox_dir, pledge, name="Amina Odhiambo")
+        link = invited_partner(client, outbox_dir, me, name="Grace Mukami")
+        accept(client, link)
+
+        def queried_action():
+            action = log_action(client, me, pledge)
+            assert query(client, link, action, "Who came?").status_code == 302
+            assert reply(client, me, action, "Twelve neighbours.").status_code == 302
+
+        queried_action()
+        few = statements_for(client, me), statements_for(client, link)
+        for _ in range(5):
+            queried_action()
+        many = statements_for(client, me), statements_for(client, link)
+        assert "Twelve neighbours." in client.get(me).text
+        assert many == few, (few, many)
