@@ -38,6 +38,25 @@ def test_wall_is_served_from_the_cache_until_something_changes(app, client):
         assert "Changed" in page
 
 
+def test_the_feed_is_cached_like_the_wall(app, client):
+    with app.app_context():
+        pledge = make_pledge()
+        signature = confirmed_signature(pledge, name="Dorothy Attema")
+        feed = f"/p/{pledge.slug}/feed.atom"
+        first = client.get(feed)
+        assert first.mimetype == "application/atom+xml" and "Dorothy Attema" in first.text
+
+        db.session.execute(
+            update(Signature).where(Signature.id == signature.id).values(full_name="Changed")
+        )
+        db.session.commit()
+        assert client.get(feed).data == first.data  # from the cache
+
+        confirmed_signature(pledge, name="Jose de Vries")  # a change the wall shows
+        fresh = client.get(feed).text
+        assert "Jose de Vries" in fresh and "Changed" in fresh
+
+
 @pytest.mark.config(WALL_CACHE_SECONDS=0)
 def test_cache_can_be_switched_off(app, client):
     with app.app_context():

@@ -10,6 +10,7 @@ without it each process keeps its own, which is just as correct.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from flask import current_app, session
 from flask_babel import get_locale
@@ -17,6 +18,9 @@ from sqlalchemy import update
 
 from pledges.extensions import cache, db
 from pledges.models import Pledge
+
+#: A rendered page, or a feed's bytes.
+Page = TypeVar("Page", str, bytes)
 
 
 def mark_changed(pledge_id: int) -> None:
@@ -29,7 +33,7 @@ def mark_changed(pledge_id: int) -> None:
     )
 
 
-def cached_page(key: str, render: Callable[[], str]) -> str:
+def cached_page(key: str, render: Callable[[], Page]) -> Page:
     """The page for ``key``, rendering and storing it on a miss.
 
     A visitor with flashed messages gets a fresh render that is not stored: their page is

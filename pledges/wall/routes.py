@@ -95,8 +95,13 @@ def actions(slug: str):
 @bp.get("/p/<slug>/feed.atom")
 def feed(slug: str):
     """New signatures and public actions as an Atom feed, signers shown as they chose."""
-    pledge = public_pledge_or_404(slug)
-    return Response(sharing.atom_feed(pledge), mimetype="application/atom+xml")
+    ref = public_pledge_ref_or_404(slug)
+
+    def render() -> bytes:
+        return sharing.atom_feed(db.session.get(Pledge, ref.id))
+
+    key = ":".join(["feed", ref.cache_stamp, content_cache_key()])
+    return Response(cached_page(key, render), mimetype="application/atom+xml")
 
 
 @bp.get("/p/<slug>/embed")
