@@ -48,6 +48,7 @@ system-test-packages:
 	qpdf --version >/dev/null 2>&1 || missing="$$missing qpdf"; \
 	ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset.so.0' || missing="$$missing libharfbuzz-subset0"; \
 	fc-list 2>/dev/null | grep -q 'Noto Sans Sinhala' || missing="$$missing fonts-noto-core"; \
+	fc-list 2>/dev/null | grep -q 'Noto Sans CJK SC' || missing="$$missing fonts-noto-cjk"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then sudo=""; \
 	  elif command -v apt-get >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo"; \

@@ -211,6 +211,7 @@ def test_only_a_confirmed_signature_has_a_signed_pledge(app, client, outbox_dir)
     [
         ("කුමාරි පෙරේරා", "Noto-Sans-Sinhala"),  # Sinhala, Sri Lanka
         ("فاطمة الزهراء", "Noto-Naskh-Arabic"),  # Arabic script, right to left
+        ("王秀英", "Noto-Sans-CJK-SC"),  # Chinese characters (fonts-noto-cjk)
     ],
 )
 def test_a_name_in_another_script_prints_in_a_font_that_has_it(
@@ -228,7 +229,7 @@ def test_a_name_in_another_script_prints_in_a_font_that_has_it(
         assert f"Signed electronically by {name} on" in words
         # Drawn with a font that covers the script, not as empty boxes of the Latin one.
         fonts = embedded_fonts(response.data)
-        assert font in fonts, f"{sorted(fonts)}: apt-get install fonts-noto-core"
+        assert font in fonts, f"{sorted(fonts)}: apt-get install fonts-noto-core fonts-noto-cjk"
         assert not any(f.startswith("DejaVu") for f in fonts), sorted(fonts)
         assert_qpdf_valid(response.data, tmp_path)
 
