@@ -161,6 +161,9 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language of emails sent to them outside their own requests (an invitation sent
+    # again): chosen by whoever invited them, then the one they last logged in with.
+    locale: Mapped[str | None] = mapped_column(String(10))
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"

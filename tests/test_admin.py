@@ -157,6 +157,46 @@ def test_an_invited_user_chooses_their_password_through_the_emailed_link(app, ac
         assert entry.details == {"email": "new.organizer@example.org", "role": "organizer"}
 
 
+def test_the_invitation_is_written_in_the_invitees_language(app, accounts, outbox_dir):
+    admin = logged_in(app, ADMIN)
+    form = admin.get("/admin/users/new")
+    # The admin's own language is the default; each is named in itself.
+    assert '<option selected value="en">English</option>' in form.text
+    assert '<option value="fr">Français</option>' in form.text
+    data = {"email": "aline@example.org", "name": "Aline Ndayishimiye", "role": "organizer"}
+    refused = admin.post(
+        "/admin/users/new", data={**data, "language": "xx", "csrf_token": csrf_token(form.text)}
+    )
+    assert refused.status_code == 422
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.email == "aline@example.org")) is None
+
+    admin.post(
+        "/admin/users/new", data={**data, "language": "fr", "csrf_token": csrf_token(form.text)}
+    )
+    with app.app_context():
+        (message,) = deliver_and_read(outbox_dir)
+        invited = db.session.scalar(select(User).where(User.email == "aline@example.org"))
+        assert invited.locale == "fr"
+    assert message["Subject"] == "Vous êtes invité·e à organiser des engagements sur Joining Forces"
+    assert "Bonjour Aline Ndayishimiye" in text_of(message)
+
+    # Sent again from the admin's English pages, it is still in French.
+    post_with_token(admin, f"/admin/users/{invited.id}/invite")
+    with app.app_context():
+        (again,) = deliver_and_read(outbox_dir)[1:]
+    assert again["Subject"] == message["Subject"]
+
+    # Logging in in another language makes that theirs.
+    with app.app_context():
+        organizer = db.session.get(User, accounts["organizer"])
+        assert organizer.locale != "es"
+    client = app.test_client()
+    client.get("/?lang=es")  # the choice is remembered in a cookie
+    assert log_in(client, ORGANIZER).status_code == 302
+    assert user(app, accounts["organizer"]).locale == "es"
+
+
 def test_inviting_an_existing_address_says_so(app, accounts):
     admin = logged_in(app, ADMIN)
     form = admin.get("/admin/users/new")

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext, pgettext
+from flask_babel import get_locale, lazy_gettext, pgettext
 from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
 from pledges.forms import clean_line, no_control_characters, strip
+from pledges.i18n import language_name, supported_locales
 from pledges.models import EMAIL_MAX, NAME_MAX, UserRole
 
 ROLE_CHOICES = [
@@ -36,7 +37,18 @@ class InviteUserForm(FlaskForm):
         description=lazy_gettext("Optional: how they are greeted and shown to other organizers."),
     )
     role = RadioField(lazy_gettext("Role"), choices=ROLE_CHOICES, default=UserRole.ORGANIZER.value)
+    language = SelectField(
+        lazy_gettext("Their language"),
+        description=lazy_gettext("The invitation is written in it."),
+    )
     submit = SubmitField(lazy_gettext("Create the account and send the invitation"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Each language named in itself, as the language menu does; yours by default.
+        self.language.choices = [(code, language_name(code)) for code in supported_locales()]
+        if self.language.data is None:
+            self.language.data = str(get_locale())
 
 
 class RoleForm(FlaskForm):

@@ -40,7 +40,9 @@ def new_user():
     form = InviteUserForm()
     if form.validate_on_submit():
         try:
-            user = service.invite_user(form.email.data, form.name.data, form.role.data)
+            user = service.invite_user(
+                form.email.data, form.name.data, form.role.data, form.language.data
+            )
         except RuleError as error:
             attach_error(form, error)
         else:

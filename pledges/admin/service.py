@@ -13,6 +13,7 @@ from pledges import audit
 from pledges.accounts import service as accounts
 from pledges.accounts.passwords import check_new_password
 from pledges.extensions import db
+from pledges.i18n import signer_language
 from pledges.mail import delivery
 from pledges.mail.outbox import queue_email
 from pledges.models import OutboxEmail, User, UserRole
@@ -28,25 +29,30 @@ def all_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.email)))
 
 
-def invite_user(email: str, name: str, role: str) -> User:
+def invite_user(email: str, name: str, role: str, locale: str | None = None) -> User:
     """Create an account nobody can log in to yet, and email its owner a link to choose
-    their password (the password-reset link, worded as an invitation)."""
+    their password (the password-reset link, worded as an invitation), in ``locale``."""
     user = accounts.create_user(email, _placeholder_password(email), role=role, name=name)
+    user.locale = locale
     send_invitation(user)
     return user
 
 
 def send_invitation(user: User) -> None:
-    queue_email(
-        user.email,
-        gettext("You are invited to organize pledges on Joining Forces"),
-        "invitation",
-        user=user,
-        role=user.role,
-        set_password_url=external_url("accounts.reset_password", token=accounts.reset_token(user)),
-        forgot_url=external_url("accounts.forgot_password"),
-        hours=current_app.config["PASSWORD_RESET_HOURS"],
-    )
+    """The invitation, in the invitee's language where one is known, else the admin's."""
+    with signer_language(user.locale):
+        queue_email(
+            user.email,
+            gettext("You are invited to organize pledges on Joining Forces"),
+            "invitation",
+            user=user,
+            role=user.role,
+            set_password_url=external_url(
+                "accounts.reset_password", token=accounts.reset_token(user)
+            ),
+            forgot_url=external_url("accounts.forgot_password"),
+            hours=current_app.config["PASSWORD_RESET_HOURS"],
+        )
     audit.record("user.invite", target=user, details={"email": user.email})
 
 
