@@ -65,6 +65,16 @@ def limit_confirming(view):
     )
 
 
+def limit_pdf_rendering(view):
+    """Signed pledge PDFs: each costs real CPU, so a token cannot be used to flood it."""
+    return limiter.limit(configured("PDF_LIMIT_PER_IP"), scope="pdf")(view)
+
+
+def limit_verifying(view):
+    """Verification pages and uploads, signature and dossier codes alike."""
+    return limiter.limit(configured("VERIFY_LIMIT_PER_IP"), scope="verify")(view)
+
+
 def limit_api(blueprint) -> None:
     limiter.limit(configured("API_LIMIT_PER_IP"), scope="api")(blueprint)
 

@@ -71,6 +71,10 @@ DEFAULTS: dict[str, Any] = {
     "API_LIMIT_PER_IP": "120 per minute",
     # Public reports of wall entries (pledges/moderation), counting submissions.
     "REPORT_LIMIT_PER_IP": "5 per hour;20 per day",
+    # Signed pledge PDFs rendered per client address (each costs about 0.1 s of CPU), and
+    # verification pages and uploads (codes cannot be guessed by trying them all).
+    "PDF_LIMIT_PER_IP": "10 per minute;60 per hour",
+    "VERIFY_LIMIT_PER_IP": "60 per minute;600 per hour",
     "IP_HASH_RETENTION_DAYS": 30,
     # Rendered wall pages are cached under a key that includes the pledge's wall_version,
     # so a change shows at once on every host; the timeout only bounds memory.
@@ -130,6 +134,8 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "CONFIRM_LIMIT_PER_IP": ("CONFIRM_LIMIT_PER_IP", str),
     "API_LIMIT_PER_IP": ("API_LIMIT_PER_IP", str),
     "REPORT_LIMIT_PER_IP": ("REPORT_LIMIT_PER_IP", str),
+    "PDF_LIMIT_PER_IP": ("PDF_LIMIT_PER_IP", str),
+    "VERIFY_LIMIT_PER_IP": ("VERIFY_LIMIT_PER_IP", str),
     "IP_HASH_RETENTION_DAYS": ("IP_HASH_RETENTION_DAYS", int),
     "MAIL_TRANSPORT": ("MAIL_TRANSPORT", str),
     "MAIL_FROM": ("MAIL_FROM", str),

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+from datetime import timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from pledges.extensions import db
-from pledges.models import Signature
+from pledges.models import IssuedDocument, Signature
+from pledges.verify.service import DOCUMENTS_LISTED
 from tests.factories import make_pledge
 from tests.helpers import csrf_token, signer_page
 from tests.test_headers import INLINE_OR_FOREIGN
@@ -200,3 +203,48 @@ def test_uploads_of_real_pdfs_fit_but_huge_or_missing_files_do_not(app, client, 
         # Elsewhere the app-wide limit still holds.
         elsewhere = client.post("/p/" + pledge.slug, data={"name": "x" * (2 * 1024 * 1024)})
         assert elsewhere.status_code == 413
+
+
+def test_the_page_lists_the_newest_documents_and_checks_against_all(app, client, outbox_dir):
+    with app.app_context():
+        me = signer_page(client, outbox_dir, make_pledge(), email="amina@example.org")
+        code = code_of("amina@example.org")
+        pdf = client.get(f"{me}/pledge.pdf").data  # the oldest of many
+        signature = db.session.scalar(select(Signature))
+        first = db.session.scalar(select(IssuedDocument)).issued_at
+        for n in range(1, DOCUMENTS_LISTED + 2):
+            db.session.add(
+                IssuedDocument(
+                    signature_id=signature.id,
+                    sha256=hashlib.sha256(b"later %d" % n).hexdigest(),
+                    variant="pdf",
+                    issued_at=first + timedelta(minutes=n),
+                )
+            )
+        db.session.commit()
+
+    page = client.get(f"/verify/{code}").text
+    assert page.count("fingerprint <code>") == DOCUMENTS_LISTED
+    assert hashlib.sha256(b"later 21").hexdigest()[:12] in page  # the newest is listed
+    assert hashlib.sha256(pdf).hexdigest()[:12] not in page  # the oldest is counted
+    assert "And 2 earlier documents, which an upload is checked against too." in page
+    assert "Genuine and unchanged." in upload(client, code, pdf).text
+
+
+@pytest.mark.config(PDF_LIMIT_PER_IP="2 per minute", VERIFY_LIMIT_PER_IP="4 per minute")
+def test_rendering_and_verifying_are_rate_limited_per_address(app, client, outbox_dir):
+    with app.app_context():
+        me = signer_page(client, outbox_dir, make_pledge(), email="amina@example.org")
+        code = code_of("amina@example.org")
+    assert client.get(f"{me}/pledge.pdf").status_code == 200
+    assert client.get(f"{me}/pledge.pdf?variant=pdf/a-3b").status_code == 200
+    refused = client.get(f"{me}/pledge.pdf")
+    assert refused.status_code == 429 and "Too many requests" in refused.text
+    assert client.get(f"{me}/pledge.html").status_code == 200  # the preview costs no PDF
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(IssuedDocument)) == 2
+
+    for _ in range(4):
+        assert client.get(f"/verify/{code}").status_code == 200
+    assert client.get(f"/verify/{code}").status_code == 429
+    assert client.get("/verify/ZZZZZ-ZZZZZ").status_code == 429  # guessing counts too

@@ -15,6 +15,7 @@ from flask import (
 from flask_babel import gettext
 from flask_login import current_user
 
+from pledges.abuse import limit_verifying
 from pledges.accounts.access import managed_pledge_or_404, organizer_required
 from pledges.charts import svg_response
 from pledges.database import utcnow
@@ -146,6 +147,7 @@ def chart(slug: str, name: str):
 
 
 @bp.route("/verify/dossier/<code>", methods=["GET", "POST"])
+@limit_verifying
 def verify(code: str):
     dossier = service.dossier_for_code(code)
     if dossier is None:

@@ -13,7 +13,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from pledges.abuse import limit_confirming, limit_signing
+from pledges.abuse import limit_confirming, limit_pdf_rendering, limit_signing
 from pledges.actions.forms import DeleteActionForm
 from pledges.checkins.cycles import cycle_at
 from pledges.checkins.forms import CommitmentsForm
@@ -141,6 +141,7 @@ def personal_data(token: str):
 
 
 @bp.get("/me/<token>/pledge.pdf")
+@limit_pdf_rendering
 def signed_pledge_pdf(token: str):
     signature = service.private_page_signature_or_404(token)
     variant = request.args.get("variant", DocumentVariant.PDF)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext
 
+from pledges.abuse import limit_verifying
 from pledges.dossier.service import dossier_for_code
 from pledges.models import SignatureStatus
 from pledges.presentation import public_signer
@@ -38,6 +39,7 @@ def lookup():
 
 
 @bp.route("/verify/<code>", methods=["GET", "POST"])
+@limit_verifying
 def verify(code: str):
     signature = service.signature_for_code(code)
     if signature is None and dossier_for_code(code) is not None:

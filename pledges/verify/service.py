@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
 
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from pledges.database import utcnow
@@ -98,14 +99,34 @@ def signature_for_code(typed: str) -> Signature | None:
     )
 
 
-def issued_documents(signature: Signature) -> list[IssuedDocument]:
-    return list(
-        db.session.scalars(
-            select(IssuedDocument)
-            .where(IssuedDocument.signature_id == signature.id)
-            .order_by(IssuedDocument.issued_at.desc(), IssuedDocument.id.desc())
-        )
-    )
+#: Issued documents listed on a verification page, newest first; the rest are counted.
+#: An upload is checked against all of them.
+DOCUMENTS_LISTED = 20
+
+
+@dataclass(frozen=True)
+class IssuedList:
+    newest: list[IssuedDocument]
+    total: int
+
+    @property
+    def earlier(self) -> int:
+        return self.total - len(self.newest)
+
+
+def issued_documents(signature: Signature, limit: int = DOCUMENTS_LISTED) -> IssuedList:
+    """The newest documents issued for ``signature``, and how many there are in all."""
+    where = IssuedDocument.signature_id == signature.id
+    newest = db.session.scalars(
+        select(IssuedDocument)
+        .where(where)
+        .order_by(IssuedDocument.issued_at.desc(), IssuedDocument.id.desc())
+        .limit(limit)
+    ).all()
+    total = len(newest)
+    if total == limit:
+        total = db.session.scalar(select(func.count()).select_from(IssuedDocument).where(where))
+    return IssuedList(list(newest), total)
 
 
 def sha256_of(stream: BinaryIO) -> str:
