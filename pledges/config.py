@@ -110,6 +110,9 @@ DEFAULTS: dict[str, Any] = {
     "DOSSIER_PART_SIZE": 2000,
     "DOSSIER_SYNC_MAX_SIGNATURES": 1000,
     "DOSSIER_STALE_MINUTES": 10,
+    # Dossiers being built from the web at once, across every pledge and host (each takes
+    # a core and about 150 MB while it runs); the command line is not counted or held.
+    "DOSSIER_MAX_BUILDS": 2,
     # Languages of the interface (pledges/i18n.py): each needs a catalog in translations/,
     # except the first, the language the code is written in and the fallback.
     "SUPPORTED_LOCALES": ("en", "fr", "es"),
@@ -162,6 +165,7 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "DOSSIER_PART_SIZE": ("DOSSIER_PART_SIZE", int),
     "DOSSIER_SYNC_MAX_SIGNATURES": ("DOSSIER_SYNC_MAX_SIGNATURES", int),
     "DOSSIER_STALE_MINUTES": ("DOSSIER_STALE_MINUTES", int),
+    "DOSSIER_MAX_BUILDS": ("DOSSIER_MAX_BUILDS", int),
     "LANGUAGES": ("SUPPORTED_LOCALES", _list),
     "CONTENT_LANGUAGES": ("CONTENT_LANGUAGES", _list),
 }

@@ -10,6 +10,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import event, select, update
 
+from pledges.actions.service import ActionInput, log_action
 from pledges.exports import service
 from pledges.extensions import db
 from pledges.models import (
@@ -234,6 +235,27 @@ def signature_id(app, name: str) -> int:
 
 def test_an_organizer_downloads_a_signers_signed_pledge(app, pledge_with_signers):
     amina = signature_id(app, "Amina Odhiambo")
+    with app.app_context():
+        signer = db.session.get(Signature, amina)
+        for visibility, description in (
+            ("public", "Spoke at the district peace forum."),
+            ("private", "A hard talk with my brother about his violence."),
+        ):
+            log_action(
+                signer,
+                ActionInput(
+                    commitment_id=signer.chosen_commitments[0].id,
+                    kind="conversation",
+                    done_on=date.today(),
+                    description=description,
+                    people_reached=None,
+                    evidence_url="https://example.org/private-notes"
+                    if visibility == "private"
+                    else "",
+                    visibility=visibility,
+                ),
+            )
+        db.session.commit()
     client = logged_in(app, "organizer@example.org")
     # Moderators find it next to the signature.
     queue = client.get("/organize/export-me/moderation?view=all").text
@@ -243,7 +265,12 @@ def test_an_organizer_downloads_a_signers_signed_pledge(app, pledge_with_signers
     assert response.headers["Cache-Control"] == "no-store"
     assert "attachment" in response.headers["Content-Disposition"]
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages)
-    assert "Amina Odhiambo" in text
+    words = " ".join(text.split())
+    assert "Amina Odhiambo" in words
+    # Private actions are the signer's and their partners' only: left out of this copy.
+    assert "Spoke at the district peace forum." in words
+    assert "hard talk" not in words and "private-notes" not in words
+    assert "the signer's private actions are left out" in words
     with app.app_context():
         issued = db.session.scalar(select(IssuedDocument))
         assert issued.signature_id == amina

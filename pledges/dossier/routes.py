@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import logging
 
 from flask import (
     Blueprint,
@@ -30,6 +31,7 @@ from pledges.tallies import tally_for
 from pledges.verify.forms import UPLOAD_MAX_BYTES, DocumentForm
 
 bp = Blueprint("dossier", __name__)
+log = logging.getLogger(__name__)
 
 # Room for the multipart framing and the CSRF field around the file itself.
 UPLOAD_REQUEST_MAX_BYTES = UPLOAD_MAX_BYTES + 64 * 1024
@@ -49,7 +51,9 @@ def build(slug: str):
     form = DossierForm()
     if form.validate_on_submit():
         try:
-            dossier = service.request_dossier(pledge, form.audience.data, current_user)
+            dossier = service.request_dossier(
+                pledge, form.audience.data, current_user, limit_builds=True
+            )
         except DossierError as exc:
             db.session.rollback()
             attach_error(form, exc)
@@ -62,8 +66,19 @@ def build(slug: str):
                     "success",
                 )
             else:
-                service.issue(dossier)
-                flash(gettext("The dossier is ready to download."), "success")
+                try:
+                    service.issue(dossier)
+                except Exception:  # recorded on the dossier, which the page lists as failed
+                    log.exception("dossier %s failed", dossier.id)
+                    flash(
+                        gettext(
+                            "The dossier could not be built: it is listed as failed below. "
+                            "Try again; if it fails again, tell an administrator."
+                        ),
+                        "error",
+                    )
+                else:
+                    flash(gettext("The dossier is ready to download."), "success")
             return redirect(url_for("dossier.build", slug=pledge.slug))
     dossiers = service.recent_dossiers(pledge)
     return render_template(
@@ -150,7 +165,7 @@ def chart(slug: str, name: str):
 @limit_verifying
 def verify(code: str):
     dossier = service.dossier_for_code(code)
-    if dossier is None:
+    if dossier is None or not dossier.pledge.is_public:
         abort(404)
     form = DocumentForm()
     match = None

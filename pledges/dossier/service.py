@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 from flask import Flask, current_app
 from flask_babel import force_locale, get_locale, gettext
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from pledges import audit
 from pledges.database import utcnow
@@ -58,6 +58,16 @@ def is_stale(dossier: Dossier) -> bool:
     )
 
 
+def builds_running() -> int:
+    """Dossiers building on any host now: queued or building, and not stale."""
+    since = utcnow() - timedelta(minutes=current_app.config["DOSSIER_STALE_MINUTES"])
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Dossier)
+        .where(Dossier.status.in_(IN_PROGRESS), Dossier.updated_at >= since)
+    )
+
+
 def recent_dossiers(pledge: Pledge, limit: int = 10) -> list[Dossier]:
     return list(
         db.session.scalars(
@@ -84,8 +94,20 @@ def latest_downloadable(pledge: Pledge, audience: str) -> Dossier | None:
     )
 
 
-def request_dossier(pledge: Pledge, audience: str, user: User | None = None) -> Dossier:
-    """Record a dossier about to be built, and who asked; the caller commits before building."""
+def request_dossier(
+    pledge: Pledge, audience: str, user: User | None = None, *, limit_builds: bool = False
+) -> Dossier:
+    """Record a dossier about to be built, and who asked; the caller commits before building.
+
+    ``limit_builds`` (the web) refuses while ``DOSSIER_MAX_BUILDS`` are building already.
+    """
+    if not pledge.is_public:
+        # Its QR code leads to a public page, which a draft does not have.
+        raise DossierError(gettext("Open the pledge first: a dossier is for a public pledge."))
+    if limit_builds and builds_running() >= current_app.config["DOSSIER_MAX_BUILDS"]:
+        raise DossierError(
+            gettext("Other dossiers are being built right now: try again in a few minutes.")
+        )
     for dossier in recent_dossiers(pledge):
         if dossier.status in IN_PROGRESS:
             if not is_stale(dossier):
@@ -148,41 +170,59 @@ def issue(
         _save_progress(dossier_id, done, total)
         progress(done, total)
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(handle)
+    # Whatever fails from here on (no disk space for the temporary file, the database
+    # refusing the finished file...) marks the build failed: never left "building".
+    temporary: Path | None = None
+    written = False
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        os.close(handle)
+        temporary = Path(name)
         built = builder.build(
             dossier.pledge,
             dossier.audience,
-            Path(temporary),
+            temporary,
             code=dossier.verification_code,
             issued_at=dossier.requested_at,
             part_size=part_size or default_part_size(),
             progress=report,
         )
         os.replace(temporary, target)
+        temporary, written = None, True
+        db.session.expire(dossier)  # steps_done moved on in another transaction
+        dossier.status = DossierStatus.READY
+        dossier.pages = built.pages
+        dossier.size_bytes = built.size_bytes
+        dossier.sha256 = built.sha256
+        dossier.signatures = built.signatures
+        dossier.finished_at = dossier.updated_at = utcnow()
+        if keep_in_database:
+            db.session.add(DossierFile(dossier_id=dossier_id, content=target.read_bytes()))
+        db.session.commit()
     except Exception as exc:
-        Path(temporary).unlink(missing_ok=True)
-        db.session.rollback()
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        if written:  # complete, but its hash is not on record: it would never verify
+            target.unlink(missing_ok=True)
+        _mark_failed(dossier_id, exc)
+        raise
+    if keep_in_database:
+        target.unlink(missing_ok=True)
+    return dossier
+
+
+def _mark_failed(dossier_id: int, exc: Exception) -> None:
+    db.session.rollback()
+    try:
         failed = db.session.get(Dossier, dossier_id)
         failed.status = DossierStatus.FAILED
         failed.error = f"{type(exc).__name__}: {exc}"[:500]
         failed.finished_at = failed.updated_at = utcnow()
         db.session.commit()
-        raise
-    db.session.expire(dossier)  # steps_done moved on in another transaction
-    dossier.status = DossierStatus.READY
-    dossier.pages = built.pages
-    dossier.size_bytes = built.size_bytes
-    dossier.sha256 = built.sha256
-    dossier.signatures = built.signatures
-    dossier.finished_at = dossier.updated_at = utcnow()
-    if keep_in_database:
-        db.session.add(DossierFile(dossier_id=dossier_id, content=target.read_bytes()))
-        target.unlink()
-    db.session.commit()
-    return dossier
+    except Exception:  # the database itself failing: the build shows stale, then failed
+        db.session.rollback()
+        log.exception("could not mark dossier %s failed", dossier_id)
 
 
 def builds_in_background(pledge: Pledge) -> bool:

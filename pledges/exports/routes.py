@@ -55,7 +55,8 @@ def signatures(slug: str):
 @bp.get("/<slug>/signatures/<int:signature_id>/pledge.pdf")
 @organizer_required
 def signature_pdf(slug: str, signature_id: int):
-    """A signer's signed pledge, as they would download it themselves (and recorded so)."""
+    """A signer's signed pledge as they would download it themselves, less their private
+    actions (recorded as issued, so it verifies like theirs)."""
     pledge = managed_pledge_or_404(slug)
     signature = db.session.get(Signature, signature_id)
     if (
@@ -67,7 +68,7 @@ def signature_pdf(slug: str, signature_id: int):
     variant = request.args.get("variant", DocumentVariant.PDF)
     if variant not in set(DocumentVariant):
         abort(404)
-    pdf = documents.issue_signed_pledge(signature, variant)
+    pdf = documents.issue_signed_pledge(signature, variant, with_private_actions=False)
     audit.record("signature.pdf", pledge=pledge, target=signature, details={"variant": variant})
     db.session.commit()
     suffix = "-pdfa" if variant == DocumentVariant.PDF_A_3B else ""

@@ -14,7 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from pledges.database import utcnow
 from pledges.extensions import db
 from pledges.i18n import signer_language
-from pledges.models import DocumentVariant, IssuedDocument, Signature, SignatureStatus
+from pledges.models import (
+    ActionVisibility,
+    DocumentVariant,
+    IssuedDocument,
+    Signature,
+    SignatureStatus,
+)
 from pledges.pdf import qr_code_svg, render_pdf
 from pledges.rules import RuleError
 from pledges.security import normalize_verification_code
@@ -49,11 +55,24 @@ def check_can_issue(signature: Signature) -> None:
         )
 
 
-def signed_pledge_context(signature: Signature, issued_at: datetime) -> dict:
-    """What the print template needs, for the PDF and its HTML preview alike."""
+def signed_pledge_context(
+    signature: Signature, issued_at: datetime, with_private_actions: bool = True
+) -> dict:
+    """What the print template needs, for the PDF and its HTML preview alike.
+
+    The signer's own copy carries every action; the copy an organizer downloads leaves the
+    private ones out, as the action form promises ("only you and your partners").
+    """
     verify_url = external_url("verify.verify", code=signature.verification_code)
+    actions = [
+        action
+        for action in signature.actions
+        if with_private_actions or action.visibility != ActionVisibility.PRIVATE
+    ]
     return {
         "signature": signature,
+        "actions": actions,
+        "private_left_out": len(actions) < len(signature.actions),
         # The pledge in the language it was signed in; the template's own words follow the
         # current language: render inside ``signer_language(signature.locale)``.
         "pledge": signed_content(signature),
@@ -63,14 +82,15 @@ def signed_pledge_context(signature: Signature, issued_at: datetime) -> dict:
     }
 
 
-def issue_signed_pledge(signature: Signature, variant: str = DocumentVariant.PDF) -> bytes:
+def issue_signed_pledge(
+    signature: Signature, variant: str = DocumentVariant.PDF, with_private_actions: bool = True
+) -> bytes:
     """Render the signer's document and record its SHA-256; the caller commits."""
     check_can_issue(signature)
     issued_at = utcnow()
     with signer_language(signature.locale):
-        pdf = render_pdf(
-            SIGNED_PLEDGE_TEMPLATE, variant, **signed_pledge_context(signature, issued_at)
-        )
+        context = signed_pledge_context(signature, issued_at, with_private_actions)
+        pdf = render_pdf(SIGNED_PLEDGE_TEMPLATE, variant, **context)
     document = IssuedDocument(
         signature_id=signature.id,
         sha256=hashlib.sha256(pdf).hexdigest(),
