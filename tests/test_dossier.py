@@ -6,13 +6,14 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import tempfile
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pledges import tallies
 from pledges.actions.service import ActionInput, log_action
@@ -25,6 +26,7 @@ from pledges.models import (
     DossierStatus,
     Organization,
     PledgeCosigner,
+    PledgeStatus,
     Signature,
     SignatureStatus,
 )
@@ -362,3 +364,75 @@ def test_a_large_pledge_is_built_in_the_background(app, client, tmp_path):
     download = client.get(f"{url}/{dossier.id}.pdf")
     download.close()
     assert download.status_code == 200
+
+
+def test_a_build_that_cannot_write_its_file_is_marked_failed(app, tmp_path):
+    with app.app_context():
+        pledge = campaign()
+        dossier = service.request_dossier(pledge, "officials")
+        db.session.commit()
+        with pytest.raises(OSError):  # a file where the folder should be
+            service.issue(dossier, Path("/dev/null/dossier.pdf"))
+        failed = db.session.get(Dossier, dossier.id)
+        assert failed.status == DossierStatus.FAILED and "Error" in failed.error
+        # Nothing is left "building" to hold up the next one.
+        again = service.request_dossier(pledge, "officials")
+        db.session.commit()
+        service.issue(again, tmp_path / "dossier.pdf")
+        assert again.status == DossierStatus.READY
+
+
+def test_a_failed_build_in_the_request_is_a_message_not_an_error(app, client, monkeypatch):
+    with app.app_context():
+        pledge = campaign()
+        run_by(pledge, make_user("owner@example.org"))
+        url = f"/organize/{pledge.slug}/dossier"
+    log_in(client, "owner@example.org")
+    token = csrf_token(client.get(url).text)
+    # Where the web build keeps its file until it is stored: a path that cannot be a folder.
+    monkeypatch.setattr(tempfile, "tempdir", "/dev/null/tmp")
+    response = client.post(url, data={"audience": "officials", "csrf_token": token})
+    monkeypatch.undo()
+    assert response.status_code == 302
+    page = client.get(url).text
+    assert "The dossier could not be built: it is listed as failed below." in page
+    assert "failed" in page
+    with app.app_context():
+        assert db.session.scalar(select(Dossier.status)) == DossierStatus.FAILED
+        assert db.session.scalar(select(func.count()).select_from(DossierFile)) == 0
+
+
+def test_drafts_get_no_dossier_and_an_unpublished_pledges_dossier_does_not_verify(app, client):
+    with app.app_context():
+        draft = make_pledge(status=PledgeStatus.DRAFT)
+        with pytest.raises(service.DossierError, match="Open the pledge first"):
+            service.request_dossier(draft, "officials")
+        pledge = campaign()
+        dossier = service.request_dossier(pledge, "media")
+        db.session.commit()
+        service.issue(dossier)
+        code = dossier.verification_code
+        assert client.get(f"/verify/dossier/{code}").status_code == 200
+        pledge.status = PledgeStatus.DRAFT  # as if it had never been published
+        db.session.commit()
+        assert client.get(f"/verify/dossier/{code}").status_code == 404
+
+
+@pytest.mark.config(DOSSIER_MAX_BUILDS=2)
+def test_only_so_many_dossiers_build_at_once_from_the_web(app):
+    with app.app_context():
+        busy = []
+        for _ in range(2):
+            other = make_pledge()
+            busy.append(service.request_dossier(other, "officials"))
+            busy[-1].status = DossierStatus.BUILDING
+        pledge = campaign()
+        db.session.commit()
+        with pytest.raises(service.DossierError, match="Other dossiers are being built"):
+            service.request_dossier(pledge, "officials", limit_builds=True)
+        service.request_dossier(pledge, "officials")  # the command line is not held back
+        db.session.rollback()
+        # A build that stopped moving long ago no longer counts.
+        busy[0].updated_at = busy[0].updated_at - timedelta(hours=1)
+        db.session.commit()
+        assert service.request_dossier(pledge, "funders", limit_builds=True).status == "queued"
