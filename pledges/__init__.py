@@ -28,6 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_headers(app)
     register_extensions(app)
     register_i18n(app)
+    register_converters(app)
     register_blueprints(app)
     register_template_helpers(app)
     register_error_handlers(app)
@@ -75,6 +76,13 @@ def register_i18n(app: Flask) -> None:
     from pledges import i18n
 
     i18n.init_app(app)
+
+
+def register_converters(app: Flask) -> None:
+    # Before the blueprints: a rule picks its converter when it is added.
+    from pledges.converters import BoundedIntegerConverter
+
+    app.url_map.converters["int"] = BoundedIntegerConverter
 
 
 def register_blueprints(app: Flask) -> None:

@@ -432,6 +432,12 @@ def test_bulk_hide_by_domain_previews_then_hides_with_one_audit_entry(app, clien
         assert entry.details["email_domain"] == "spam.example"
     nothing = client.post(page, data={"csrf_token": token, "step": "preview"})
     assert nothing.status_code == 400 and "email domain, a time window" in nothing.text
+    # A NUL byte (which PostgreSQL cannot even compare) is refused, not searched for.
+    nul = client.post(
+        page, data={"csrf_token": token, "email_domain": "spam\x00.example", "step": "preview"}
+    )
+    assert nul.status_code == 400
+    assert "Remove the invisible control characters from this text." in nul.text
 
 
 def test_bulk_hide_by_time_window(app):

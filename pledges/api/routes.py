@@ -7,6 +7,7 @@ from pledges.abuse import limit_api
 from pledges.api import serializers
 from pledges.api.spec import openapi_document
 from pledges.content import translated_titles
+from pledges.converters import positive_int
 from pledges.tallies import tally_for, totals_for
 from pledges.wall.service import (
     BadWallQuery,
@@ -35,9 +36,10 @@ def _limit() -> int:
     maximum = current_app.config["API_MAX_LIMIT"]
     if raw is None:
         return min(DEFAULT_LIMIT, maximum)
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    limit = positive_int(raw, maximum)
+    if limit is None:
         abort(400, description=f"limit must be a whole number from 1 to {maximum}.")
-    return int(raw)
+    return limit
 
 
 @bp.get("/pledges")
@@ -46,9 +48,9 @@ def pledges():
     raw_cursor = request.args.get("cursor")
     after_id = None
     if raw_cursor:
-        if not raw_cursor.isdigit():
+        after_id = positive_int(raw_cursor)
+        if after_id is None:
             abort(400, description="cursor is not valid; use next_cursor from a previous page.")
-        after_id = int(raw_cursor)
     rows = public_pledges(limit + 1, after_id)
     page = rows[:limit]
     totals = totals_for([p.id for p in page])

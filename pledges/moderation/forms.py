@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from pledges.converters import positive_int
 from pledges.forms import clean_line, clean_text, no_control_characters
 from pledges.models import REASON_MAX, ReportReason, ReportResolution
 from pledges.moderation.service import REPORT_DETAILS_MAX
@@ -35,6 +38,13 @@ def _reason_field(label, required: bool = True) -> TextAreaField:
     )
 
 
+def typed_as_utc(value: datetime | None) -> datetime | None:
+    """A datetime-local input sends no time zone; its label says the time is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
 class ButtonForm(FlaskForm):
     """A lone button (approve, mark reviewed): a form only for its CSRF token."""
 
@@ -53,23 +63,30 @@ class ReviewShownForm(FlaskForm):
     ids = HiddenField()
 
     def signature_ids(self) -> list[int]:
-        return [int(i) for i in (self.ids.data or "").split(",") if i.strip().isdigit()]
+        ids = (positive_int(i.strip()) for i in (self.ids.data or "").split(","))
+        return [i for i in ids if i is not None]
 
 
 class BulkForm(FlaskForm):
     email_domain = StringField(
         lazy_gettext("Email domain"),
         filters=[clean_line],
-        validators=[Optional(), Length(max=253)],
+        validators=[Optional(), Length(max=253), no_control_characters],
         description=lazy_gettext(
             "Matches addresses at this domain and at its subdomains, e.g. example.org."
         ),
     )
     signed_from = DateTimeLocalField(
-        lazy_gettext("Signed from (UTC)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+        lazy_gettext("Signed from (UTC)"),
+        format="%Y-%m-%dT%H:%M",
+        filters=[typed_as_utc],
+        validators=[Optional()],
     )
     signed_until = DateTimeLocalField(
-        lazy_gettext("Signed until (UTC)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+        lazy_gettext("Signed until (UTC)"),
+        format="%Y-%m-%dT%H:%M",
+        filters=[typed_as_utc],
+        validators=[Optional()],
     )
     reason = _reason_field(lazy_gettext("Why hide them?"), required=False)
     # Which button was pressed: "preview" counts, "hide" acts.

@@ -8,6 +8,7 @@ from flask_babel import gettext, ngettext
 
 from pledges.abuse import configured
 from pledges.accounts.access import admin_required, managed_pledge_or_404, organizer_required
+from pledges.converters import positive_int
 from pledges.extensions import db, limiter
 from pledges.forms import attach_error
 from pledges.models import Pledge, ReportResolution, Signature
@@ -30,11 +31,16 @@ bp = Blueprint("moderation", __name__)
 
 PER_PAGE = 50
 REPORT_GROUPS_PER_PAGE = 25
+LAST_PAGE = 99_999
 
 
 def _page_arg() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    return positive_int(request.args.get("page"), LAST_PAGE) or 1
+
+
+def _before_arg() -> int | None:
+    """The audit log's "older" link: the id to list entries before, or the newest page."""
+    return positive_int(request.args.get("before"))
 
 
 def _view_arg() -> str:
@@ -219,10 +225,7 @@ def bulk(slug: str):
 def history(slug: str):
     """The pledge's own moderation history, for its organizers."""
     pledge = managed_pledge_or_404(slug)
-    before = request.args.get("before", "")
-    entries, next_before = service.audit_entries(
-        pledge_id=pledge.id, before_id=int(before) if before.isdigit() else None
-    )
+    entries, next_before = service.audit_entries(pledge_id=pledge.id, before_id=_before_arg())
     return render_template(
         "moderation/history.html", pledge=pledge, entries=entries, next_before=next_before
     )
@@ -311,14 +314,13 @@ def resolve(slug: str, signature_id: int):
 def audit_log():
     pledge_slug = request.args.get("pledge", "")
     action = request.args.get("action", "")
-    before = request.args.get("before", "")
     pledge = None
     if pledge_slug:
         pledge = db.session.scalar(db.select(Pledge).where(Pledge.slug == pledge_slug))
     entries, next_before = service.audit_entries(
         pledge_id=pledge.id if pledge else (-1 if pledge_slug else None),
         action=action or None,
-        before_id=int(before) if before.isdigit() else None,
+        before_id=_before_arg(),
     )
     return render_template(
         "moderation/audit.html",
