@@ -62,7 +62,10 @@ def handle_http_error(error: HTTPException):
         # Keep the signer's answers on the page rather than losing them.
         from pledges.signing.routes import render_sign_form_again
 
-        page, _ = render_sign_form_again(request.view_args["slug"], str(RATE_LIMIT_MESSAGE))
+        try:
+            page, _ = render_sign_form_again(request.view_args["slug"], str(RATE_LIMIT_MESSAGE))
+        except HTTPException:  # no public pledge there: the plain 429 page
+            return error_page(error, status)
         return page, 429
     return error_page(error, status)
 

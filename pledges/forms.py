@@ -14,7 +14,13 @@ from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
 
 from pledges.rules import RuleError
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters other than tab and line ends, lone surrogates, and Unicode's
+# noncharacters (U+FDD0-U+FDEF and the last two code points of every plane): nobody types
+# them, and XML (the Atom feed) or PostgreSQL (NUL) cannot store them.
+_NONCHARACTERS = "".join(f"\\U{plane:04x}fffe\\U{plane:04x}ffff" for plane in range(0x11))
+_CONTROL = re.compile(
+    rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufdd0-\ufdef{_NONCHARACTERS}]"
+)
 
 
 def strip(value: str | None) -> str | None:
@@ -45,8 +51,12 @@ def attach_error(form, error: RuleError) -> None:
         form.form_errors.append(error.message)
 
 
+def has_control_characters(text: str | None) -> bool:
+    return bool(text) and _CONTROL.search(text) is not None
+
+
 def no_control_characters(form, field) -> None:
-    if field.data and _CONTROL.search(field.data):
+    if has_control_characters(field.data):
         raise ValidationError(gettext("Remove the invisible control characters from this text."))
 
 

@@ -24,6 +24,8 @@ from pledges.wall.service import public_actions, wall_page
 DESCRIPTION_LIMIT = 200
 FEED_ENTRIES = 50
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# What XML 1.0 cannot carry: controls other than tab and line ends, surrogates, U+FFFE/U+FFFF.
+NOT_XML = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,12 @@ def embed_snippet(pledge: Pledge) -> str:
     )
 
 
+def xml_text(text: str) -> str:
+    """``text`` without the characters XML cannot hold, which the forms now refuse but older
+    rows may still carry: one such signer must not break the feed for everyone."""
+    return NOT_XML.sub("", text)
+
+
 def atom_feed(pledge: Pledge, limit: int = FEED_ENTRIES) -> bytes:
     """New confirmed signatures and public actions, newest first, as Atom 1.0.
 
@@ -146,8 +154,8 @@ def atom_feed(pledge: Pledge, limit: int = FEED_ENTRIES) -> bytes:
 
     feed = FeedGenerator()
     feed.id(tag)
-    feed.title(f"{pledge.title} · Joining Forces")
-    feed.subtitle(summary(pledge.preamble))
+    feed.title(xml_text(f"{pledge.title} · Joining Forces"))
+    feed.subtitle(xml_text(summary(pledge.preamble)))
     feed.author({"name": "Joining Forces"})
     feed.link(href=page_url, rel="alternate", type="text/html")
     feed.link(href=external_url("wall.feed", slug=pledge.slug), rel="self")
@@ -156,8 +164,8 @@ def atom_feed(pledge: Pledge, limit: int = FEED_ENTRIES) -> bytes:
     for at, entry_id, title, content, link in reversed(entries):
         entry = feed.add_entry()
         entry.id(entry_id)
-        entry.title(title)
-        entry.content(content, type="text")
+        entry.title(xml_text(title))
+        entry.content(xml_text(content), type="text")
         entry.link(href=link, rel="alternate", type="text/html")
         entry.updated(at)
         entry.published(at)

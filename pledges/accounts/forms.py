@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from pledges.forms import strip
+from pledges.forms import has_control_characters, no_control_characters, strip
 
 
 class LoginForm(FlaskForm):
@@ -22,12 +22,28 @@ class LoginForm(FlaskForm):
     )
     submit = SubmitField(lazy_gettext("Log in"))
 
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if has_control_characters(self.email.data):
+            # No account has such an address (and the database may not even search for
+            # one): answer as for any other address that has no account.
+            self.form_errors.append(
+                gettext("That email address and password don't match an active account.")
+            )
+            return False
+        return True
+
 
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(
         lazy_gettext("Email"),
         filters=[strip],
-        validators=[DataRequired(lazy_gettext("Enter your email address.")), Length(max=254)],
+        validators=[
+            DataRequired(lazy_gettext("Enter your email address.")),
+            Length(max=254),
+            no_control_characters,
+        ],
         render_kw={"autocomplete": "username"},
     )
     submit = SubmitField(lazy_gettext("Email me a reset link"))

@@ -147,6 +147,7 @@ class OrganizerForm(FlaskForm):
         validators=[
             DataRequired(lazy_gettext("Tell us their email address.")),
             Length(max=EMAIL_MAX),
+            no_control_characters,
         ],
         description=lazy_gettext(
             "They need an organizer account already; they then run this pledge with you."

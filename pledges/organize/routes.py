@@ -466,7 +466,10 @@ def translations(slug: str):
     pledge = managed_pledge_or_404(slug)
     if request.method == "GET":
         return render_translations(pledge)
-    form = _translation_form(pledge, request.form.get("tr-locale"))
+    locale = request.form.get("tr-locale") or None
+    if locale is not None and locale not in content_languages():
+        abort(400)  # not a language the form offers: the page cannot even be named in it
+    form = _translation_form(pledge, locale)
     if form.validate_on_submit():
         data = service.TranslationInput(
             locale=form.locale.data,
