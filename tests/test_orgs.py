@@ -80,6 +80,8 @@ def test_adding_an_organization_makes_a_unique_slug_and_records_it(app, client, 
         ({"name": ""}, "Give the organization's name."),
         ({"website": "javascript:alert(1)"}, "Enter a full web address"),
         ({"website": "ftp://files.example.org/"}, "Only http:// and https:// addresses"),
+        ({"website": "http://[::1"}, "Enter a full web address"),  # unbalanced brackets
+        ({"website": "https://a]b.example.org"}, "Enter a full web address"),
         ({"country": "XX"}, "Not a valid choice"),
         ({"description": "x" * 1001}, "Field cannot be longer than 1000 characters."),
     ],

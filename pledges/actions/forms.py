@@ -20,7 +20,7 @@ from pledges.models import (
     PEOPLE_REACHED_MAX,
     ActionKind,
     ActionVisibility,
-    Commitment,
+    SignedCommitment,
 )
 from pledges.presentation import ACTION_KIND_LABELS
 
@@ -90,7 +90,7 @@ class ActionForm(FlaskForm):
         validators=[InputRequired(lazy_gettext("Choose who can see this action."))],
     )
 
-    def __init__(self, commitments: list[Commitment], *args, **kwargs) -> None:
+    def __init__(self, commitments: list[SignedCommitment], *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.commitment_id.choices = [SelectChoice(c.id, c.text) for c in commitments]
 

@@ -17,7 +17,7 @@ bp = Blueprint("actions", __name__)
 @bp.route("/me/<token>/actions/new", methods=["GET", "POST"])
 def new(token: str):
     signature = _confirmed_signature_or_403(token)
-    form = ActionForm(signature.chosen_commitments)
+    form = ActionForm(service.commitments_for(signature))
     if form.validate_on_submit():
         try:
             service.log_action(signature, _action_input(form))
@@ -35,7 +35,7 @@ def new(token: str):
 def edit(token: str, action_id: int):
     signature = _confirmed_signature_or_403(token)
     action = service.action_of(signature, action_id) or abort(404)
-    form = ActionForm(signature.chosen_commitments, obj=action)
+    form = ActionForm(service.commitments_for(signature, action), obj=action)
     if form.validate_on_submit():
         try:
             service.update_action(signature, action, _action_input(form))

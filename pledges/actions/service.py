@@ -13,7 +13,14 @@ from pledges import tallies
 from pledges.checkins import cycles
 from pledges.database import utcnow
 from pledges.extensions import db
-from pledges.models import URL_MAX, Action, ReviewState, Signature, SignatureStatus
+from pledges.models import (
+    URL_MAX,
+    Action,
+    ReviewState,
+    Signature,
+    SignatureStatus,
+    SignedCommitment,
+)
 from pledges.rules import RuleError
 from pledges.wall import cache as wall_cache
 
@@ -54,8 +61,11 @@ def clean_evidence_url(raw: str | None) -> str | None:
         raise ActionError(
             gettext("The link is longer than %(max)s characters.", max=URL_MAX), "evidence_url"
         )
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # brackets that hold no IPv6 address: "http://[::1", "http://a]b"
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise ActionError(
             gettext("The link must be a web address starting with http:// or https://."),
             "evidence_url",
@@ -70,8 +80,10 @@ def check_may_log(signature: Signature) -> None:
         raise ActionError(gettext("Confirm your signature first: then you can log what you do."))
 
 
-def check_commitment(signature: Signature, commitment_id: int) -> None:
-    if commitment_id not in signature.active_commitment_ids():
+def check_commitment(signature: Signature, commitment_id: int, kept: int | None = None) -> None:
+    """One the signer holds now; or ``kept``, the commitment an edited action already has,
+    which it keeps even once the signer no longer holds it."""
+    if commitment_id != kept and commitment_id not in signature.active_commitment_ids():
         raise ActionError(gettext("Choose one of the commitments you made."), field="commitment_id")
 
 
@@ -129,6 +141,19 @@ def _uncount(action: Action) -> None:
     )
 
 
+def commitments_for(signature: Signature, action: Action | None = None) -> list[SignedCommitment]:
+    """What the action form offers: the commitments the signer holds now and, for an edited
+    action, its own, in the words the signer agreed to, even if they have since dropped it.
+    Without it, saving a typo fix would move the action to another commitment."""
+    offered = signature.chosen_commitments
+    if action is None or any(c.id == action.commitment_id for c in offered):
+        return offered
+    [own] = [row for row in signature.chosen if row.commitment_id == action.commitment_id]
+    kept = SignedCommitment(id=own.commitment_id, text=own.text, required=own.commitment.required)
+    position = {c.id: c.position for c in signature.pledge.commitments}
+    return sorted([*offered, kept], key=lambda c: position[c.id])
+
+
 def action_of(signature: Signature, action_id: int) -> Action | None:
     """The signer's own action with this id; someone else's is as good as missing."""
     return db.session.scalar(
@@ -137,7 +162,7 @@ def action_of(signature: Signature, action_id: int) -> Action | None:
 
 
 def _apply(signature: Signature, action: Action, data: ActionInput) -> None:
-    check_commitment(signature, data.commitment_id)
+    check_commitment(signature, data.commitment_id, kept=action.commitment_id)
     check_done_on(data.done_on)
     action.commitment_id = data.commitment_id
     action.kind = data.kind

@@ -7,7 +7,14 @@ from flask_babel import force_locale, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField, URLField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    Length,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from pledges.countries import country_names, current_locale
 from pledges.forms import StaticOptionsSelect, clean_line, clean_text, no_control_characters, strip
@@ -74,7 +81,17 @@ class OrganizationForm(FlaskForm):
             raise ValidationError(lazy_gettext("Choose a country from the list."))
 
     def validate_website(self, field) -> None:
-        if field.data and urlsplit(field.data).scheme.lower() not in ("http", "https"):
+        if not field.data:
+            return
+        try:
+            scheme = urlsplit(field.data).scheme.lower()
+        except ValueError:  # "http://[::1": unbalanced brackets
+            if field.errors:  # URL() has said so already
+                raise StopValidation() from None
+            raise ValidationError(
+                lazy_gettext("Enter a full web address, like https://example.org.")
+            ) from None
+        if scheme not in ("http", "https"):
             raise ValidationError(
                 lazy_gettext("Only http:// and https:// addresses can be linked.")
             )

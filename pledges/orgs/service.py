@@ -6,6 +6,7 @@ be shown with their organization: full name, or "a member of …". Never an emai
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, fields
 
 from flask_babel import gettext
@@ -50,13 +51,27 @@ def may_edit(organization: Organization, user: User) -> bool:
     return user.is_admin or organization.created_by_id == user.id
 
 
+def organization_ids_named(name: str) -> list[int]:
+    """The organizations called ``name``, whatever its case, oldest first.
+
+    Compared here rather than with SQL lower(), which on SQLite folds only A-Z: "ÉCOLE" and
+    "école" must match on every database. Organizations are added by hand, so they are few.
+    """
+    wanted = _name_key(name)
+    rows = db.session.execute(select(Organization.id, Organization.name).order_by(Organization.id))
+    return [id_ for id_, other in rows if _name_key(other) == wanted]
+
+
+def _name_key(name: str) -> str:
+    # NFC first: an "É" typed as E plus an accent is the same letter.
+    return unicodedata.normalize("NFC", name.strip()).casefold()
+
+
 def _check_name_free(name: str, organization: Organization | None = None) -> None:
     # Signers are linked to an organization by the name they type: two of the same name
     # would make that link a guess.
-    query = select(Organization.id).where(func.lower(Organization.name) == name.lower())
-    if organization is not None:
-        query = query.where(Organization.id != organization.id)
-    if db.session.scalar(query.limit(1)) is not None:
+    own = organization.id if organization is not None else None
+    if any(id_ != own for id_ in organization_ids_named(name)):
         raise OrganizationError(
             gettext("There is already an organization of that name."), field="name"
         )

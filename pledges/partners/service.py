@@ -110,17 +110,21 @@ def invite(signature: Signature, name: str, email: str) -> Partner:
         raise PartnerError(
             gettext("You have already invited this address."), field="email"
         ) from exc
-    queue_email(
-        partner.email,
-        gettext("%(name)s asks you to be their accountability partner", name=signature.full_name),
-        "partner_invite",
-        about=signature,
-        partner=partner,
-        signature=signature,
-        pledge=signature.pledge,
-        partner_url=external_url("partners.page", token=token),
-        max_partners=MAX_PARTNERS,
-    )
+    # In the signer's language, as all the mail about this partnership is.
+    with signer_language(signature.locale):
+        queue_email(
+            partner.email,
+            gettext(
+                "%(name)s asks you to be their accountability partner", name=signature.full_name
+            ),
+            "partner_invite",
+            about=signature,
+            partner=partner,
+            signature=signature,
+            pledge=signed_content(signature),
+            partner_url=external_url("partners.page", token=token),
+            max_partners=MAX_PARTNERS,
+        )
     return partner
 
 
@@ -207,16 +211,18 @@ def signer_withdrawing(signature: Signature) -> None:
     The email does not name the signer: their name is being erased. Partners' names and
     addresses were held only for this signer, so they go too.
     """
-    for partner in signature.partners:
-        if partner.status in HOLDING_A_PLACE:
-            queue_email(
-                partner.email,
-                gettext("An accountability partnership has ended"),
-                "partner_withdrawn",
-                about=None,
-                partner=partner,
-                pledge=signature.pledge,
-            )
+    with signer_language(signature.locale):
+        pledge = signed_content(signature)
+        for partner in signature.partners:
+            if partner.status in HOLDING_A_PLACE:
+                queue_email(
+                    partner.email,
+                    gettext("An accountability partnership has ended"),
+                    "partner_withdrawn",
+                    about=None,
+                    partner=partner,
+                    pledge=pledge,
+                )
     signature.partners.clear()
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import abort
 from flask_babel import get_locale, gettext
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -25,7 +25,6 @@ from pledges.models import (
     AccessToken,
     Action,
     ActionComment,
-    Organization,
     OutboxEmail,
     Pledge,
     PledgeStatus,
@@ -35,6 +34,7 @@ from pledges.models import (
     TokenPurpose,
     Visibility,
 )
+from pledges.orgs.service import organization_ids_named
 from pledges.rules import RuleError
 from pledges.security import hash_token, new_token, new_verification_code
 from pledges.urls import external_url
@@ -102,8 +102,11 @@ def check_email_allowed(email_key: str) -> None:
     domain = email_key.rpartition("@")[2]
     if is_disposable(domain):
         raise SigningError(
-            f"Please use a permanent address: addresses at {domain} expire, and you could "
-            "then never confirm, change or withdraw your signature.",
+            gettext(
+                "Please use a permanent address: addresses at %(domain)s expire, and you could "
+                "then never confirm, change or withdraw your signature.",
+                domain=domain,
+            ),
             field="email",
         )
 
@@ -114,15 +117,16 @@ def check_commitments(pledge: Pledge, chosen: Iterable[int], held: Iterable[int]
     chosen = set(chosen)
     allowed = {c.id for c in pledge.offered_commitments} | set(held)
     if not chosen:
-        raise SigningError("Choose at least one commitment.", field="commitments")
+        raise SigningError(gettext("Choose at least one commitment."), field="commitments")
     if not chosen <= allowed:
-        raise SigningError("Choose only commitments of this pledge.", field="commitments")
+        raise SigningError(gettext("Choose only commitments of this pledge."), field="commitments")
     missing = [c for c in pledge.offered_commitments if c.required and c.id not in chosen]
     if missing:
         raise SigningError(
-            "Every commitment marked “required” is part of this pledge: tick "
-            + ", ".join(f"#{c.position}" for c in missing)
-            + ".",
+            gettext(
+                "Every commitment marked “required” is part of this pledge: tick %(numbers)s.",
+                numbers=", ".join(f"#{c.position}" for c in missing),
+            ),
             field="commitments",
         )
 
@@ -130,7 +134,7 @@ def check_commitments(pledge: Pledge, chosen: Iterable[int], held: Iterable[int]
 def check_visibility(visibility: str, organization: str) -> None:
     if visibility == Visibility.ORGANIZATION and not organization.strip():
         raise SigningError(
-            "To be shown by your organization, tell us its name.", field="organization"
+            gettext("To be shown by your organization, tell us its name."), field="organization"
         )
 
 
@@ -142,7 +146,7 @@ def sign(pledge: Pledge, data: SignatureInput) -> None:
     screen whether an address had signed.
     """
     if pledge.status != PledgeStatus.OPEN:
-        raise SigningError("This pledge is not taking signatures.")
+        raise SigningError(gettext("This pledge is not taking signatures."))
     check_commitments(pledge, data.commitment_ids)
     check_visibility(data.visibility, data.organization)
     email_key = normalize_email(data.email)
@@ -193,18 +197,15 @@ def _new_signature(pledge: Pledge, data: SignatureInput, email_key: str) -> Sign
         locale=data.locale or str(get_locale() or "en"),
     )
     by_id = {c.id: c for c in pledge.offered_commitments}
-    signature.chosen = [by_id[cid].choose() for cid in data.commitment_ids]
+    # A commitment sent twice is one choice (dict keys keep the order they came in).
+    signature.chosen = [by_id[cid].choose() for cid in dict.fromkeys(data.commitment_ids)]
     return signature
 
 
 def organization_id_for(name: str) -> int | None:
     """Link a typed organization name to a known ally organization, if one has that name."""
-    name = name.strip()
-    if not name:
-        return None
-    return db.session.scalar(
-        select(Organization.id).where(func.lower(Organization.name) == name.lower()).limit(1)
-    )
+    ids = organization_ids_named(name) if name.strip() else []
+    return ids[0] if ids else None
 
 
 def _issue_token(signature: Signature, purpose: TokenPurpose) -> str:
@@ -346,7 +347,7 @@ def _status_changed(signature: Signature, old_status: str, new_status: str) -> N
 
 def change_visibility(signature: Signature, visibility: str, organization: str) -> None:
     if signature.status == SignatureStatus.WITHDRAWN:
-        raise SigningError("This signature was withdrawn.")
+        raise SigningError(gettext("This signature was withdrawn."))
     check_visibility(visibility, organization)
     signature.visibility = visibility
     signature.organization_name = organization.strip()
@@ -364,9 +365,10 @@ def withdraw(signature: Signature) -> None:
         return
     from pledges.partners import service as partners_service  # partners import this module
 
-    partners_service.signer_withdrawing(signature)
-    # While the status still says whether its actions are in the figures.
+    # While the status still says whether its actions are in the figures. And before the
+    # partners go: the database deletes their comments with them, under the ORM's feet.
     forget_actions(signature)
+    partners_service.signer_withdrawing(signature)
     old_status = signature.status
     signature.status = SignatureStatus.WITHDRAWN
     signature.withdrawn_at = utcnow()
