@@ -84,6 +84,14 @@ def test_login_redirects_only_within_the_site(app, client):
         data={"email": "me@example.org", "password": PASSWORD, "csrf_token": csrf_token(page.text)},
     )
     assert response.headers["Location"] == "/organize/"
+    # Not even a URL (unbalanced brackets): the organizer's home, not an error.
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/organize/").text)})
+    page = client.get("/login?next=//[")
+    response = client.post(
+        "/login?next=//[",
+        data={"email": "me@example.org", "password": PASSWORD, "csrf_token": csrf_token(page.text)},
+    )
+    assert response.headers["Location"] == "/organize/"
 
 
 @pytest.mark.config(LOGIN_FAILURES_BEFORE_LOCKOUT="3 per 15 minutes")

@@ -29,7 +29,6 @@ from pledges.accounts.forms import (
     LogoutForm,
     NewPasswordForm,
 )
-from pledges.accounts.passwords import verify_password
 from pledges.extensions import db, limiter
 from pledges.forms import attach_error
 from pledges.rules import RuleError
@@ -42,7 +41,10 @@ LOGIN_AT = "login_at"
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: never an open redirect to another host."""
     if target:
-        parts = urlsplit(target)
+        try:
+            parts = urlsplit(target)
+        except ValueError:  # unbalanced brackets ("//["): not a path of ours either
+            return url_for("organize.index")
         if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
             return target
     return url_for("organize.index")
@@ -107,6 +109,7 @@ def reset_password(token: str):
             attach_error(form, error)
         else:
             audit.record("user.password_reset", target=user, actor=user)
+            service.record_login(user)  # an invitee's first login: no longer "invited"
             db.session.commit()
             start_session(user)
             flash(gettext("Your new password is set, and you are logged in."), "success")
@@ -120,22 +123,17 @@ def account():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        if not verify_password(user.password_hash, form.current.data):
-            form.current.errors = [
-                *form.current.errors,
-                gettext("That is not your current password."),
-            ]
+        try:
+            service.check_current_password(user, form.current.data)
+            service.set_password(user, form.password.data)
+        except RuleError as error:
+            attach_error(form, error)
         else:
-            try:
-                service.set_password(user, form.password.data)
-            except RuleError as error:
-                attach_error(form, error)
-            else:
-                audit.record("user.password_change", target=user)
-                db.session.commit()
-                start_session(user)  # this session goes on; every other one has ended
-                flash(gettext("Password changed. Every other session is logged out."), "success")
-                return redirect(url_for("accounts.account"))
+            audit.record("user.password_change", target=user)
+            db.session.commit()
+            start_session(user)  # this session goes on; every other one has ended
+            flash(gettext("Password changed. Every other session is logged out."), "success")
+            return redirect(url_for("accounts.account"))
     return render_template(
         "accounts/account.html", form=form, end_form=EndSessionsForm()
     ), 422 if form.errors else 200
@@ -147,6 +145,7 @@ def end_other_sessions():
     if EndSessionsForm().validate_on_submit():
         user = current_user._get_current_object()
         service.end_sessions(user)
+        audit.record("user.sessions_end", target=user)
         db.session.commit()
         start_session(user)
         flash(gettext("Every other session is logged out."), "success")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import get_locale, gettext, ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -19,8 +20,9 @@ from pledges.accounts.passwords import (
 )
 from pledges.database import utcnow
 from pledges.extensions import db
+from pledges.forms import clean_line, has_control_characters
 from pledges.mail.outbox import queue_email
-from pledges.models import User, UserRole
+from pledges.models import EMAIL_MAX, NAME_MAX, User, UserRole
 from pledges.rules import RuleError
 from pledges.urls import external_url
 
@@ -55,18 +57,53 @@ def create_user(email: str, password: str, role: str = UserRole.ORGANIZER, name:
     email = normalize(email)
     if role not in set(UserRole):
         raise AccountError(f"Role must be one of: {', '.join(UserRole)}.", field="role")
-    if "@" not in email or len(email) > 254:
-        raise AccountError(gettext("Enter a valid email address."), field="email")
+    _check_email(email)
+    name = _checked_name(name)
     if db.session.scalar(select(func.count()).select_from(User).where(User.email == email)):
         raise AccountError(
             gettext("There is already an account for %(email)s.", email=email), field="email"
         )
     check_new_password(password, email)
-    user = User(email=email, name=name.strip(), role=role, password_hash=hash_password(password))
+    user = User(email=email, name=name, role=role, password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
     audit.record("user.create", target=user, details={"email": email, "role": role})
     return user
+
+
+def _check_email(email: str) -> None:
+    """The rules of the invite form's Email() validator, for the CLI too."""
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise AccountError(gettext("Enter a valid email address."), field="email") from error
+    if len(email) > EMAIL_MAX:
+        raise AccountError(gettext("Enter a valid email address."), field="email")
+
+
+def _checked_name(name: str) -> str:
+    name = clean_line(name)
+    if len(name) > NAME_MAX:
+        raise AccountError(
+            gettext("Keep the name under %(max)s characters.", max=NAME_MAX), field="name"
+        )
+    if has_control_characters(name):
+        raise AccountError(
+            gettext("Remove the invisible control characters from this text."), field="name"
+        )
+    return name
+
+
+def _refuse_if_locked(email: str) -> None:
+    minutes = lockout.minutes_locked(email)
+    if minutes:
+        raise LockedOut(minutes)
+
+
+def _count_failure(email: str) -> None:
+    """A wrong password counts toward the lock-out; LockedOut once it was one too many."""
+    lockout.record_failure(email)
+    _refuse_if_locked(email)
 
 
 def authenticate(email: str, password: str) -> User:
@@ -74,27 +111,36 @@ def authenticate(email: str, password: str) -> User:
 
     The message for a wrong address and a wrong password is the same.
     """
-    minutes = lockout.minutes_locked(email)
-    if minutes:
-        raise LockedOut(minutes)
+    _refuse_if_locked(email)
     user = user_by_email(email)
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.active:
-        lockout.record_failure(email)
-        minutes = lockout.minutes_locked(email)
-        if minutes:
-            raise LockedOut(minutes)
+        _count_failure(email)
         raise AccountError(
             gettext("That email address and password don't match an active account.")
         )
     lockout.clear(email)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    record_login(user)
+    return user
+
+
+def record_login(user: User) -> None:
+    """Whoever logs in, by password or through a reset or invitation link."""
     user.last_login_at = utcnow()
     locale = get_locale()
     if locale is not None:  # the language they work in, for mail sent outside their requests
         user.locale = str(locale)
-    return user
+
+
+def check_current_password(user: User, password: str) -> None:
+    """Guesses at the current password count toward the login lock-out, so a stolen
+    session cannot try passwords freely."""
+    _refuse_if_locked(user.email)
+    if not verify_password(user.password_hash, password):
+        _count_failure(user.email)
+        raise AccountError(gettext("That is not your current password."), field="current")
 
 
 def set_password(user: User, password: str) -> None:
