@@ -20,6 +20,7 @@ from pledges.models import (
     Pledge,
     Signature,
 )
+from pledges.signing import service as signing
 from pledges.tallies import tally_for
 from tests.factories import make_pledge
 from tests.helpers import (
@@ -603,6 +604,15 @@ def test_the_wall_credits_partners_only_as_they_chose(app, client, outbox_dir):
         for url in (f"/p/{pledge.slug}/wall", f"/p/{pledge.slug}/actions"):
             page = client.get(url).text
             assert "Confirmed by <bdi>Seconde Nyanzobe</bdi>, an accountability partner" in page
+
+        # Named beside an anonymous signer, she would point at who the signer is.
+        signing.change_visibility(db.session.scalar(select(Signature)), "anonymous", "")
+        db.session.commit()
+        for url in (f"/p/{pledge.slug}/wall", f"/p/{pledge.slug}/actions"):
+            page = client.get(url).text
+            assert "Anonymous ally" in page and "Dialogue with young men" in page
+            assert "Seconde" not in page
+            assert "Confirmed by an accountability partner" in page
 
 
 def statements_for(client, path: str) -> int:

@@ -11,7 +11,8 @@ from pledges.signing.service import SigningError, normalize_email
 
 SHOW_NAME_HINT = lazy_gettext(
     "Leave this unticked to appear only as “an accountability partner”. Where supporting "
-    "gender equality is risky, being named in public can put you in danger."
+    "gender equality is risky, being named in public can put you in danger. Your name is "
+    "never shown beside a signer who is not named in full, so as not to point at them."
 )
 
 

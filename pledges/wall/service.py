@@ -7,6 +7,7 @@ first one does.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -14,6 +15,7 @@ from flask import abort
 from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.orm import contains_eager, joinedload, load_only
 
+from pledges.converters import positive_int
 from pledges.countries import is_country
 from pledges.extensions import db
 from pledges.models import (
@@ -25,6 +27,7 @@ from pledges.models import (
     ReviewState,
     Signature,
     SignatureStatus,
+    Visibility,
 )
 from pledges.presentation import PublicSigner, public_signer
 from pledges.tallies import totals_for
@@ -47,15 +50,15 @@ class Cursor:
 
     @classmethod
     def decode(cls, raw: str) -> Cursor:
-        try:
-            micros, _, ident = raw.partition("-")
-            stamp = datetime.fromtimestamp(int(micros) / 1_000_000, UTC)
-            cursor = cls(stamp, int(ident))
-        except (ValueError, OverflowError, OSError) as exc:
-            raise BadWallQuery("That page link is not valid; start again from the newest.") from exc
-        if cursor.id < 1:
+        micros, _, ident = raw.partition("-")
+        row_id = positive_int(ident)
+        stamp = None
+        if row_id is not None and micros.isascii() and micros.isdigit():
+            with suppress(ValueError, OverflowError, OSError):
+                stamp = datetime.fromtimestamp(int(micros) / 1_000_000, UTC)
+        if stamp is None:
             raise BadWallQuery("That page link is not valid; start again from the newest.")
-        return cursor
+        return cls(stamp, row_id)
 
     @classmethod
     def of(cls, signature: Signature) -> Cursor:
@@ -278,5 +281,13 @@ def _public_action(action: Action) -> PublicAction:
         evidence_url=action.evidence_url,
         logged_at=action.created_at,
         confirmed_by_partner=confirmed,
-        partner_name=partner.name if partner is not None and partner.show_name else None,
+        # A named partner beside a signer who is not named in full would point at who the
+        # signer is (their sister, their pastor...): there the partner stays unnamed too.
+        partner_name=(
+            partner.name
+            if partner is not None
+            and partner.show_name
+            and action.signature.visibility == Visibility.FULL
+            else None
+        ),
     )
