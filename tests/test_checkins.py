@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -221,6 +222,11 @@ def test_taking_a_commitment_off_holds_until_the_cycle_ends(app, client, outbox_
             assert refused.status_code == 400
             # The action logged while it held is kept.
             assert len(signature.actions) == 1
+            # The signer's data download still holds it, with when it ended.
+            data = json.loads(client.get(f"{me}/data.json").data)
+            assert [c["text"] for c in data["commitments"]] == [required.text, extra.text]
+            (taken_off,) = data["commitments_taken_off"]
+            assert taken_off["text"] == optional.text and taken_off["ends_at"]
 
 
 def test_required_commitments_cannot_be_taken_off(app, client, outbox_dir, signer, at):

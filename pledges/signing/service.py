@@ -418,6 +418,12 @@ def personal_data(signature: Signature) -> dict:
         "commitments": [
             {"text": c.text, "required": c.required} for c in signature.chosen_commitments
         ],
+        # Taken off by the signer; still held, as their actions may name them.
+        "commitments_taken_off": [
+            {"text": row.text, "ends_at": iso(row.ends_at)}
+            for row in signature.chosen
+            if row.ends_at is not None
+        ],
         "actions": [
             {
                 "commitment": signed_words.get(action.commitment_id, action.commitment.text),
