@@ -97,6 +97,34 @@ def test_missed_cycles_give_one_reminder_for_the_latest(app, outbox_dir, signer,
             assert send_due_reminders() == 1
 
 
+def test_a_late_reminder_counts_only_the_actions_of_the_cycle_it_is_about(
+    app, client, outbox_dir, signer, at
+):
+    commitments, me = signer
+
+    def log(description: str) -> None:
+        token = csrf_token(client.get(f"{me}/actions/new").text)
+        data = {
+            "csrf_token": token,
+            "commitment_id": str(commitments[0].id),
+            "kind": "mentoring",
+            "done_on": "2026-03-02",
+            "description": description,
+            "visibility": "private",
+        }
+        assert client.post(f"{me}/actions/new", data=data).status_code == 302
+
+    with app.app_context():
+        with at(10):
+            log("In the first cycle.")
+        with at(31):  # the reminder for cycle 1 has not gone out yet
+            log("In the second cycle.")
+        with at(31, 2):
+            assert send_due_reminders() == 1
+        body = text_of(reminders_sent(outbox_dir)[-1])
+        assert "You logged 1 action this cycle." in body
+
+
 def test_reminder_links_open_the_private_page_until_the_next_reminder(
     app, client, outbox_dir, signer, at
 ):

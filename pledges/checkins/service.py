@@ -70,6 +70,7 @@ def _remind(signature: Signature, now: datetime) -> int:
     if not claimed or ended <= signature.last_reminded_cycle:
         return 0
     token = issue_reminder_token(signature)
+    ended_cycle = cycle_number(signature, ended)
     # Queued outside any request: in the language the signer signed in, not the fallback.
     with signer_language(signature.locale):
         pledge = signed_content(signature)
@@ -86,8 +87,9 @@ def _remind(signature: Signature, now: datetime) -> int:
             pledge=pledge,
             cycle=ended,
             commitments=signature.chosen_commitments,
+            # Only that cycle's: a reminder sent late must not count the next one's actions.
             actions_in_cycle=[
-                a for a in signature.actions if cycle_number(signature, ended).start <= a.created_at
+                a for a in signature.actions if ended_cycle.start <= a.created_at < ended_cycle.end
             ],
             log_url=external_url("actions.new", token=token),
             manage_url=external_url("signing.manage", token=token),
