@@ -19,7 +19,13 @@ from flask_babel import get_locale
 from sqlalchemy import select
 
 from pledges.extensions import db
-from pledges.i18n import LOCALE_PARAM, language_name, supported_locales, text_direction
+from pledges.i18n import (
+    LOCALE_PARAM,
+    language_name,
+    page_query,
+    supported_locales,
+    text_direction,
+)
 from pledges.models import Commitment, CommitmentTranslation, Pledge, PledgeTranslation
 
 CONTENT_PARAM = "content"
@@ -100,11 +106,7 @@ class PledgeContent:
     def other_languages(self) -> list[ContentLink]:
         """Links to this page in the pledge's other languages ("Also in: …")."""
         available = [self.pledge.language, *(t.locale for t in self.pledge.translations)]
-        others = [
-            (k, v)
-            for k, v in request.args.items(multi=True)
-            if k not in (LOCALE_PARAM, CONTENT_PARAM)
-        ]
+        others = page_query(LOCALE_PARAM, CONTENT_PARAM)
         interface = supported_locales()
         links = []
         for code in dict.fromkeys(available):

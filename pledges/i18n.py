@@ -119,10 +119,25 @@ def language_name(code: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+def page_query(*leave_out: str) -> list[tuple[str, str]]:
+    """This request's query parameters, less ``leave_out``, for links to the same page.
+
+    A page rendered for the shared cache keeps only the parameters its cache key stands
+    for (``g.page_params``): another visitor's tracking tag or stray value never reaches
+    the copy everyone is served.
+    """
+    kept = g.get("page_params")
+    return [
+        (k, v)
+        for k, v in request.args.items(multi=True)
+        if k not in leave_out and (kept is None or k in kept)
+    ]
+
+
 def language_links() -> list[LanguageLink]:
     """Links to this page in each supported language (plain links: no script needed)."""
     current = str(get_locale())
-    others = [(k, v) for k, v in request.args.items(multi=True) if k != LOCALE_PARAM]
+    others = page_query(LOCALE_PARAM)
     return [
         LanguageLink(
             code=code,

@@ -16,6 +16,7 @@ from feedgen.feed import FeedGenerator
 from flask_babel import gettext
 from markupsafe import escape
 
+from pledges.content import pledge_content
 from pledges.models import Pledge
 from pledges.presentation import ACTION_KIND_LABELS
 from pledges.urls import external_url
@@ -121,6 +122,7 @@ def atom_feed(pledge: Pledge, limit: int = FEED_ENTRIES) -> bytes:
     Signers appear exactly as on the wall (``public_signer``): no email, no token, no name
     beyond what their visibility choice shows.
     """
+    content = pledge_content(pledge)  # the reader's language where the pledge has it
     page_url = pledge_url(pledge)
     wall_url = external_url("wall.wall", slug=pledge.slug)
     actions_url = external_url("wall.actions", slug=pledge.slug)
@@ -133,8 +135,9 @@ def atom_feed(pledge: Pledge, limit: int = FEED_ENTRIES) -> bytes:
             (
                 signer.confirmed_at,
                 f"{tag}/signature/{signer.id}",
-                f"{signer.label} signed",
-                signer.note or f"{signer.label} signed “{pledge.title}”.",
+                gettext("%(name)s signed", name=signer.label),
+                signer.note
+                or gettext("%(name)s signed “%(title)s”.", name=signer.label, title=content.title),
                 wall_url,
             )
         )
@@ -154,8 +157,9 @@ def atom_feed(pledge: Pledge, limit: int = FEED_ENTRIES) -> bytes:
 
     feed = FeedGenerator()
     feed.id(tag)
-    feed.title(xml_text(f"{pledge.title} · Joining Forces"))
-    feed.subtitle(xml_text(summary(pledge.preamble)))
+    feed.title(xml_text(f"{content.title} · Joining Forces"))
+    feed.subtitle(xml_text(summary(content.preamble)))
+    feed.language(content.html_lang)
     feed.author({"name": "Joining Forces"})
     feed.link(href=page_url, rel="alternate", type="text/html")
     feed.link(href=external_url("wall.feed", slug=pledge.slug), rel="self")

@@ -330,3 +330,34 @@ def test_translation_rows_belong_to_the_pledge(app):
         builder.remove_translation(pledge, "fr")
         db.session.commit()
         assert db.session.scalars(select(PledgeTranslation)).all() == []
+
+
+def test_every_public_page_names_the_pledge_in_the_readers_language(app, client):
+    with app.app_context():
+        pledge = french_pledge()
+        original = pledge.title
+        confirmed_signature(pledge, name="Amina Odhiambo")
+        slug = pledge.slug
+    french = {"Accept-Language": "fr"}
+    home = client.get("/", headers=french).text
+    assert '<h3 lang="fr" dir="ltr"><a href="/p/' in home and "Alliés pour la paix" in home
+    assert original not in home
+    actions = client.get(f"/p/{slug}/actions", headers=french).text
+    assert "<title>Ce que les allié·es ont fait : Alliés pour la paix" in html.unescape(actions)
+    assert original not in actions
+    embed = client.get(f"/p/{slug}/embed", headers=french).text
+    assert "Alliés pour la paix" in embed and original not in embed
+    feed = client.get(f"/p/{slug}/feed.atom", headers=french).text
+    assert "<title>Alliés pour la paix · Joining Forces</title>" in feed
+    assert "Amina Odhiambo, Kenya a signé" in feed
+    # English readers still get the original, from the same caches.
+    assert original in client.get(f"/p/{slug}/feed.atom", headers={"Accept-Language": "en"}).text
+    assert original in client.get("/", headers={"Accept-Language": "en"}).text
+
+
+def test_wall_query_errors_are_in_the_readers_language(app, client):
+    with app.app_context():
+        slug = make_pledge().slug
+    page = client.get(f"/p/{slug}/wall?country=zz&lang=fr")
+    assert page.status_code == 400
+    assert "« ZZ » n'est pas un code de pays que nous connaissons." in html.unescape(page.text)

@@ -105,3 +105,17 @@ def test_a_visitor_with_a_message_is_not_served_or_stored_as_everyone(app, clien
         assert "Only for this visitor" in client.get(f"/p/{pledge.slug}/wall").text
         stranger = app.test_client()
         assert "Only for this visitor" not in stranger.get(f"/p/{pledge.slug}/wall").text
+
+
+def test_one_visitors_query_parameters_never_reach_the_cached_page(app, client):
+    with app.app_context():
+        pledge = make_pledge()
+        confirmed_signature(pledge, name="Dorothy Attema")
+        slug = pledge.slug
+    wall = client.get(f"/p/{slug}/wall?ref=alice-secret-token&country=KE").text
+    assert "alice-secret-token" not in wall  # not even in the copy it filled
+    assert "country=KE&amp;lang=fr" in wall  # what the page is stays in its language links
+    assert "alice-secret-token" not in app.test_client().get(f"/p/{slug}/wall?country=KE").text
+    actions = client.get(f"/p/{slug}/actions?x=bob-secret").text
+    assert "bob-secret" not in actions
+    assert "bob-secret" not in app.test_client().get(f"/p/{slug}/actions").text

@@ -142,7 +142,9 @@ def _schemas() -> dict[str, Any]:
             "type": "object",
             "description": (
                 "A confirmed signer, shown only as they chose: anonymous signers appear as "
-                "'Anonymous ally' with their country. Emails are never included."
+                "'Anonymous ally' with their country. Names that the site writes itself "
+                "('Anonymous ally', 'A member of …') follow the request's language "
+                "(Accept-Language or ?lang=). Emails are never included."
             ),
             "required": [
                 "name",

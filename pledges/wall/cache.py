@@ -9,10 +9,10 @@ without it each process keeps its own, which is just as correct.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from flask import current_app, session
+from flask import current_app, g, session
 from flask_babel import get_locale
 from sqlalchemy import update
 
@@ -33,11 +33,13 @@ def mark_changed(pledge_id: int) -> None:
     )
 
 
-def cached_page(key: str, render: Callable[[], Page]) -> Page:
+def cached_page(key: str, render: Callable[[], Page], params: Iterable[str] = ()) -> Page:
     """The page for ``key``, rendering and storing it on a miss.
 
     A visitor with flashed messages gets a fresh render that is not stored: their page is
     not everyone's. Pages are stored per language, so nobody is served another reader's.
+    ``params`` are the query parameters the key stands for: links the page builds from the
+    query string (to other languages) carry only those, never another visitor's extras.
     """
     timeout = current_app.config["WALL_CACHE_SECONDS"]
     if timeout <= 0 or "_flashes" in session:
@@ -45,6 +47,7 @@ def cached_page(key: str, render: Callable[[], Page]) -> Page:
     key = f"{key}:{get_locale()}"
     page = cache.get(key)
     if page is None:
+        g.page_params = frozenset(params)
         page = render()
         cache.set(key, page, timeout=timeout)
     return page

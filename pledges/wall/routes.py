@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from pledges import sharing
-from pledges.content import content_cache_key, pledge_content
+from pledges.content import CONTENT_PARAM, content_cache_key, pledge_content
 from pledges.extensions import db
 from pledges.headers import allow_framing
 from pledges.models import Pledge
@@ -66,7 +66,7 @@ def wall(slug: str):
             content_cache_key(),
         ]
     )
-    return cached_page(key, render)
+    return cached_page(key, render, ("country", "role", "before", "after", CONTENT_PARAM))
 
 
 @bp.get("/p/<slug>/actions")
@@ -83,13 +83,16 @@ def actions(slug: str):
         return render_template(
             "wall/actions.html",
             pledge=pledge,
+            content=pledge_content(pledge),
             page=public_actions(pledge, current_app.config["WALL_PAGE_SIZE"], before=before),
             tally=tally_for(pledge.id),
             first_page=before is None,
         )
 
-    key = ":".join(["actions", ref.cache_stamp, before.encode() if before else ""])
-    return cached_page(key, render)
+    key = ":".join(
+        ["actions", ref.cache_stamp, before.encode() if before else "", content_cache_key()]
+    )
+    return cached_page(key, render, ("before", CONTENT_PARAM))
 
 
 @bp.get("/p/<slug>/feed.atom")
@@ -109,7 +112,9 @@ def feed(slug: str):
 def embed(slug: str):
     """The counter partner sites put in an iframe: the only page that may be framed."""
     pledge = public_pledge_or_404(slug)
-    return render_template("wall/embed.html", pledge=pledge, tally=tally_for(pledge.id))
+    return render_template(
+        "wall/embed.html", pledge=pledge, content=pledge_content(pledge), tally=tally_for(pledge.id)
+    )
 
 
 def _cursor_arg(name: str) -> Cursor | None:

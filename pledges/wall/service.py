@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from flask import abort
+from flask_babel import gettext
 from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.orm import contains_eager, joinedload, load_only
 
@@ -57,7 +58,7 @@ class Cursor:
             with suppress(ValueError, OverflowError, OSError):
                 stamp = datetime.fromtimestamp(int(micros) / 1_000_000, UTC)
         if stamp is None:
-            raise BadWallQuery("That page link is not valid; start again from the newest.")
+            raise BadWallQuery(gettext("That page link is not valid; start again from the newest."))
         return cls(stamp, row_id)
 
     @classmethod
@@ -80,9 +81,9 @@ class WallFilters:
         country = (country or "").upper() or None
         role = role or None
         if country is not None and not is_country(country):
-            raise BadWallQuery(f"“{country}” is not a country code we know.")
+            raise BadWallQuery(gettext("“%(code)s” is not a country code we know.", code=country))
         if role is not None and role not in {r.value for r in AllyRole}:
-            raise BadWallQuery(f"“{role}” is not an ally role.")
+            raise BadWallQuery(gettext("“%(role)s” is not an ally role.", role=role))
         return cls(country, role)
 
     def as_args(self) -> dict[str, str]:
