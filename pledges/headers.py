@@ -37,7 +37,7 @@ IMAGE_CONTENT_SECURITY_POLICY = (
 
 #: Pages whose URL is itself the key to someone's data: their address must never travel
 #: to another site in a Referer header, not even as an origin.
-PRIVATE_PATH_PREFIXES = ("/me/", "/confirm/", "/partner/")
+PRIVATE_PATH_PREFIXES = ("/me/", "/confirm/", "/partner/", "/password/reset/")
 
 # A year, the figure browsers' preload lists ask for; no "preload": that is an operator's
 # decision for the whole domain.

@@ -67,8 +67,9 @@ def test_tokens_and_emails_never_reach_the_logs(app, client, outbox_dir, capsys)
     client.get(f"{me}/data.json")
     client.get(confirm)
     client.get("/partner/a-guessed-token")
+    reset = client.get("/password/reset/eyJ1IjoxLCJoIjoiYWJjIn0.a-reset-token")
     err = capsys.readouterr().err
-    secrets = [me.split("/")[2], confirm.split("/")[2], "a-guessed-token"]
+    secrets = [me.split("/")[2], confirm.split("/")[2], "a-guessed-token", "a-reset-token"]
     for secret in [*secrets, "amina@example.org", "juma@example.org", "utm_source"]:
         assert secret not in err
     paths = {(line["method"], line["path"], line["status"]) for line in request_lines(err)}
@@ -77,6 +78,10 @@ def test_tokens_and_emails_never_reach_the_logs(app, client, outbox_dir, capsys)
     assert ("GET", "/confirm/…", 200) in paths
     assert ("POST", "/confirm/…", 302) in paths
     assert ("GET", "/partner/…", 404) in paths
+    assert ("GET", "/password/reset/…", reset.status_code) in paths
+    # A reset link is as private as a signer's: no Referer carries it off, no cache keeps it.
+    assert reset.headers["Referrer-Policy"] == "no-referrer"
+    assert "no-store" in reset.headers["Cache-Control"]
     assert ("POST", f"/p/{slug}", 302) in paths
 
 
