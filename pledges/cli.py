@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
 from pledges.extensions import db
+
+if TYPE_CHECKING:
+    from pledges.mail.delivery import DeliveryReport
 
 
 def _create_app() -> Flask:
@@ -50,24 +56,69 @@ def seed_demo_command(count: int, if_empty: bool, random_seed: int | None) -> No
     )
 
 
+#: Longest pause between attempts of ``deliver-mail --loop`` while the database is down.
+MAX_DELIVERY_BACKOFF = 60.0
+
+
 @click.command("deliver-mail")
 @click.option("--loop", is_flag=True, help="Keep delivering as mail arrives, until stopped.")
 @click.option(
-    "--interval", default=2.0, show_default=True, help="Seconds between rounds with --loop."
+    "--interval",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds between rounds with --loop.",
 )
 @with_appcontext
 def deliver_mail_command(loop: bool, interval: float) -> None:
     """Send the emails waiting in the outbox (retrying failed ones when due)."""
     from pledges.mail.delivery import deliver_due
 
-    while True:
-        report = deliver_due()
-        if report.attempted:
-            click.echo(f"sent {report.sent}, will retry {report.failed}, gave up {report.dead}")
-        if not loop:
-            break
-        if not report.attempted:
-            time.sleep(interval)
+    if not loop:
+        _echo_delivery(deliver_due())
+        return
+    # SIGTERM (systemd, docker stop) ends the loop once the message being sent is recorded.
+    stopping = threading.Event()
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:
+        previous = signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
+    failures = 0
+    try:
+        while not stopping.is_set():
+            try:
+                report = deliver_due()
+            except Exception as error:  # noqa: BLE001 - a database hiccup must not end the loop
+                db.session.remove()
+                failures += 1
+                pause = min(interval * 2 ** (failures - 1), MAX_DELIVERY_BACKOFF)
+                click.echo(
+                    f"Delivery failed ({_one_line(error)}); retrying in {pause:g} s.", err=True
+                )
+                stopping.wait(pause)
+                continue
+            failures = 0
+            _echo_delivery(report)
+            if not report.attempted:
+                stopping.wait(interval)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C: a message cut off mid-send is sent again once its claim runs out
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+    click.echo("Stopped.")
+
+
+def _echo_delivery(report: DeliveryReport | None) -> None:
+    if report is not None and report.attempted:
+        click.echo(f"sent {report.sent}, will retry {report.failed}, gave up {report.dead}")
+
+
+def _one_line(error: Exception) -> str:
+    """An error as one line, its email addresses masked (driver errors quote parameters)."""
+    from pledges.mail.delivery import mask_addresses
+
+    first_line = next(iter(str(error).strip().splitlines()), "")
+    return mask_addresses(f"{type(error).__name__}: {first_line}"[:300])
 
 
 @click.command("mail-status")
@@ -87,7 +138,7 @@ def mail_status_command(retry_dead: bool) -> None:
         click.echo(
             f"dead #{message.id} to {delivery.masked(message.to_address)} "
             f"after {message.attempts} attempts, queued {message.created_at:%Y-%m-%d %H:%M} UTC: "
-            f"{message.last_error}"
+            f"{delivery.mask_addresses(message.last_error or '')}"
         )
 
 
@@ -96,9 +147,11 @@ def mail_status_command(retry_dead: bool) -> None:
 def send_reminders_command() -> None:
     """Email every confirmed signer whose check-in cycle has ended. Safe to run twice."""
     from pledges.checkins.service import send_due_reminders
+    from pledges.mail.dispatch import deliver_before_exit
 
     sent = send_due_reminders()
     click.echo(f"{sent} reminder{'s' if sent != 1 else ''} queued")
+    _echo_delivery(deliver_before_exit())
 
 
 @click.command("purge-ip-hashes")
@@ -199,7 +252,11 @@ def export_dossier_command(slug: str, output: Path, audience: str, part_size: in
             bar.length = total
             bar.update(done - bar.pos)
 
-        service.issue(dossier, output.resolve(), progress=progress, part_size=part_size)
+        try:
+            service.issue(dossier, output.resolve(), progress=progress, part_size=part_size)
+        except OSError as error:  # the service has marked the dossier failed
+            reason = error.strerror or str(error)
+            raise click.ClickException(f"Cannot write {output}: {reason}.") from error
     click.echo(
         f"{output}: {dossier.pages:,} pages, {dossier.size_bytes / 1e6:,.1f} MB, "
         f"{dossier.signatures:,} signatures, in {time.perf_counter() - started:.1f} s. "

@@ -54,7 +54,10 @@ def dead_letter(app, to: str = "amina.wanjiru@example.org") -> int:
             body_text="…",
             status=MailStatus.DEAD,
             attempts=8,
-            last_error=f"SMTPRecipientsRefused: 550 <{to}> mailbox unavailable",
+            last_error=(
+                f"SMTPRecipientsRefused: 550 <{to}> mailbox unavailable "
+                "(forwarded to <juma.baraka@example.net>)"
+            ),
         )
         db.session.add(row)
         db.session.commit()
@@ -268,6 +271,7 @@ def test_dead_letters_are_masked_and_can_be_queued_again(app, accounts):
     page = admin.get("/admin/mail").text
     assert "a…@example.org" in page
     assert "amina.wanjiru" not in page  # neither in the To column nor in the error
+    assert "juma.baraka" not in page  # nor any other address the server quoted
     assert "mailbox unavailable" in page
     token = csrf_token(page)
     response = admin.post("/admin/mail/retry", data={"csrf_token": token})

@@ -140,8 +140,9 @@ def outbox() -> tuple[dict[str, int], list[DeadLetter]]:
 
 def _dead_letter(row: OutboxEmail) -> DeadLetter:
     masked = delivery.masked(row.to_address)
-    # Mail servers quote the address in their errors: mask it there too.
-    error = (row.last_error or "").replace(row.to_address, masked)
+    # Mail servers quote addresses in their errors (the recipient's, a forwarding one):
+    # mask every one there too.
+    error = delivery.mask_addresses(row.last_error or "")
     return DeadLetter(row.id, masked, row.subject, row.attempts, row.created_at, error)
 
 

@@ -1,8 +1,11 @@
 """Delivering mail from inside the web process, right after the commit that queued it.
 
-With ``MAIL_DISPATCH=thread`` (the default) each process keeps one daemon thread that wakes
-when a commit has queued mail, and every few seconds for retries. It holds no state of its
-own: the outbox table is the queue, so several processes or hosts can run it at once.
+With ``MAIL_DISPATCH=thread`` (the default) each web process keeps one daemon thread, started
+by its first request, that wakes when a commit has queued mail, and every few seconds for
+retries and for mail queued elsewhere (``pledges send-reminders``, another host). It holds no
+state of its own: the outbox table is the queue, so several processes or hosts can run it at
+once. A command that queues mail delivers it itself before exiting (``deliver_before_exit``):
+a daemon thread would die with the command, perhaps mid-send.
 With ``MAIL_DISPATCH=worker`` nothing is sent from web processes and ``pledges deliver-mail
 --loop`` does all delivery.
 """
@@ -16,7 +19,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from pledges.mail.delivery import deliver_due
+from pledges.mail.delivery import DeliveryReport, deliver_due
 from pledges.mail.outbox import PENDING_FLAG
 
 log = logging.getLogger(__name__)
@@ -41,7 +44,12 @@ class Dispatcher:
                 self._thread.start()
         self._wake.set()
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def ensure_running(self) -> None:
+        """Start the thread, once, so that it also delivers mail this process did not queue."""
+        if not self._stopping and (self._thread is None or not self._thread.is_alive()):
+            self.kick()
+
+    def stop(self, timeout: float | None = 5.0) -> None:
         """Finish the current round and end the thread (tests, orderly shutdown)."""
         self._stopping = True
         self._wake.set()
@@ -75,6 +83,25 @@ def _after_rollback(session: Session) -> None:
     session.info.pop(PENDING_FLAG, None)
 
 
+def deliver_before_exit() -> DeliveryReport | None:
+    """For a command that queued mail: with thread dispatch, end the thread once its round
+    is finished and deliver what is due here, so nothing is cut off by the command exiting.
+    None with worker dispatch, where ``pledges deliver-mail`` delivers."""
+    dispatcher = current_app.extensions.get(EXTENSION_KEY)
+    if dispatcher is None:
+        return None
+    dispatcher.stop(timeout=None)
+    report = DeliveryReport()
+    while (round_report := deliver_due()).attempted:
+        report.sent += round_report.sent
+        report.failed += round_report.failed
+        report.dead += round_report.dead
+    return report
+
+
 def init_app(app: Flask) -> None:
     if app.config["MAIL_DISPATCH"] == "thread":
-        app.extensions[EXTENSION_KEY] = Dispatcher(app)
+        dispatcher = Dispatcher(app)
+        app.extensions[EXTENSION_KEY] = dispatcher
+        # Started by the first request of each (possibly forked) web process, not by commands.
+        app.before_request(dispatcher.ensure_running)
