@@ -14,9 +14,26 @@ import os
 
 from pledges.logs import resolve_log_format
 
-_port = os.environ.get("PORT")
+
+def _whole_number(name: str, least: int, most: int | None = None) -> int | None:
+    """The environment's ``name`` as a number in range, None when unset; else exit with a
+    one-line message (SystemExit passes through gunicorn without a traceback)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    allowed = f"from {least} to {most}" if most is not None else f"{least} or more"
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < least or (most is not None and value > most):
+        raise SystemExit(f"{name}={raw!r} is not valid: a whole number {allowed}.")
+    return value
+
+
+_port = _whole_number("PORT", 1, 65535)
 bind = os.environ.get("BIND") or (f"0.0.0.0:{_port}" if _port else "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
+workers = _whole_number("WEB_CONCURRENCY", 1) or multiprocessing.cpu_count() * 2 + 1
 
 # A request that takes longer than this is stuck: the worker is killed and replaced.
 timeout = 30

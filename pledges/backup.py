@@ -7,14 +7,17 @@ reverse as one write transaction that replaces every page or none. PostgreSQL go
 handed over in the environment, never on a command line that ``ps`` shows.
 
 A restore first checks that the file is a backup of this app (an ``alembic_version`` table
-whose revision our migrations know) and stores nothing when it is not. A backup file is
+whose revision our migrations know, and every table the migrations had made by that
+revision) and stores nothing when it is not. A backup file is
 written beside its target and renamed into place, readable by its owner only: it holds
 every signer's name and email.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import shutil
 import sqlite3
 import subprocess  # pg_dump and pg_restore: argument lists, never a shell
@@ -23,6 +26,8 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 import click
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
 from alembic.script import ScriptDirectory
 from flask import current_app
 from flask.cli import with_appcontext
@@ -65,6 +70,36 @@ def head_revision() -> str | None:
     return _migrations().get_current_head()
 
 
+def _tables_at(revision: str) -> set[str]:
+    """The tables a database built by our migrations up to ``revision`` has: the migrations
+    are run offline (as SQL text, touching no database) and their CREATE and DROP TABLE
+    statements followed."""
+    sql = io.StringIO()
+    context = MigrationContext.configure(
+        dialect_name="postgresql", opts={"as_sql": True, "output_buffer": sql}
+    )
+    scripts = reversed(list(_migrations().iterate_revisions(revision, "base")))
+    with Operations.context(context):
+        for script in scripts:
+            script.module.upgrade()
+    tables = {"alembic_version"}
+    for verb, table in re.findall(r"^(CREATE|DROP) TABLE (\w+)", sql.getvalue(), re.MULTILINE):
+        if verb == "CREATE":
+            tables.add(table)
+        else:
+            tables.discard(table)
+    return tables
+
+
+def _check_tables(present: set[str], revision: str, source: Path) -> None:
+    missing = sorted(_tables_at(revision) - present)
+    if missing:
+        raise BackupError(
+            f"{source} is not a whole backup of this app: it lacks the table(s) "
+            f"{', '.join(missing)} of schema revision {revision}; nothing restored."
+        )
+
+
 # --- SQLite ---------------------------------------------------------------------------------
 
 
@@ -93,11 +128,17 @@ def _verify_sqlite(source: Path) -> str:
                     "(it has no alembic_version table); nothing restored."
                 )
             revisions = [row[0] for row in conn.execute("SELECT version_num FROM alembic_version")]
+            tables = {
+                row[0]
+                for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
     except sqlite3.DatabaseError as exc:
         raise BackupError(
             f"{source} is not a readable SQLite database ({exc}); nothing restored."
         ) from exc
-    return _check_revisions(revisions, source)
+    revision = _check_revisions(revisions, source)
+    _check_tables(tables, revision, source)
+    return revision
 
 
 def _backup_sqlite(url: URL, target: Path) -> None:
@@ -107,10 +148,16 @@ def _backup_sqlite(url: URL, target: Path) -> None:
     if not live.exists():
         raise BackupError(f"There is no database at {live} to back up.")
     with _partial_file(target) as partial:
-        with closing(_open_read_only(live)) as source, closing(sqlite3.connect(partial)) as copy:
-            source.backup(copy)
-            # One self-contained file: no -wal or -shm beside the backup.
-            copy.execute("PRAGMA journal_mode=DELETE")
+        try:
+            with (
+                closing(_open_read_only(live)) as source,
+                closing(sqlite3.connect(partial)) as copy,
+            ):
+                source.backup(copy)
+                # One self-contained file: no -wal or -shm beside the backup.
+                copy.execute("PRAGMA journal_mode=DELETE")
+        except sqlite3.Error as exc:  # a full disk, say
+            raise _unwritable(target, str(exc)) from exc
 
 
 def _restore_sqlite(url: URL, source: Path) -> None:
@@ -201,7 +248,20 @@ def _verify_postgres(source: Path) -> str:
     )
     if data.returncode != 0:
         raise _failure("pg_restore", data, then=f"\n{source} cannot be read; nothing restored.")
-    return _check_revisions(list(_copy_rows(data.stdout)), source)
+    revision = _check_revisions(list(_copy_rows(data.stdout)), source)
+    _check_tables(_listed_tables(listing.stdout), revision, source)
+    return revision
+
+
+def _listed_tables(listing: str) -> set[str]:
+    """The tables whose definitions ``pg_restore --list`` output has."""
+    tables = set()
+    for line in listing.splitlines():
+        # 215; 1259 16386 TABLE public access_tokens owner
+        fields = line.split()
+        if fields[3:4] == ["TABLE"] and len(fields) > 5:
+            tables.add(fields[5])
+    return tables
 
 
 def _lists_table_data(listing: str, table: str) -> bool:
@@ -253,15 +313,36 @@ def _restore_postgres(url: URL, source: Path) -> None:
 @contextmanager
 def _partial_file(target: Path) -> Iterator[Path]:
     """A private file beside ``target`` that becomes ``target`` only if the block succeeds."""
-    target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    partial.unlink(missing_ok=True)
-    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:
+        raise _unwritable(target, f"{exc.filename} is not a directory") from exc
+    except OSError as exc:
+        raise _unwritable(target, _reason(exc)) from exc
+    try:
+        partial.unlink(missing_ok=True)
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as exc:
+        raise _unwritable(target, _reason(exc)) from exc
     try:
         yield partial
-        os.replace(partial, target)
+        try:
+            os.replace(partial, target)
+        except OSError as exc:
+            raise _unwritable(target, _reason(exc)) from exc
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _reason(exc: OSError) -> str:
+    if exc.strerror and exc.filename:
+        return f"{exc.strerror}: {exc.filename}"
+    return exc.strerror or str(exc)
+
+
+def _unwritable(target: Path, reason: str) -> BackupError:
+    return BackupError(f"Cannot write the backup to {target} ({reason}); no backup made.")
 
 
 def _dialect(url: URL) -> str:

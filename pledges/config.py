@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import os
 import secrets
+import urllib.parse
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import limits
+from babel import Locale, UnknownLocaleError
 from flask import Flask
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 #: A key that must never be used outside development; production refuses it.
 INSECURE_SECRET_KEYS = frozenset({"", "dev", "change-me", "changeme", "secret"})
@@ -24,7 +29,12 @@ class ConfigurationError(RuntimeError):
 
 
 def _bool(value: str) -> bool:
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    spelling = value.strip().lower()
+    if spelling in {"1", "true", "yes", "on"}:
+        return True
+    if spelling in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("expected 1/0, true/false, yes/no or on/off")
 
 
 def _list(value: str) -> tuple[str, ...]:
@@ -171,6 +181,36 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
 }
 
 
+#: Numeric settings and the least each may be (the greatest, for a port).
+NUMBER_RANGES: dict[str, tuple[int, int | None]] = {
+    "WALL_CACHE_SECONDS": (0, None),  # 0: no cache
+    "IP_HASH_RETENTION_DAYS": (0, None),
+    "MAIL_MAX_ATTEMPTS": (1, None),
+    "SMTP_PORT": (1, 65535),
+    "SMTP_TIMEOUT": (1, None),
+    "SESSION_IDLE_MINUTES": (1, None),
+    "SESSION_MAX_HOURS": (1, None),
+    "PASSWORD_RESET_HOURS": (1, None),
+    "PASSWORD_MIN_LENGTH": (8, None),
+    "DOSSIER_PART_SIZE": (1, None),
+    "DOSSIER_SYNC_MAX_SIGNATURES": (0, None),  # 0: always in the background
+    "DOSSIER_STALE_MINUTES": (1, None),
+    "DOSSIER_MAX_BUILDS": (1, None),
+}
+
+#: Settings in the `limits` notation ("10 per minute;60 per hour").
+RATE_LIMITS = tuple(
+    key
+    for key in DEFAULTS
+    if key.endswith(("_LIMIT_PER_IP", "_LIMIT_PER_DOMAIN"))
+    or key == "LOGIN_FAILURES_BEFORE_LOCKOUT"
+)
+
+#: The language the interface is written in: it needs no catalog.
+SOURCE_LANGUAGE = "en"
+TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
+
+
 def normalize_database_url(url: str) -> str:
     """Let operators write the URL their platform gives them; we speak psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
@@ -190,6 +230,8 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
                 app.config[key] = parse(raw)
             except ValueError as exc:
                 raise ConfigurationError(f"{env_name}={raw!r} is not valid: {exc}") from exc
+    # Tests name languages without catalogs in their mappings; an operator's must have one.
+    _require_catalogs(_locales(app.config["SUPPORTED_LOCALES"], "LANGUAGES"))
     if overrides:
         app.config.from_mapping(overrides)
 
@@ -249,6 +291,18 @@ def _check(app: Flask) -> None:
         raise ConfigurationError("SMTP_SECURITY must be 'starttls', 'ssl' or 'none'.")
     if not cfg["SUPPORTED_LOCALES"]:
         raise ConfigurationError("LANGUAGES must name at least one language, e.g. 'en,fr,es'.")
+    cfg["SUPPORTED_LOCALES"] = _locales(cfg["SUPPORTED_LOCALES"], "LANGUAGES")
+    cfg["CONTENT_LANGUAGES"] = _locales(cfg["CONTENT_LANGUAGES"] or (), "CONTENT_LANGUAGES")
+    _check_urls(cfg)
+    _check_numbers(cfg)
+    for key in RATE_LIMITS:
+        try:
+            limits.parse_many(cfg[key])
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(
+                f"{key}={cfg[key]!r} is not a rate limit: write it like '10 per minute' "
+                "(several separated by ';')."
+            ) from exc
     if cfg["PLEDGES_ENV"] == "production":
         key = cfg["SECRET_KEY"] or ""
         if key.strip().lower() in INSECURE_SECRET_KEYS or len(key) < MIN_SECRET_KEY_LENGTH:
@@ -257,3 +311,61 @@ def _check(app: Flask) -> None:
                 f"{MIN_SECRET_KEY_LENGTH} characters (python -c 'import secrets; "
                 "print(secrets.token_hex(32))')."
             )
+
+
+def _locales(codes: tuple[str, ...], setting: str) -> tuple[str, ...]:
+    """``codes`` as babel names them (pt-BR -> pt_BR); a ConfigurationError for one it
+    does not know, which would otherwise fail every page."""
+    names = []
+    for code in codes:
+        try:
+            names.append(str(Locale.parse(str(code).strip().replace("-", "_"))))
+        except (ValueError, UnknownLocaleError) as exc:
+            raise ConfigurationError(
+                f"{setting}: {code!r} is not a language code babel knows (e.g. 'fr', 'pt_BR')."
+            ) from exc
+    return tuple(dict.fromkeys(names))
+
+
+def _require_catalogs(locales: tuple[str, ...]) -> None:
+    for name in locales:
+        language = name.split("_")[0]
+        if language == SOURCE_LANGUAGE:
+            continue
+        # gettext looks for pt_BR, then pt.
+        if not any((TRANSLATIONS_DIR / code / "LC_MESSAGES").is_dir() for code in {name, language}):
+            raise ConfigurationError(
+                f"LANGUAGES: {name!r} has no catalog in {TRANSLATIONS_DIR}/{name}/LC_MESSAGES "
+                "(create one with pybabel init, or leave it out)."
+            )
+
+
+def _check_urls(cfg: Mapping[str, Any]) -> None:
+    try:
+        make_url(cfg["SQLALCHEMY_DATABASE_URI"])
+    except ArgumentError:
+        # Not echoed: the URL may carry a password.
+        raise ConfigurationError(
+            "DATABASE_URL is not a database URL: write it like "
+            "'postgresql://user:password@host:5432/pledges' or 'sqlite:////path/pledges.db'."
+        ) from None
+    redis_url = cfg["REDIS_URL"]
+    if redis_url and urllib.parse.urlsplit(redis_url).scheme not in {"redis", "rediss"}:
+        raise ConfigurationError(  # not echoed: the URL may carry a password
+            "REDIS_URL is not a Redis URL: write it like 'redis://host:6379/0' "
+            "(or rediss:// for TLS)."
+        )
+
+
+def _check_numbers(cfg: Mapping[str, Any]) -> None:
+    for key, (least, most) in NUMBER_RANGES.items():
+        value = cfg[key]
+        in_range = (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and value >= least
+            and (most is None or value <= most)
+        )
+        if not in_range:
+            allowed = f"from {least} to {most}" if most is not None else f"{least} or more"
+            raise ConfigurationError(f"{key}={value!r} is not valid: a whole number {allowed}.")
