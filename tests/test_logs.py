@@ -162,6 +162,8 @@ def test_creating_apps_again_keeps_one_line_per_event(tmp_path, capsys):
         "SECRET_KEY": "x" * 40,
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
         "LOG_FORMAT": "json",
+        # No delivery thread: it would outlive the test, polling a database with no tables.
+        "MAIL_DISPATCH": "worker",
     }
     create_app(config)
     app = create_app(config)
