@@ -197,6 +197,10 @@ def assert_accessible(page, name: str) -> None:
     """axe-core at desktop and phone widths (the layouts differ: columns, wrapping): no
     WCAG 2.2 A/AA violation at all, and no serious best-practice one; the message lists
     every finding."""
+    # A page reached by a click may be in the DOM before its stylesheet and fonts apply:
+    # measured then, the header's links looked too close together (target-size).
+    page.wait_for_load_state("load")
+    page.evaluate("document.fonts.ready.then(() => true)")
     violations = []
     for viewport in (DESKTOP["viewport"], PHONE["viewport"]):
         page.set_viewport_size(viewport)
