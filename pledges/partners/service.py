@@ -189,6 +189,7 @@ def _tell_partners_of_the_answer(
     """
     asked = {c.partner_id: c.partner for c in action.comments if c.partner is not None}
     with signer_language(signature.locale):
+        pledge = signed_content(signature)
         for partner in asked.values():
             if partner.status != PartnerStatus.ACTIVE:
                 continue
@@ -199,7 +200,7 @@ def _tell_partners_of_the_answer(
                 about=signature,
                 partner=partner,
                 signature=signature,
-                pledge=signed_content(signature),
+                pledge=pledge,
                 action=action,
                 answer=answer,
             )
