@@ -96,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     from pledges.exports.routes import bp as exports_bp
     from pledges.health import bp as health_bp
     from pledges.main.routes import bp as main_bp
+    from pledges.me.routes import bp as me_bp
     from pledges.moderation.routes import bp as moderation_bp
     from pledges.organize.routes import bp as organize_bp
     from pledges.orgs.routes import bp as orgs_bp
@@ -106,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(main_bp)
     app.register_blueprint(signing_bp)
+    app.register_blueprint(me_bp)
     app.register_blueprint(actions_bp)
     app.register_blueprint(checkins_bp)
     app.register_blueprint(partners_bp)

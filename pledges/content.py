@@ -26,7 +26,13 @@ from pledges.i18n import (
     supported_locales,
     text_direction,
 )
-from pledges.models import Commitment, CommitmentTranslation, Pledge, PledgeTranslation
+from pledges.models import (
+    Commitment,
+    CommitmentTranslation,
+    Pledge,
+    PledgeTranslation,
+    Signature,
+)
 
 CONTENT_PARAM = "content"
 
@@ -181,6 +187,12 @@ def pledge_content(pledge: Pledge, language: str | None = None) -> PledgeContent
     if requested and requested in available:
         return PledgeContent(pledge, requested, requested=True)
     return PledgeContent(pledge, str(get_locale() or pledge.language))
+
+
+def signed_content(signature: Signature) -> PledgeContent:
+    """The pledge in the language this signer signed in (its original where untranslated),
+    for their mail, pages and document."""
+    return PledgeContent(signature.pledge, signature.locale)
 
 
 def content_cache_key() -> str:

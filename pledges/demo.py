@@ -11,7 +11,8 @@ from datetime import timedelta
 from faker import Faker
 from sqlalchemy import select
 
-from pledges import tallies
+from pledges import transitions
+from pledges.checkins.cycles import pledge_cadence
 from pledges.database import bulk_insert, bulk_insert_returning_ids, utcnow
 from pledges.extensions import db
 from pledges.models import (
@@ -282,7 +283,7 @@ def add_synthetic_signatures(
 
     now = utcnow()
     span = timedelta(days=89).total_seconds()
-    cycle = timedelta(days=pledge.checkin_cadence_days)
+    cycle = pledge_cadence(pledge)
     signature_table = Signature.__table__
     chosen_table = SignatureCommitment.__table__
     action_table = Action.__table__
@@ -358,4 +359,4 @@ def add_synthetic_signatures(
         bulk_insert(db.session, action_table, logged)
         done += size
         progress(size)
-    tallies.recount(pledge.id)
+    transitions.signatures_loaded(pledge.id)

@@ -1,4 +1,8 @@
-"""App-wide error handlers: a page for people, JSON for the API, never a stack trace."""
+"""App-wide error handlers: a page for people, JSON for the API, never a stack trace.
+
+A blueprint that needs more (the sign form keeps the signer's answers on a refused
+submission) registers its own handler and falls back on these.
+"""
 
 from __future__ import annotations
 
@@ -47,26 +51,10 @@ def api_error(status: int, title: str, detail: str):
     return response
 
 
-RATE_LIMIT_MESSAGE = lazy_gettext(
-    "Many signatures came from your network or email domain in a short time, so we are "
-    "pausing for a moment to keep automated sign-ups out. Nothing was saved yet: please "
-    "send the form again in a few minutes."
-)
-
-
 def handle_http_error(error: HTTPException):
     status = error.code or 500
     if wants_json():
         return api_error(status, error.name, error.description or error.name)
-    if status == 429 and request.endpoint == "signing.sign":
-        # Keep the signer's answers on the page rather than losing them.
-        from pledges.signing.routes import render_sign_form_again
-
-        try:
-            page, _ = render_sign_form_again(request.view_args["slug"], str(RATE_LIMIT_MESSAGE))
-        except HTTPException:  # no public pledge there: the plain 429 page
-            return error_page(error, status)
-        return page, 429
     return error_page(error, status)
 
 
@@ -87,14 +75,6 @@ def error_page(error: HTTPException, status: int):
 def handle_csrf_error(error: CSRFError):
     if wants_json():
         return api_error(400, "Bad Request", str(CSRF_MESSAGE))
-    if request.endpoint == "signing.sign":
-        # Show the signer their own answers again rather than losing them.
-        from pledges.signing.routes import render_sign_form_again
-
-        try:
-            return render_sign_form_again(request.view_args["slug"], str(CSRF_MESSAGE))
-        except HTTPException as not_public:  # handlers' own errors are not handled again
-            return handle_http_error(not_public)
     error.description = str(CSRF_MESSAGE)
     return error_page(error, 400)
 

@@ -1,7 +1,12 @@
-"""Counters of confirmed signatures per pledge, kept in step with every status change."""
+"""Counters of confirmed signatures per pledge, kept in step with every status change.
+
+The counters are written only through ``pledges.transitions``, the door every change the
+wall counts goes through; everything else here reads them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, or_, select
@@ -84,6 +89,20 @@ def adjust_follow_through(
                 "count",
                 delta,
             )
+
+
+def follow_through_of(signature_ids: Sequence[int]) -> tuple[int, int, int]:
+    """What these signers' actions add to the follow-through figures (as ``recount`` counts):
+    actions, confirmed actions, people reached."""
+    return tuple(
+        db.session.execute(
+            select(
+                func.count(Action.id),
+                func.count(Action.id).filter(Action.review_state == ReviewState.CONFIRMED),
+                func.coalesce(func.sum(Action.people_reached), 0),
+            ).where(Action.signature_id.in_(signature_ids))
+        ).one()
+    )
 
 
 def tally_for(pledge_id: int) -> Tally:

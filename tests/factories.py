@@ -8,6 +8,7 @@ from datetime import timedelta
 from pledges.database import utcnow
 from pledges.extensions import db
 from pledges.models import Commitment, Pledge, PledgeStatus
+from pledges.signers import normalize_email
 from pledges.signing import service
 from pledges.signing.service import SignatureInput
 
@@ -67,7 +68,7 @@ def confirmed_signature(pledge: Pledge, **overrides):
     data = signature_input(pledge, **overrides)
     service.sign(pledge, data)
     db.session.commit()
-    signature = service._signature_by_email(pledge, service.normalize_email(data.email))
+    signature = service._signature_by_email(pledge, normalize_email(data.email))
     service.confirm(signature)
     db.session.commit()
     return signature

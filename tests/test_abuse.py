@@ -14,7 +14,7 @@ from pledges.abuse import hash_ip, purge_ip_hashes
 from pledges.database import utcnow
 from pledges.extensions import db
 from pledges.models import OutboxEmail, Signature
-from pledges.signing.service import normalize_email
+from pledges.signers import normalize_email
 from tests.conftest import REDIS_URL
 from tests.factories import make_pledge
 from tests.helpers import csrf_token, deliver_and_read, links_in, sign_via_form

@@ -13,7 +13,7 @@ from pledges.database import utcnow
 from pledges.extensions import db
 from pledges.models import Partner, PartnerStatus, Signature, SignatureStatus
 from pledges.security import hash_token
-from pledges.signing import service as signing
+from pledges.signers import issue_private_link_token
 from pledges.tallies import recount, tally_for
 from tests.factories import confirmed_signature, make_pledge, make_user, run_by
 from tests.helpers import csrf_token, log_in
@@ -52,7 +52,7 @@ def setup_everything():
             invited_at=utcnow(),
         )
     )
-    me = signing.issue_private_link_token(signature)
+    me = issue_private_link_token(signature)
     db.session.commit()
     return pledge.slug, me
 

@@ -18,6 +18,7 @@ from pledges import charts
 from pledges.dashboard import service
 from pledges.extensions import db
 from pledges.headers import IMAGE_CONTENT_SECURITY_POLICY
+from pledges.me import service as me_service
 from pledges.models import Pledge, PledgeStatus, Report, Signature, SignatureStatus
 from pledges.signing import service as signing
 from pledges.tallies import recount
@@ -78,7 +79,7 @@ def build_campaign():
     set_status(hidden, SignatureStatus.HIDDEN)
     signing.sign(pledge, signature_input(pledge, country="NP"))
     withdrawn = confirmed_signature(pledge, country="KE")
-    signing.withdraw(withdrawn)
+    me_service.withdraw(withdrawn)
     # Reviewed: two of the wall's five, so three (and the held one) wait for review.
     for signature in wall[:2]:
         signature.reviewed_at = NOW

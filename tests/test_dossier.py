@@ -19,6 +19,7 @@ from pledges import tallies
 from pledges.actions.service import ActionInput, log_action
 from pledges.dossier import service
 from pledges.extensions import db
+from pledges.me import service as me_service
 from pledges.models import (
     AuditEntry,
     Dossier,
@@ -30,7 +31,6 @@ from pledges.models import (
     Signature,
     SignatureStatus,
 )
-from pledges.signing import service as signing
 from tests.factories import confirmed_signature, make_pledge, make_user, run_by
 from tests.helpers import csrf_token, log_in
 from tests.test_headers import INLINE_OR_FOREIGN
@@ -103,7 +103,7 @@ def campaign(slug: str | None = None):
     act(named, "Took our pledge to the district officer.", "public")
     act(named, "A private conversation with my brother.", "private")
     hidden.status = SignatureStatus.HIDDEN
-    signing.withdraw(gone)
+    me_service.withdraw(gone)
     db.session.commit()
     tallies.recount(pledge.id)
     db.session.commit()

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from pledges.actions import service as actions
 from pledges.actions.service import ActionInput
 from pledges.extensions import db
+from pledges.me import service as me_service
 from pledges.models import Action, Signature
-from pledges.signing import service as signing
 from pledges.tallies import recount, tally_for
 from tests.factories import confirmed_signature, make_pledge
 
@@ -47,7 +47,7 @@ def small_pledge():
     log(a, "Ran a listening circle for fathers", people=5)
     log(b, "Private reflection journal", people=3, visibility="private")
     log(d, "Action of someone who later withdrew", people=100)
-    signing.withdraw(d)
+    me_service.withdraw(d)
     db.session.commit()
     return pledge, a, b
 

@@ -12,6 +12,7 @@ from pledges.actions import service as actions
 from pledges.actions.service import ActionInput
 from pledges.database import utcnow
 from pledges.extensions import db
+from pledges.me import service as me_service
 from pledges.models import (
     AuditEntry,
     PledgeTally,
@@ -21,7 +22,6 @@ from pledges.models import (
 )
 from pledges.moderation import service
 from pledges.moderation.service import ModerationError
-from pledges.signing import service as signing
 from pledges.tallies import adjust_follow_through, recount, tally_for
 from tests.factories import confirmed_signature, make_pledge, make_user, run_by
 from tests.helpers import (
@@ -245,7 +245,7 @@ def test_a_hidden_signer_can_still_withdraw_and_delete_actions(app):
         service.hide(one, "spam")
         service.hide(two, "spam")
         db.session.commit()
-        signing.withdraw(one)
+        me_service.withdraw(one)
         actions.delete_action(two, action)
         db.session.commit()
         tally = tally_for(pledge.id)

@@ -12,6 +12,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
 from pledges.extensions import db
+from pledges.me import service as me_service
 from pledges.models import (
     Action,
     ActionComment,
@@ -20,7 +21,6 @@ from pledges.models import (
     Pledge,
     Signature,
 )
-from pledges.signing import service as signing
 from pledges.tallies import tally_for
 from tests.factories import make_pledge
 from tests.helpers import (
@@ -606,7 +606,7 @@ def test_the_wall_credits_partners_only_as_they_chose(app, client, outbox_dir):
             assert "Confirmed by <bdi>Seconde Nyanzobe</bdi>, an accountability partner" in page
 
         # Named beside an anonymous signer, she would point at who the signer is.
-        signing.change_visibility(db.session.scalar(select(Signature)), "anonymous", "")
+        me_service.change_visibility(db.session.scalar(select(Signature)), "anonymous", "")
         db.session.commit()
         for url in (f"/p/{pledge.slug}/wall", f"/p/{pledge.slug}/actions"):
             page = client.get(url).text

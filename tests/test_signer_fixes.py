@@ -13,6 +13,7 @@ from flask_babel import Domain
 from sqlalchemy import func, select
 
 from pledges.extensions import db
+from pledges.me import service as me_service
 from pledges.models import (
     Action,
     ActionComment,
@@ -22,8 +23,8 @@ from pledges.models import (
     SignatureStatus,
 )
 from pledges.organize import service as builder
+from pledges.signers import SigningError, check_commitments, check_visibility
 from pledges.signing import service as signing
-from pledges.signing.service import SigningError
 from tests.factories import confirmed_signature, make_pledge, make_user, signature_input
 from tests.helpers import action_form_data, csrf_token, log_in, sign_via_form, signer_page
 from tests.test_multilingual import french_pledge
@@ -116,16 +117,16 @@ def test_signing_errors_are_translated(app, marked_language):
         )
         optional = pledge.commitments[2].id
         messages = [
-            signing_error(signing.check_commitments, pledge, []),
-            signing_error(signing.check_commitments, pledge, [optional, 10_000]),
-            signing_error(signing.check_commitments, pledge, [optional]),
-            signing_error(signing.check_visibility, "organization", " "),
+            signing_error(check_commitments, pledge, []),
+            signing_error(check_commitments, pledge, [optional, 10_000]),
+            signing_error(check_commitments, pledge, [optional]),
+            signing_error(check_visibility, "organization", " "),
             signing_error(signing.check_email_allowed, "x@mailinator.com"),
         ]
         signature = confirmed_signature(pledge)
-        signing.withdraw(signature)
+        me_service.withdraw(signature)
         messages.append(
-            signing_error(signing.change_visibility, signature, "organization", "Somewhere")
+            signing_error(me_service.change_visibility, signature, "organization", "Somewhere")
         )
         pledge.status = "closed"
         messages.append(signing_error(signing.sign, pledge, signature_input(pledge)))

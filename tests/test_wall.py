@@ -190,7 +190,7 @@ def test_counters_agree_with_a_recount(app, client):
             confirmed_signature(pledge, country=c, role=r)
             for c, r in [("KE", "man"), ("KE", "woman"), ("BI", "man"), ("NL", "other")]
         ]
-        from pledges.signing import service
+        from pledges.me import service
 
         service.withdraw(signatures[0])
         db.session.commit()

@@ -7,8 +7,8 @@ from sqlalchemy import update
 
 from pledges import create_app
 from pledges.extensions import db
+from pledges.me import service
 from pledges.models import Signature
-from pledges.signing import service
 from tests.conftest import REDIS_URL
 from tests.factories import confirmed_signature, make_pledge
 

@@ -9,7 +9,7 @@ from pledges.actions.service import ActionError, ActionInput
 from pledges.extensions import db
 from pledges.forms import attach_error
 from pledges.models import Signature, SignatureStatus
-from pledges.signing.service import private_page_signature_or_404
+from pledges.signers import private_page_signature_or_404
 
 bp = Blueprint("actions", __name__)
 
@@ -27,7 +27,7 @@ def new(token: str):
         else:
             db.session.commit()
             flash(gettext("Action logged. Thank you for following through."), "success")
-            return redirect(url_for("signing.manage", token=token) + "#actions")
+            return redirect(url_for("me.manage", token=token) + "#actions")
     return _render_form(token, signature, form, action=None)
 
 
@@ -45,7 +45,7 @@ def edit(token: str, action_id: int):
         else:
             db.session.commit()
             flash(gettext("Action updated."), "success")
-            return redirect(url_for("signing.manage", token=token) + "#actions")
+            return redirect(url_for("me.manage", token=token) + "#actions")
     return _render_form(token, signature, form, action=action)
 
 
@@ -61,7 +61,7 @@ def delete(token: str, action_id: int):
     service.delete_action(signature, action)
     db.session.commit()
     flash(gettext("Action deleted."), "success")
-    return redirect(url_for("signing.manage", token=token) + "#actions")
+    return redirect(url_for("me.manage", token=token) + "#actions")
 
 
 def _confirmed_signature_or_403(token: str) -> Signature:

@@ -9,20 +9,17 @@ from urllib.parse import urlsplit
 from flask_babel import gettext
 from sqlalchemy import select
 
-from pledges import tallies
-from pledges.checkins import cycles
+from pledges import transitions
 from pledges.database import utcnow
 from pledges.extensions import db
 from pledges.models import (
     URL_MAX,
     Action,
-    ReviewState,
     Signature,
     SignatureStatus,
     SignedCommitment,
 )
 from pledges.rules import RuleError
-from pledges.wall import cache as wall_cache
 
 # The world's earliest time zone is UTC+14: an action done "today" there is still valid.
 EARLIEST_UTC_OFFSET = timedelta(hours=14)
@@ -91,12 +88,7 @@ def log_action(signature: Signature, data: ActionInput) -> Action:
     check_may_log(signature)
     action = Action(pledge_id=signature.pledge_id, created_at=utcnow())
     _apply(signature, action, data)
-    signature.actions.append(action)
-    tallies.adjust_follow_through(
-        signature.pledge_id, actions=1, people_reached=action.people_reached or 0
-    )
-    cycles.record_activity(signature, action.created_at)
-    wall_cache.mark_changed(signature.pledge_id)
+    transitions.log_action(signature, action)
     return action
 
 
@@ -104,41 +96,17 @@ def update_action(signature: Signature, action: Action, data: ActionInput) -> No
     check_may_log(signature)
     people_before = action.people_reached or 0
     _apply(signature, action, data)
-    tallies.adjust_follow_through(
-        signature.pledge_id, people_reached=(action.people_reached or 0) - people_before
-    )
-    wall_cache.mark_changed(signature.pledge_id)
+    transitions.action_edited(signature, action, people_before)
 
 
 def delete_action(signature: Signature, action: Action) -> None:
-    # A hidden signature's actions are already out of the figures (moderation.service).
-    counted = tallies.counts_on_wall(signature.status)
-    if counted:
-        _uncount(action)
-    signature.actions.remove(action)
-    db.session.flush()
-    if counted:
-        cycles.recompute_activity(signature)
-    wall_cache.mark_changed(signature.pledge_id)
+    transitions.delete_action(signature, action)
 
 
 def forget_actions(signature: Signature) -> None:
-    """Delete all of a signer's actions (withdrawal), taking them out of the figures."""
-    if tallies.counts_on_wall(signature.status):
-        for action in signature.actions:
-            _uncount(action)
+    """Delete all of a withdrawn signer's actions: ``transitions.withdraw`` has already
+    taken them out of the figures."""
     signature.actions.clear()
-    cycles.forget_activity(signature)
-    wall_cache.mark_changed(signature.pledge_id)
-
-
-def _uncount(action: Action) -> None:
-    tallies.adjust_follow_through(
-        action.pledge_id,
-        actions=-1,
-        confirmed_actions=-int(action.review_state == ReviewState.CONFIRMED),
-        people_reached=-(action.people_reached or 0),
-    )
 
 
 def commitments_for(signature: Signature, action: Action | None = None) -> list[SignedCommitment]:

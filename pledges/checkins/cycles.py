@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from pledges.database import upsert_increment, utcnow
 from pledges.extensions import db
-from pledges.models import Action, PledgeTally, Signature
+from pledges.models import Action, Pledge, PledgeTally, Signature
 from pledges.tallies import ACTIVE_UNTIL
 
 
@@ -32,8 +32,18 @@ class Cycle:
     end: datetime
 
 
+def pledge_cadence(pledge: Pledge) -> timedelta:
+    """How long each of a pledge's check-in cycles lasts."""
+    return timedelta(days=pledge.checkin_cadence_days)
+
+
 def cadence(signature: Signature) -> timedelta:
-    return timedelta(days=signature.pledge.checkin_cadence_days)
+    return pledge_cadence(signature.pledge)
+
+
+def first_checkin_at(signature: Signature, confirmed_at: datetime) -> datetime:
+    """The end of cycle 1 for a signature confirmed (or approved) at ``confirmed_at``."""
+    return confirmed_at + cadence(signature)
 
 
 def cycle_at(signature: Signature, at: datetime | None = None) -> Cycle:

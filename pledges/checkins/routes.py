@@ -5,12 +5,10 @@ from flask_babel import gettext, lazy_gettext
 
 from pledges.checkins import service
 from pledges.checkins.cycles import cycle_at
-from pledges.checkins.forms import CommitmentsForm, RemindersForm
-from pledges.checkins.service import CheckinError
+from pledges.checkins.forms import RemindersForm
 from pledges.extensions import db
-from pledges.forms import attach_error
 from pledges.models import Reminders, SignatureStatus
-from pledges.signing.service import private_page_signature_or_404
+from pledges.signers import private_page_signature_or_404
 
 bp = Blueprint("checkins", __name__)
 
@@ -46,22 +44,3 @@ def reminders(token: str):
         cycle=cycle_at(signature),
         message=REMINDER_MESSAGES[Reminders(signature.reminders)],
     )
-
-
-@bp.post("/me/<token>/commitments")
-def commitments(token: str):
-    signature = private_page_signature_or_404(token)
-    form = CommitmentsForm(signature, prefix="cm")
-    if form.validate_on_submit():
-        try:
-            service.update_commitments(signature, form.commitments.data)
-        except CheckinError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
-            flash(gettext("Renewed. Your commitments for the next cycle are saved."), "success")
-            return redirect(url_for("signing.manage", token=token) + "#commitments")
-    from pledges.signing.routes import render_manage
-
-    return render_manage(token, signature, commitments_form=form, status=400)

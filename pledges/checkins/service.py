@@ -10,13 +10,14 @@ from flask_babel import gettext
 from sqlalchemy import select, update
 
 from pledges.checkins.cycles import cycle_at, cycle_number
+from pledges.content import signed_content
 from pledges.database import utcnow
 from pledges.extensions import db
 from pledges.i18n import signer_language
 from pledges.mail import queue_email
 from pledges.models import Reminders, Signature, SignatureStatus, SignedCommitment
 from pledges.rules import RuleError
-from pledges.signing.service import check_commitments, issue_reminder_token, signed_content
+from pledges.signers import check_commitments, issue_reminder_token
 from pledges.urls import external_url
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ def _remind(signature: Signature, now: datetime) -> int:
                 a for a in signature.actions if ended_cycle.start <= a.created_at < ended_cycle.end
             ],
             log_url=external_url("actions.new", token=token),
-            manage_url=external_url("signing.manage", token=token),
+            manage_url=external_url("me.manage", token=token),
             reminders_url=external_url("checkins.reminders", token=token),
         )
     return 1

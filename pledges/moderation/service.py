@@ -5,9 +5,9 @@ follow-through figures, and (while active this cycle) in the active-signer bucke
 takes it out of all three but keeps its actions; showing it again puts everything back,
 so ``pledges recount`` always agrees with the counters.
 
-Every status change is a conditional UPDATE on the status it expects, so two moderators
-acting at once change (and count) a signature once. Every act is written to the audit
-log in the same transaction.
+Every status change goes through ``pledges.transitions``: a conditional UPDATE on the
+status it expects, so two moderators acting at once change (and count) a signature once.
+Every act is written to the audit log in the same transaction.
 
 Held and hidden: a signature hidden while it was held (never approved) is shown when it
 is unhidden, like any other. Unhiding is a moderator deciding the entry may be shown, so
@@ -17,10 +17,9 @@ it is an approval too; nothing is kept that would say it was held.
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import has_request_context
 from flask_babel import gettext, lazy_gettext
@@ -28,29 +27,22 @@ from flask_login import current_user
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import joinedload
 
-from pledges import audit, tallies
+from pledges import audit, transitions
 from pledges.abuse import hash_ip
-from pledges.checkins import cycles
 from pledges.database import utcnow
 from pledges.extensions import db
 from pledges.models import (
     REASON_MAX,
-    Action,
     AuditEntry,
     Pledge,
     Report,
     ReportResolution,
-    ReviewState,
     Signature,
     SignatureStatus,
 )
 from pledges.rules import RuleError
-from pledges.wall import cache as wall_cache
+from pledges.transitions import BATCH, HIDEABLE
 
-# What a moderator may hide: shown on the wall, or waiting for approval.
-HIDEABLE = (SignatureStatus.CONFIRMED, SignatureStatus.HELD)
-# Rows changed per statement in a bulk change: well under SQLite's bound-parameter limit.
-BATCH = 500
 REPORT_DETAILS_MAX = 2000
 
 _table = Signature.__table__
@@ -58,11 +50,6 @@ _table = Signature.__table__
 
 class ModerationError(RuleError):
     """A moderation rule was broken."""
-
-
-def _chunks(ids: Sequence[int], size: int = BATCH) -> Iterable[Sequence[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
 
 
 def _moderator_id() -> int | None:
@@ -95,13 +82,17 @@ def email_domain(signature: Signature) -> str:
 def hide(signature: Signature, reason: str) -> None:
     """Take a shown or held signature off the wall and out of every figure."""
     reason = _required_reason(reason)
-    moved = _hide_matching(signature.pledge_id, [Signature.id == signature.id], reason)
+    moved = transitions.hide(
+        signature.pledge_id,
+        [Signature.id == signature.id],
+        reason=reason,
+        reviewed_by_id=_moderator_id(),
+    )
     if not moved:
         raise ModerationError(
             gettext("This signature is not on the wall or waiting: it cannot be hidden.")
         )
     (old_status,) = moved
-    wall_cache.mark_changed(signature.pledge_id)
     db.session.refresh(signature)
     audit.record(
         "signature.hide",
@@ -112,97 +103,14 @@ def hide(signature: Signature, reason: str) -> None:
     )
 
 
-def _hide_matching(pledge_id: int, criteria: Sequence, reason: str) -> Counter:
-    """Hide every confirmed or held signature of the pledge meeting ``criteria``.
-
-    Returns how many moved, by the status they had. Only rows this call moved are
-    uncounted: RETURNING names them, so a concurrent hide cannot count one twice.
-    """
-    ids = db.session.scalars(
-        select(Signature.id)
-        .where(Signature.pledge_id == pledge_id, Signature.status.in_(HIDEABLE), *criteria)
-        .order_by(Signature.id)
-    ).all()
-    moved: Counter = Counter()
-    values = {
-        "status": SignatureStatus.HIDDEN.value,
-        "hidden_reason": reason,
-        "reviewed_at": utcnow(),
-        "reviewed_by_id": _moderator_id(),
-    }
-    for chunk in _chunks(ids):
-        counted = db.session.execute(
-            update(_table)
-            .where(_table.c.id.in_(chunk), _table.c.status == SignatureStatus.CONFIRMED)
-            .values(values)
-            .returning(_table.c.id, _table.c.role, _table.c.country, _table.c.active_until)
-        ).all()
-        if counted:
-            _uncount_signers(pledge_id, counted)
-        held = db.session.execute(
-            update(_table)
-            .where(_table.c.id.in_(chunk), _table.c.status == SignatureStatus.HELD)
-            .values(values)
-            .returning(_table.c.id)
-        ).all()
-        moved[SignatureStatus.CONFIRMED] += len(counted)
-        moved[SignatureStatus.HELD] += len(held)
-    return +moved
-
-
-def _uncount_signers(pledge_id: int, rows: Iterable) -> None:
-    """Take hidden signers (id, role, country, active_until) out of every figure."""
-    rows = list(rows)
-    for (role, country), count in Counter((r.role, r.country) for r in rows).items():
-        tallies.adjust_signers(pledge_id, role, country, -count)
-    cycles.forget_activity_of(pledge_id, (r.active_until for r in rows))
-    ids = [r.id for r in rows]
-    db.session.execute(update(_table).where(_table.c.id.in_(ids)).values(active_until=None))
-    actions, confirmed, people = _action_figures(ids)
-    tallies.adjust_follow_through(
-        pledge_id, actions=-actions, confirmed_actions=-confirmed, people_reached=-people
-    )
-
-
-def _action_figures(signature_ids: Sequence[int]) -> tuple[int, int, int]:
-    """What these signers' actions add to the follow-through figures (see tallies.recount)."""
-    return tuple(
-        db.session.execute(
-            select(
-                func.count(Action.id),
-                func.count(Action.id).filter(Action.review_state == ReviewState.CONFIRMED),
-                func.coalesce(func.sum(Action.people_reached), 0),
-            ).where(Action.signature_id.in_(signature_ids))
-        ).one()
-    )
-
-
 # Showing again and approving.
 
 
 def unhide(signature: Signature, reason: str) -> None:
     """Show a hidden signature again, counting it and its actions back (see the module doc)."""
     reason = _required_reason(reason)
-    result = db.session.execute(
-        update(_table)
-        .where(_table.c.id == signature.id, _table.c.status == SignatureStatus.HIDDEN)
-        .values(
-            status=SignatureStatus.CONFIRMED.value,
-            hidden_reason="",
-            reviewed_at=utcnow(),
-            reviewed_by_id=_moderator_id(),
-        )
-    )
-    if result.rowcount != 1:
+    if not transitions.unhide(signature, reviewed_by_id=_moderator_id()):
         raise ModerationError(gettext("This signature is not hidden."))
-    db.session.refresh(signature)
-    tallies.record_status_change(signature, SignatureStatus.HIDDEN, SignatureStatus.CONFIRMED)
-    actions, confirmed, people = _action_figures([signature.id])
-    tallies.adjust_follow_through(
-        signature.pledge_id, actions=actions, confirmed_actions=confirmed, people_reached=people
-    )
-    cycles.recompute_activity(signature)
-    wall_cache.mark_changed(signature.pledge_id)
     audit.record("signature.unhide", pledge=signature.pledge, target=signature, reason=reason)
 
 
@@ -215,21 +123,7 @@ def approve(signature: Signature) -> bool:
     """
     now = utcnow()
     moderator = _moderator_id()
-    approved = db.session.execute(
-        update(_table)
-        .where(_table.c.id == signature.id, _table.c.status == SignatureStatus.HELD)
-        .values(
-            status=SignatureStatus.CONFIRMED.value,
-            confirmed_at=now,
-            next_checkin_at=now + timedelta(days=signature.pledge.checkin_cadence_days),
-            reviewed_at=now,
-            reviewed_by_id=moderator,
-        )
-    )
-    if approved.rowcount == 1:
-        db.session.refresh(signature)
-        tallies.record_status_change(signature, SignatureStatus.HELD, SignatureStatus.CONFIRMED)
-        wall_cache.mark_changed(signature.pledge_id)
+    if transitions.approve(signature, reviewed_by_id=moderator, now=now):
         audit.record("signature.approve", pledge=signature.pledge, target=signature)
         return True
     reviewed = db.session.execute(
@@ -342,10 +236,10 @@ def bulk_invalidate(
     """
     criteria = BulkCriteria.of(email_domain, signed_from, signed_until)
     reason = _required_reason(reason)
-    moved = _hide_matching(pledge.id, criteria.clauses(), reason)
+    moved = transitions.hide(
+        pledge.id, criteria.clauses(), reason=reason, reviewed_by_id=_moderator_id()
+    )
     count = sum(moved.values())
-    if count:
-        wall_cache.mark_changed(pledge.id)
     audit.record(
         "signatures.bulk_hide",
         pledge=pledge,

@@ -1,7 +1,8 @@
 """Building and running a pledge: its settings, lifecycle, commitments, team and co-signers.
 
 Every change is written to the audit log in its own transaction, and every change the
-public pages show bumps the wall's version (``wall_cache.mark_changed``) there too.
+public pages show bumps the wall's version there too
+(``transitions.wall_content_changed``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from flask_babel import gettext
 from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 
-from pledges import audit
+from pledges import audit, transitions
 from pledges.accounts.service import user_by_email
 from pledges.content import content_languages, current_translations
 from pledges.database import utcnow
@@ -34,7 +35,6 @@ from pledges.models import (
 )
 from pledges.rules import RuleError
 from pledges.slugs import slugify, unique_slug
-from pledges.wall import cache as wall_cache
 
 # Slugs that would collide with the organizer pages' own addresses (/organize/new…).
 RESERVED_SLUGS = frozenset({"new", "orgs"})
@@ -122,7 +122,7 @@ def update_pledge(pledge: Pledge, data: PledgeInput) -> dict[str, list]:
         setattr(pledge, name, after)
     _flush_or_slug_taken()
     audit.record("pledge.update", pledge=pledge, target=pledge, details={"changed": changed})
-    wall_cache.mark_changed(pledge.id)
+    transitions.wall_content_changed(pledge.id)
     return changed
 
 
@@ -137,7 +137,7 @@ def open_pledge(pledge: Pledge) -> None:
     pledge.opened_at = pledge.opened_at or utcnow()
     pledge.closed_at = None
     audit.record(action, pledge=pledge, target=pledge)
-    wall_cache.mark_changed(pledge.id)
+    transitions.wall_content_changed(pledge.id)
 
 
 def close_pledge(pledge: Pledge) -> None:
@@ -147,7 +147,7 @@ def close_pledge(pledge: Pledge) -> None:
     pledge.status = PledgeStatus.CLOSED
     pledge.closed_at = utcnow()
     audit.record("pledge.close", pledge=pledge, target=pledge)
-    wall_cache.mark_changed(pledge.id)
+    transitions.wall_content_changed(pledge.id)
 
 
 # Commitments
@@ -168,7 +168,7 @@ def _commitment_changed(action: str, commitment: Commitment, **details) -> None:
         target=commitment,
         details={"position": commitment.position, **details},
     )
-    wall_cache.mark_changed(commitment.pledge_id)
+    transitions.wall_content_changed(commitment.pledge_id)
 
 
 def add_commitment(pledge: Pledge, text: str, required: bool) -> Commitment:
@@ -292,7 +292,7 @@ def add_cosigner(pledge: Pledge, organization: Organization) -> None:
     audit.record(
         "cosigner.add", pledge=pledge, target=organization, details={"name": organization.name}
     )
-    wall_cache.mark_changed(pledge.id)
+    transitions.wall_content_changed(pledge.id)
 
 
 def remove_cosigner(pledge: Pledge, organization_id: int) -> Organization:
@@ -307,7 +307,7 @@ def remove_cosigner(pledge: Pledge, organization_id: int) -> Organization:
         target=organization,
         details={"name": organization.name},
     )
-    wall_cache.mark_changed(pledge.id)
+    transitions.wall_content_changed(pledge.id)
     return organization
 
 
@@ -333,7 +333,7 @@ def set_pledge_language(pledge: Pledge, language: str) -> bool:
         target=pledge,
         details={"before": before, "after": language},
     )
-    wall_cache.mark_changed(pledge.id)
+    transitions.wall_content_changed(pledge.id)
     return True
 
 
@@ -431,7 +431,7 @@ def save_translation(pledge: Pledge, data: TranslationInput) -> bool:
         target=pledge,
         details={"locale": data.locale, "commitments": changed_commitments},
     )
-    wall_cache.mark_changed(pledge.id)
+    transitions.wall_content_changed(pledge.id)
     return created
 
 
@@ -453,4 +453,4 @@ def remove_translation(pledge: Pledge, locale: str) -> None:
             )
     db.session.flush()
     audit.record("translation.remove", pledge=pledge, target=pledge, details={"locale": locale})
-    wall_cache.mark_changed(pledge.id)
+    transitions.wall_content_changed(pledge.id)

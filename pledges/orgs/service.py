@@ -13,7 +13,7 @@ from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from pledges import audit
+from pledges import audit, transitions
 from pledges.extensions import db
 from pledges.models import (
     Organization,
@@ -27,7 +27,6 @@ from pledges.models import (
 from pledges.presentation import PublicSigner, public_signer
 from pledges.rules import RuleError
 from pledges.slugs import slugify, unique_slug
-from pledges.wall import cache as wall_cache
 from pledges.wall.service import PUBLIC_STATUSES
 
 RESERVED_SLUGS = frozenset({"new"})
@@ -60,6 +59,12 @@ def organization_ids_named(name: str) -> list[int]:
     wanted = _name_key(name)
     rows = db.session.execute(select(Organization.id, Organization.name).order_by(Organization.id))
     return [id_ for id_, other in rows if _name_key(other) == wanted]
+
+
+def organization_id_for(name: str) -> int | None:
+    """Link a typed organization name to a known ally organization, if one has that name."""
+    ids = organization_ids_named(name) if name.strip() else []
+    return ids[0] if ids else None
 
 
 def _name_key(name: str) -> str:
@@ -131,7 +136,7 @@ def update_organization(organization: Organization, data: OrganizationInput) -> 
         .where(PledgeCosigner.organization_id == organization.id)
         .union(select(Pledge.id).where(Pledge.organization_id == organization.id))
     ):
-        wall_cache.mark_changed(pledge_id)
+        transitions.wall_content_changed(pledge_id)
     return changed
 
 

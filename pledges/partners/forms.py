@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from pledges.forms import clean_line, clean_text, no_control_characters, strip
 from pledges.models import COMMENT_MAX, EMAIL_MAX, MAX_PARTNERS, NAME_MAX
-from pledges.signing.service import SigningError, normalize_email
+from pledges.signers import SigningError, normalize_email
 
 SHOW_NAME_HINT = lazy_gettext(
     "Leave this unticked to appear only as “an accountability partner”. Where supporting "

@@ -18,7 +18,7 @@ from pledges.partners.forms import (
     ShowNameForm,
 )
 from pledges.partners.service import PartnerError, RoleError
-from pledges.signing.service import private_page_signature_or_404
+from pledges.signers import private_page_signature_or_404
 
 bp = Blueprint("partners", __name__)
 
@@ -46,7 +46,7 @@ def invite(token: str):
             name = partner.name
             db.session.commit()
             flash(gettext("Invitation sent to %(name)s.", name=name), "success")
-            return redirect(url_for("signing.manage", token=token) + "#partners")
+            return redirect(url_for("me.manage", token=token) + "#partners")
     status = 400 if form.is_submitted() and form.errors else 200
     return render_template(
         "partners/invite.html",
@@ -67,7 +67,7 @@ def remove(token: str, partner_id: int):
     service.remove(signature, partner)
     db.session.commit()
     flash(gettext("%(name)s is no longer your accountability partner.", name=name), "success")
-    return redirect(url_for("signing.manage", token=token) + "#partners")
+    return redirect(url_for("me.manage", token=token) + "#partners")
 
 
 @bp.route("/me/<token>/actions/<int:action_id>/comments", methods=["GET", "POST"])
@@ -90,7 +90,7 @@ def reply(token: str, action_id: int):
                 ),
                 "success",
             )
-            return redirect(url_for("signing.manage", token=token) + f"#action-{action_id}")
+            return redirect(url_for("me.manage", token=token) + f"#action-{action_id}")
     status = 400 if form.is_submitted() and form.errors else 200
     return render_template(
         "partners/reply.html", token=token, signature=signature, action=action, form=form

@@ -14,7 +14,8 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from pledges import tallies
+from pledges import transitions
+from pledges.content import signed_content
 from pledges.database import utcnow
 from pledges.extensions import db
 from pledges.i18n import signer_language
@@ -32,14 +33,8 @@ from pledges.models import (
 )
 from pledges.rules import RuleError
 from pledges.security import hash_token, new_token
-from pledges.signing.service import (
-    SigningError,
-    issue_private_link_token,
-    normalize_email,
-    signed_content,
-)
+from pledges.signers import SigningError, issue_private_link_token, normalize_email
 from pledges.urls import external_url
-from pledges.wall import cache as wall_cache
 
 # Partners who hold a place: a declined invitation frees it.
 HOLDING_A_PLACE = (PartnerStatus.INVITED, PartnerStatus.ACTIVE)
@@ -163,7 +158,7 @@ def remove(signature: Signature, partner: Partner) -> None:
         action.reviewed_by = None
     signature.partners.remove(partner)
     if wall_changed:
-        wall_cache.mark_changed(signature.pledge_id)
+        transitions.wall_content_changed(signature.pledge_id)
 
 
 def reply(signature: Signature, action: Action, body: str) -> ActionComment:
@@ -302,7 +297,7 @@ def _set_show_name(partner: Partner, show_name: bool) -> None:
         return
     partner.show_name = show_name
     if _confirmed_public_actions(partner):
-        wall_cache.mark_changed(partner.signature.pledge_id)
+        transitions.wall_content_changed(partner.signature.pledge_id)
 
 
 def _confirmed_public_actions(partner: Partner) -> bool:
@@ -334,7 +329,7 @@ def confirm_action(partner: Partner, action: Action) -> None:
     _lock(action)
     if action.review_state == ReviewState.CONFIRMED:
         return
-    _review(partner, action, ReviewState.CONFIRMED)
+    transitions.review_action(action, partner, ReviewState.CONFIRMED)
 
 
 def query_action(partner: Partner, action: Action, body: str) -> ActionComment:
@@ -343,7 +338,7 @@ def query_action(partner: Partner, action: Action, body: str) -> ActionComment:
     _lock(action)
     comment = ActionComment(partner=partner, body=body, created_at=utcnow())
     action.comments.append(comment)
-    _review(partner, action, ReviewState.QUERIED)
+    transitions.review_action(action, partner, ReviewState.QUERIED)
     signature = partner.signature
     # A link of its own: rotating the reminder link would break the last check-in email.
     token = issue_private_link_token(signature)
@@ -359,24 +354,9 @@ def query_action(partner: Partner, action: Action, body: str) -> ActionComment:
             pledge=signed_content(signature),
             action=action,
             comment=comment,
-            manage_url=external_url("signing.manage", token=token),
+            manage_url=external_url("me.manage", token=token),
         )
     return comment
-
-
-def _review(partner: Partner, action: Action, state: ReviewState) -> None:
-    was_confirmed = action.review_state == ReviewState.CONFIRMED
-    action.review_state = state
-    action.reviewed_by = partner
-    action.reviewed_at = utcnow()
-    now_confirmed = state == ReviewState.CONFIRMED
-    # A hidden signature's actions are out of the figures until it is shown again.
-    if was_confirmed != now_confirmed and tallies.counts_on_wall(action.signature.status):
-        tallies.adjust_follow_through(
-            action.pledge_id, confirmed_actions=1 if now_confirmed else -1
-        )
-        if action.visibility == ActionVisibility.PUBLIC:
-            wall_cache.mark_changed(action.pledge_id)
 
 
 def _lock(row: Partner | Action) -> None:

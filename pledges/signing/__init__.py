@@ -1,1 +1,1 @@
-"""Signing a pledge: the form, email confirmation, and the signer's private page."""
+"""Signing a pledge: the sign form and email confirmation."""

@@ -27,7 +27,7 @@ from pledges.models import (
     Visibility,
 )
 from pledges.presentation import ROLE_LABELS, VISIBILITY_LABELS
-from pledges.signing.service import SigningError, check_commitments, check_visibility
+from pledges.signers import SigningError, check_commitments, check_visibility
 
 # Lazy labels: built once, shown in the language of each request.
 ROLE_CHOICES = [SelectChoice(role.value, ROLE_LABELS.lazy(role)) for role in AllyRole]
@@ -53,7 +53,7 @@ def _country_choices_in(locale: str) -> tuple[SelectChoice, ...]:
 
 
 class VisibilityFields:
-    """Shared by signing and by the signer's page: the rule lives in the service."""
+    """Shared by signing and by the signer's page: the rule lives in pledges/signers.py."""
 
     def validate_organization(self, field) -> None:
         try:
@@ -169,21 +169,3 @@ class SignForm(VisibilityFields, FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """The confirm button: a POST, so mail scanners that open links confirm nothing."""
-
-
-class VisibilityForm(VisibilityFields, FlaskForm):
-    visibility = RadioField(lazy_gettext("On the public wall, show"), choices=VISIBILITY_CHOICES)
-    organization = StringField(
-        lazy_gettext("Organization"),
-        filters=[clean_line],
-        validators=[Optional(), Length(max=ORGANIZATION_MAX), no_control_characters],
-    )
-
-
-class WithdrawForm(FlaskForm):
-    understood = BooleanField(
-        lazy_gettext(
-            "I understand that my name, email and note will be deleted and cannot be restored."
-        ),
-        validators=[DataRequired(lazy_gettext("Tick the box to confirm you want to withdraw."))],
-    )

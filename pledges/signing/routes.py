@@ -1,39 +1,31 @@
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
-from pledges.abuse import limit_confirming, limit_pdf_rendering, limit_signing
-from pledges.actions.forms import DeleteActionForm
-from pledges.checkins.cycles import cycle_at
-from pledges.checkins.forms import CommitmentsForm
-from pledges.checkins.service import ending_commitments
-from pledges.content import PledgeContent, pledge_content
-from pledges.database import utcnow
+from pledges import errors
+from pledges.abuse import limit_confirming, limit_signing
+from pledges.content import PledgeContent, pledge_content, signed_content
 from pledges.extensions import db
 from pledges.forms import attach_error
-from pledges.i18n import signer_language
-from pledges.models import DocumentVariant, SignatureStatus, TokenPurpose
-from pledges.partners.forms import InviteForm, RemovePartnerForm, ReplyForm
+from pledges.models import SignatureStatus, TokenPurpose
+from pledges.signers import SigningError, signature_for_token_or_404
 from pledges.signing import service
-from pledges.signing.forms import ConfirmForm, SignForm, VisibilityForm, WithdrawForm
-from pledges.signing.service import SignatureInput, SigningError, signed_content
+from pledges.signing.forms import ConfirmForm, SignForm
+from pledges.signing.service import SignatureInput
 from pledges.tallies import tally_for
-from pledges.verify import service as documents
-from pledges.verify.service import DocumentError
 from pledges.wall.service import public_pledge_or_404
 
 bp = Blueprint("signing", __name__)
+
+RATE_LIMIT_MESSAGE = lazy_gettext(
+    "Many signatures came from your network or email domain in a short time, so we are "
+    "pausing for a moment to keep automated sign-ups out. Nothing was saved yet: please "
+    "send the form again in a few minutes."
+)
 
 
 @bp.route("/p/<slug>", methods=["GET", "POST"])
@@ -106,7 +98,7 @@ def check_inbox(slug: str):
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 @limit_confirming
 def confirm(token: str):
-    signature = service.signature_for_token_or_404(token, TokenPurpose.CONFIRM)
+    signature = signature_for_token_or_404(token, TokenPurpose.CONFIRM)
     form = ConfirmForm()
     if form.validate_on_submit() and signature.status == SignatureStatus.PENDING:
         service.confirm(signature)
@@ -124,117 +116,27 @@ def confirm(token: str):
     )
 
 
-@bp.route("/me/<token>", methods=["GET"])
-def manage(token: str):
-    signature = service.private_page_signature_or_404(token)
-    return render_manage(token, signature)
+# A sign form refused before the view runs keeps the signer's answers on the page, with
+# the reason, rather than losing them; any other page of this blueprint gets the app's
+# error page.
 
 
-@bp.get("/me/<token>/data.json")
-def personal_data(token: str):
-    signature = service.private_page_signature_or_404(token)
-    response = jsonify(service.personal_data(signature))
-    filename = f"joining-forces-{signature.pledge.slug}-my-data.json"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.get("/me/<token>/pledge.pdf")
-@limit_pdf_rendering
-def signed_pledge_pdf(token: str):
-    signature = service.private_page_signature_or_404(token)
-    variant = request.args.get("variant", DocumentVariant.PDF)
-    if variant not in set(DocumentVariant):
-        abort(404)
+@bp.errorhandler(429)
+def rate_limited(error: HTTPException):
+    if request.endpoint != "signing.sign" or errors.wants_json():
+        return errors.handle_http_error(error)
     try:
-        pdf = documents.issue_signed_pledge(signature, variant)
-    except DocumentError as exc:
-        abort(403, description=exc.message)
-    db.session.commit()
-    suffix = "-pdfa" if variant == DocumentVariant.PDF_A_3B else ""
-    filename = f"joining-forces-{signature.pledge.slug}-signed-pledge{suffix}.pdf"
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+        page, _status = render_sign_form_again(request.view_args["slug"], str(RATE_LIMIT_MESSAGE))
+    except HTTPException:  # no public pledge there: the plain 429 page
+        return errors.error_page(error, 429)
+    return page, 429
 
 
-@bp.get("/me/<token>/pledge.html")
-def signed_pledge_preview(token: str):
-    """The signed pledge as a page: the print template, shown as the PDF would print it."""
-    signature = service.private_page_signature_or_404(token)
+@bp.errorhandler(CSRFError)
+def csrf_failed(error: CSRFError):
+    if request.endpoint != "signing.sign" or errors.wants_json():
+        return errors.handle_csrf_error(error)
     try:
-        documents.check_can_issue(signature)
-    except DocumentError as exc:
-        abort(403, description=exc.message)
-    with signer_language(signature.locale):
-        return render_template(
-            documents.SIGNED_PLEDGE_TEMPLATE,
-            **documents.signed_pledge_context(signature, utcnow()),
-        )
-
-
-@bp.post("/me/<token>/visibility")
-def change_visibility(token: str):
-    signature = service.private_page_signature_or_404(token)
-    form = VisibilityForm(prefix="vis")
-    if form.validate_on_submit():
-        try:
-            service.change_visibility(signature, form.visibility.data, form.organization.data or "")
-        except SigningError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Saved: the wall now shows you as you chose."), "success")
-            return redirect(url_for("signing.manage", token=token))
-    return render_manage(token, signature, visibility_form=form, status=400)
-
-
-@bp.post("/me/<token>/withdraw")
-def withdraw(token: str):
-    signature = service.private_page_signature_or_404(token)
-    form = WithdrawForm(prefix="wd")
-    if form.validate_on_submit():
-        service.withdraw(signature)
-        db.session.commit()
-        flash(_("Your signature is withdrawn and your personal details are deleted."), "success")
-        return redirect(url_for("signing.manage", token=token))
-    return render_manage(token, signature, withdraw_form=form, status=400)
-
-
-def render_manage(
-    token, signature, visibility_form=None, withdraw_form=None, commitments_form=None, status=200
-):
-    """The private page; a form passed in (with its errors) replaces the blank one."""
-    if visibility_form is None:
-        visibility_form = VisibilityForm(
-            prefix="vis",
-            data={
-                "visibility": signature.visibility,
-                "organization": signature.organization_name,
-            },
-        )
-    ending = ending_commitments(signature) if signature.confirmed_at else {}
-    if commitments_form is None:
-        commitments_form = CommitmentsForm(signature, prefix="cm")
-        commitments_form.commitments.data = [
-            c.id for c in signature.chosen_commitments if c.id not in ending
-        ]
-    return render_template(
-        "signing/manage.html",
-        token=token,
-        signature=signature,
-        pledge=signed_content(signature),
-        commitments=signature.chosen_commitments,
-        ending=ending,
-        cycle=cycle_at(signature) if signature.status == SignatureStatus.CONFIRMED else None,
-        delete_form=DeleteActionForm(),
-        visibility_form=visibility_form,
-        withdraw_form=withdraw_form or WithdrawForm(prefix="wd"),
-        commitments_form=commitments_form,
-        partner_invite_form=InviteForm(prefix="pt"),
-        partner_remove_form=RemovePartnerForm(),
-        reply_forms={a.id: ReplyForm(prefix=f"r{a.id}") for a in signature.actions},
-    ), status
+        return render_sign_form_again(request.view_args["slug"], str(errors.CSRF_MESSAGE))
+    except HTTPException as not_public:  # handlers' own errors are not handled again
+        return errors.handle_http_error(not_public)

@@ -11,6 +11,7 @@ from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from pledges.content import signed_content
 from pledges.database import utcnow
 from pledges.extensions import db
 from pledges.i18n import signer_language
@@ -24,7 +25,6 @@ from pledges.models import (
 from pledges.pdf import qr_code_svg, render_pdf
 from pledges.rules import RuleError
 from pledges.security import normalize_verification_code
-from pledges.signing.service import signed_content
 from pledges.urls import external_url
 
 SIGNED_PLEDGE_TEMPLATE = "pdf/signed_pledge.html"

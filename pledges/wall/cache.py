@@ -24,7 +24,8 @@ Page = TypeVar("Page", str, bytes)
 
 
 def mark_changed(pledge_id: int) -> None:
-    """Call in the transaction that changes anything the wall shows."""
+    """Call in the transaction that changes anything the wall shows: only from
+    ``pledges.transitions``, the one door for such changes."""
     db.session.execute(
         update(Pledge)
         .where(Pledge.id == pledge_id)

@@ -30,6 +30,7 @@ from pledges.actions.service import ActionInput, log_action
 from pledges.extensions import db
 from pledges.mail.delivery import deliver_due
 from pledges.models import Pledge
+from pledges.signers import normalize_email
 from pledges.signing import service
 from tests.conftest import _base_config
 from tests.factories import (
@@ -152,7 +153,7 @@ class LiveServer:
                 data = signature_input(pledge, **fields)
                 service.sign(pledge, data)
                 db.session.commit()
-                signature = service._signature_by_email(pledge, service.normalize_email(data.email))
+                signature = service._signature_by_email(pledge, normalize_email(data.email))
             for n in range(actions):
                 log_action(
                     signature,

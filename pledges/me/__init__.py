@@ -1,0 +1,1 @@
+"""The signer's private page: /me/<token> and what it offers."""

@@ -1,0 +1,172 @@
+"""The signer's private page, reached by the link in their email: how the wall shows
+them, their commitments for the next cycle, their signed pledge, their data, withdrawal."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from pledges.abuse import limit_pdf_rendering
+from pledges.actions.forms import DeleteActionForm
+from pledges.checkins import service as checkins
+from pledges.checkins.cycles import cycle_at
+from pledges.checkins.forms import CommitmentsForm
+from pledges.checkins.service import CheckinError, ending_commitments
+from pledges.content import signed_content
+from pledges.database import utcnow
+from pledges.extensions import db
+from pledges.forms import attach_error
+from pledges.i18n import signer_language
+from pledges.me import service
+from pledges.me.forms import VisibilityForm, WithdrawForm
+from pledges.models import DocumentVariant, SignatureStatus
+from pledges.partners.forms import InviteForm, RemovePartnerForm, ReplyForm
+from pledges.signers import SigningError, private_page_signature_or_404
+from pledges.verify import service as documents
+from pledges.verify.service import DocumentError
+
+bp = Blueprint("me", __name__)
+
+
+@bp.route("/me/<token>", methods=["GET"])
+def manage(token: str):
+    signature = private_page_signature_or_404(token)
+    return render_manage(token, signature)
+
+
+@bp.get("/me/<token>/data.json")
+def personal_data(token: str):
+    signature = private_page_signature_or_404(token)
+    response = jsonify(service.personal_data(signature))
+    filename = f"joining-forces-{signature.pledge.slug}-my-data.json"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/me/<token>/pledge.pdf")
+@limit_pdf_rendering
+def signed_pledge_pdf(token: str):
+    signature = private_page_signature_or_404(token)
+    variant = request.args.get("variant", DocumentVariant.PDF)
+    if variant not in set(DocumentVariant):
+        abort(404)
+    try:
+        pdf = documents.issue_signed_pledge(signature, variant)
+    except DocumentError as exc:
+        abort(403, description=exc.message)
+    db.session.commit()
+    suffix = "-pdfa" if variant == DocumentVariant.PDF_A_3B else ""
+    filename = f"joining-forces-{signature.pledge.slug}-signed-pledge{suffix}.pdf"
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/me/<token>/pledge.html")
+def signed_pledge_preview(token: str):
+    """The signed pledge as a page: the print template, shown as the PDF would print it."""
+    signature = private_page_signature_or_404(token)
+    try:
+        documents.check_can_issue(signature)
+    except DocumentError as exc:
+        abort(403, description=exc.message)
+    with signer_language(signature.locale):
+        return render_template(
+            documents.SIGNED_PLEDGE_TEMPLATE,
+            **documents.signed_pledge_context(signature, utcnow()),
+        )
+
+
+@bp.post("/me/<token>/visibility")
+def change_visibility(token: str):
+    signature = private_page_signature_or_404(token)
+    form = VisibilityForm(prefix="vis")
+    if form.validate_on_submit():
+        try:
+            service.change_visibility(signature, form.visibility.data, form.organization.data or "")
+        except SigningError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Saved: the wall now shows you as you chose."), "success")
+            return redirect(url_for("me.manage", token=token))
+    return render_manage(token, signature, visibility_form=form, status=400)
+
+
+@bp.post("/me/<token>/withdraw")
+def withdraw(token: str):
+    signature = private_page_signature_or_404(token)
+    form = WithdrawForm(prefix="wd")
+    if form.validate_on_submit():
+        service.withdraw(signature)
+        db.session.commit()
+        flash(_("Your signature is withdrawn and your personal details are deleted."), "success")
+        return redirect(url_for("me.manage", token=token))
+    return render_manage(token, signature, withdraw_form=form, status=400)
+
+
+@bp.post("/me/<token>/commitments")
+def commitments(token: str):
+    """Renew: the commitments the signer holds for the next cycle."""
+    signature = private_page_signature_or_404(token)
+    form = CommitmentsForm(signature, prefix="cm")
+    if form.validate_on_submit():
+        try:
+            checkins.update_commitments(signature, form.commitments.data)
+        except CheckinError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Renewed. Your commitments for the next cycle are saved."), "success")
+            return redirect(url_for("me.manage", token=token) + "#commitments")
+    return render_manage(token, signature, commitments_form=form, status=400)
+
+
+def render_manage(
+    token, signature, visibility_form=None, withdraw_form=None, commitments_form=None, status=200
+):
+    """The private page; a form passed in (with its errors) replaces the blank one."""
+    if visibility_form is None:
+        visibility_form = VisibilityForm(
+            prefix="vis",
+            data={
+                "visibility": signature.visibility,
+                "organization": signature.organization_name,
+            },
+        )
+    ending = ending_commitments(signature) if signature.confirmed_at else {}
+    if commitments_form is None:
+        commitments_form = CommitmentsForm(signature, prefix="cm")
+        commitments_form.commitments.data = [
+            c.id for c in signature.chosen_commitments if c.id not in ending
+        ]
+    return render_template(
+        "me/manage.html",
+        token=token,
+        signature=signature,
+        pledge=signed_content(signature),
+        commitments=signature.chosen_commitments,
+        ending=ending,
+        cycle=cycle_at(signature) if signature.status == SignatureStatus.CONFIRMED else None,
+        delete_form=DeleteActionForm(),
+        visibility_form=visibility_form,
+        withdraw_form=withdraw_form or WithdrawForm(prefix="wd"),
+        commitments_form=commitments_form,
+        partner_invite_form=InviteForm(prefix="pt"),
+        partner_remove_form=RemovePartnerForm(),
+        reply_forms={a.id: ReplyForm(prefix=f"r{a.id}") for a in signature.actions},
+    ), status

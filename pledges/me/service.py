@@ -1,0 +1,139 @@
+"""The signer's private page: how the wall shows them, withdrawing, their data."""
+
+from __future__ import annotations
+
+from flask_babel import gettext
+from sqlalchemy import delete, select
+
+from pledges import transitions
+from pledges.actions.service import forget_actions
+from pledges.database import utcnow
+from pledges.extensions import db
+from pledges.models import OutboxEmail, Reminders, Signature, SignatureStatus, Visibility
+from pledges.orgs.service import organization_id_for
+from pledges.partners import service as partners_service
+from pledges.signers import SigningError, check_visibility
+from pledges.urls import external_url
+
+
+def change_visibility(signature: Signature, visibility: str, organization: str) -> None:
+    if signature.status == SignatureStatus.WITHDRAWN:
+        raise SigningError(gettext("This signature was withdrawn."))
+    check_visibility(visibility, organization)
+    organization = organization.strip()
+    transitions.change_visibility(
+        signature, visibility, organization, organization_id_for(organization)
+    )
+
+
+def withdraw(signature: Signature) -> None:
+    """Withdraw and erase what identifies the signer, in this transaction.
+
+    Name, email, organization, note, the actions logged and the mail about this signature
+    are deleted; the counts drop at once. Country and ally role stay, as anonymous figures.
+    """
+    if signature.status == SignatureStatus.WITHDRAWN:
+        return
+    # First, while the status still says whether its actions are in the figures.
+    transitions.withdraw(signature)
+    # Before the partners go: the database deletes their comments with them, under the
+    # ORM's feet.
+    forget_actions(signature)
+    partners_service.signer_withdrawing(signature)
+    signature.full_name = ""
+    signature.email = None
+    signature.email_normalized = None
+    signature.organization_name = ""
+    signature.organization_id = None
+    signature.personal_note = ""
+    signature.visibility = Visibility.ANONYMOUS
+    signature.reminders = Reminders.STOPPED
+    db.session.execute(delete(OutboxEmail).where(OutboxEmail.signature_id == signature.id))
+
+
+def personal_data(signature: Signature) -> dict:
+    """Everything held about a signer, for them to download."""
+
+    def iso(value):
+        return value.isoformat() if value else None
+
+    mail = db.session.scalars(
+        select(OutboxEmail).where(OutboxEmail.signature_id == signature.id).order_by(OutboxEmail.id)
+    )
+    signed_words = {row.commitment_id: row.text for row in signature.chosen}
+    return {
+        "exported_at": iso(utcnow()),
+        "pledge": {
+            "title": signature.pledge.title,
+            "url": external_url("signing.sign", slug=signature.pledge.slug),
+        },
+        "signature": {
+            "full_name": signature.full_name,
+            "email": signature.email,
+            "country": signature.country,
+            "ally_role": signature.role,
+            "organization": signature.organization_name,
+            "visibility": signature.visibility,
+            "personal_note": signature.personal_note,
+            "status": signature.status,
+            "verification_code": signature.verification_code,
+            "signed_at": iso(signature.signed_at),
+            "confirmed_at": iso(signature.confirmed_at),
+            "withdrawn_at": iso(signature.withdrawn_at),
+        },
+        "commitments": [
+            {"text": c.text, "required": c.required} for c in signature.chosen_commitments
+        ],
+        # Taken off by the signer; still held, as their actions may name them.
+        "commitments_taken_off": [
+            {"text": row.text, "ends_at": iso(row.ends_at)}
+            for row in signature.chosen
+            if row.ends_at is not None
+        ],
+        "actions": [
+            {
+                "commitment": signed_words.get(action.commitment_id, action.commitment.text),
+                "kind": action.kind,
+                "done_on": action.done_on.isoformat(),
+                "description": action.description,
+                "people_reached": action.people_reached,
+                "evidence_url": action.evidence_url,
+                "visibility": action.visibility,
+                "logged_at": iso(action.created_at),
+                "updated_at": iso(action.updated_at),
+                "review": action.review_state,
+                "comments": [
+                    {
+                        "by": comment.partner.name if comment.partner else "me",
+                        "text": comment.body,
+                        "at": iso(comment.created_at),
+                    }
+                    for comment in action.comments
+                ],
+            }
+            for action in signature.actions
+        ],
+        "accountability_partners": [
+            {
+                "name": partner.name,
+                "email": partner.email,
+                "status": partner.status,
+                "named_publicly": partner.show_name,
+                "invited_at": iso(partner.invited_at),
+            }
+            for partner in signature.partners
+        ],
+        "emails": [
+            {
+                "to": message.to_address,
+                "subject": message.subject,
+                "queued_at": iso(message.created_at),
+                "sent_at": iso(message.sent_at),
+                "status": message.status,
+            }
+            for message in mail
+        ],
+        "kept_elsewhere": (
+            "Link tokens are kept only as one-way hashes. Nothing else about you is held."
+        ),
+    }

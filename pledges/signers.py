@@ -1,0 +1,162 @@
+"""What signing and the signer's private page share: who a signer is and how a link finds them.
+
+Issuing and resolving the signer's link tokens, the form of an email address used to spot
+the same person twice, and the rules on a signer's choices (commitments, how the wall
+shows them) that the sign form, the private page and the renewal all apply.
+No feature owns these; each imports them from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from email_validator import EmailNotValidError, validate_email
+from flask import abort
+from flask_babel import gettext
+from sqlalchemy import delete, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from pledges.extensions import db
+from pledges.models import (
+    AccessToken,
+    Action,
+    ActionComment,
+    Pledge,
+    Signature,
+    TokenPurpose,
+    Visibility,
+)
+from pledges.rules import RuleError
+from pledges.security import hash_token, new_token
+
+
+class SigningError(RuleError):
+    """A rule on a signature or the signer's details was broken."""
+
+
+# Providers that deliver name+anything@ to name@: the tag does not make another person.
+SUBADDRESSING_DOMAINS = frozenset(
+    {
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "icloud.com",
+        "me.com",
+        "fastmail.com",
+        "proton.me",
+        "protonmail.com",
+        "yandex.com",
+        "yandex.ru",
+    }
+)
+GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
+
+
+def normalize_email(address: str) -> str:
+    """The form of an address used to spot the same person signing twice.
+
+    Case is folded, and the aliases a provider delivers to the same inbox are folded
+    too: Gmail ignores dots and "+tags" (and googlemail.com is gmail.com); several others
+    ignore "+tags". The address as typed is kept separately for sending.
+    """
+    try:
+        result = validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise SigningError(str(exc), field="email") from exc
+    local, _, domain = result.normalized.casefold().rpartition("@")
+    if domain in GMAIL_DOMAINS:
+        local, domain = local.split("+", 1)[0].replace(".", ""), "gmail.com"
+    elif domain in SUBADDRESSING_DOMAINS:
+        local = local.split("+", 1)[0]
+    return f"{local}@{domain}"
+
+
+def check_commitments(pledge: Pledge, chosen: Iterable[int], held: Iterable[int] = ()) -> None:
+    """``chosen`` must be offered commitments, or ones in ``held``: a signer may keep a
+    commitment they already hold after it was retired."""
+    chosen = set(chosen)
+    allowed = {c.id for c in pledge.offered_commitments} | set(held)
+    if not chosen:
+        raise SigningError(gettext("Choose at least one commitment."), field="commitments")
+    if not chosen <= allowed:
+        raise SigningError(gettext("Choose only commitments of this pledge."), field="commitments")
+    missing = [c for c in pledge.offered_commitments if c.required and c.id not in chosen]
+    if missing:
+        raise SigningError(
+            gettext(
+                "Every commitment marked “required” is part of this pledge: tick %(numbers)s.",
+                numbers=", ".join(f"#{c.position}" for c in missing),
+            ),
+            field="commitments",
+        )
+
+
+def check_visibility(visibility: str, organization: str) -> None:
+    if visibility == Visibility.ORGANIZATION and not organization.strip():
+        raise SigningError(
+            gettext("To be shown by your organization, tell us its name."), field="organization"
+        )
+
+
+# Links.
+
+
+def issue_token(signature: Signature, purpose: TokenPurpose) -> str:
+    """A new link token for ``signature``; only its hash is stored."""
+    token, token_hash = new_token()
+    db.session.add(AccessToken(signature=signature, purpose=purpose, token_hash=token_hash))
+    return token
+
+
+def issue_private_link_token(signature: Signature) -> str:
+    """A new private-page link for an email, beside the signer's existing ones."""
+    return issue_token(signature, TokenPurpose.MANAGE)
+
+
+def issue_reminder_token(signature: Signature) -> str:
+    """A fresh private-page link for a reminder email; the previous reminder's stops working."""
+    db.session.execute(
+        delete(AccessToken).where(
+            AccessToken.signature_id == signature.id,
+            AccessToken.purpose == TokenPurpose.REMINDER,
+        )
+    )
+    return issue_token(signature, TokenPurpose.REMINDER)
+
+
+# Links that open the signer's private page: the one from signing, and the latest reminder's.
+PRIVATE_PAGE = (TokenPurpose.MANAGE, TokenPurpose.REMINDER)
+
+
+# The private page shows every action with its review and comments: load them together
+# rather than one query per action.
+_PRIVATE_PAGE_LOADING = (
+    selectinload(Signature.chosen),
+    selectinload(Signature.partners),
+    selectinload(Signature.actions).options(
+        joinedload(Action.commitment),
+        joinedload(Action.reviewed_by),
+        selectinload(Action.comments).joinedload(ActionComment.partner),
+    ),
+)
+
+
+def signature_for_token(token: str, *purposes: TokenPurpose) -> Signature | None:
+    return db.session.scalar(
+        select(Signature)
+        .join(AccessToken, AccessToken.signature_id == Signature.id)
+        .where(AccessToken.token_hash == hash_token(token), AccessToken.purpose.in_(purposes))
+        .options(*_PRIVATE_PAGE_LOADING)
+    )
+
+
+def signature_for_token_or_404(token: str, *purposes: TokenPurpose) -> Signature:
+    """Like ``db.get_or_404``: an unknown or wrong-purpose link is simply not found."""
+    signature = signature_for_token(token, *purposes)
+    if signature is None:
+        abort(404)
+    return signature
+
+
+def private_page_signature_or_404(token: str) -> Signature:
+    return signature_for_token_or_404(token, *PRIVATE_PAGE)

@@ -1,0 +1,294 @@
+"""The one door for changes the public sees.
+
+Every change of a signature's status or public visibility is made here: confirm, approve,
+hide (one or many), unhide, withdraw, a change of visibility. So is every change to an
+action that moves the follow-through figures (logged, edited, deleted, reviewed), and any
+other edit the wall shows (``wall_content_changed``). A feature service decides whether a
+change is allowed and records its audit entry or mail; it then calls the function here,
+which makes the change and, in the same transaction, keeps in step:
+
+- the wall's signer counters and the follow-through counters (``pledges.tallies``);
+- check-in cadence and the active-signer buckets (``pledges.checkins.cycles``);
+- the wall cache version (``pledges.wall.cache.mark_changed``).
+
+No other module writes the counters or bumps the wall's version. A new kind of change
+(a publication delay, a signer hiding themselves, a public id per visibility) is a new
+function here, so what follows from it cannot be forgotten at one of its call sites.
+
+Status changes are conditional UPDATEs on the status expected, so two requests acting on
+one signature at once change (and count) it once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from pledges import tallies
+from pledges.checkins import cycles
+from pledges.database import utcnow
+from pledges.extensions import db
+from pledges.models import (
+    Action,
+    ActionVisibility,
+    Partner,
+    ReviewState,
+    Signature,
+    SignatureStatus,
+)
+from pledges.wall import cache as wall_cache
+
+# What a moderator may hide: shown on the wall, or waiting for approval.
+HIDEABLE = (SignatureStatus.CONFIRMED, SignatureStatus.HELD)
+# Rows changed per statement in a bulk change: well under SQLite's bound-parameter limit.
+BATCH = 500
+
+_table = Signature.__table__
+
+
+def chunks(ids: Sequence[int], size: int = BATCH) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+# A signature's status.
+
+
+def confirm(signature: Signature) -> bool:
+    """Pending -> confirmed, or held on a pre-moderated pledge. True if this call moved it.
+
+    Cycles (and the first check-in) start at confirmation.
+    """
+    now = utcnow()
+    new_status = (
+        SignatureStatus.HELD if signature.pledge.premoderation else SignatureStatus.CONFIRMED
+    )
+    result = db.session.execute(
+        update(Signature)
+        .where(Signature.id == signature.id, Signature.status == SignatureStatus.PENDING)
+        .values(
+            status=new_status,
+            confirmed_at=now,
+            next_checkin_at=cycles.first_checkin_at(signature, now),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    _status_changed(signature, SignatureStatus.PENDING, new_status)
+    db.session.refresh(signature)
+    return True
+
+
+def approve(signature: Signature, reviewed_by_id: int | None, now: datetime) -> bool:
+    """Held -> confirmed: shown and counted from ``now``, its cycles starting ``now``.
+
+    False if it was not held (already approved, perhaps by another moderator).
+    """
+    approved = db.session.execute(
+        update(_table)
+        .where(_table.c.id == signature.id, _table.c.status == SignatureStatus.HELD)
+        .values(
+            status=SignatureStatus.CONFIRMED.value,
+            confirmed_at=now,
+            next_checkin_at=cycles.first_checkin_at(signature, now),
+            reviewed_at=now,
+            reviewed_by_id=reviewed_by_id,
+        )
+    )
+    if approved.rowcount != 1:
+        return False
+    db.session.refresh(signature)
+    _status_changed(signature, SignatureStatus.HELD, SignatureStatus.CONFIRMED)
+    return True
+
+
+def hide(pledge_id: int, criteria: Sequence, *, reason: str, reviewed_by_id: int | None) -> Counter:
+    """Hide every confirmed or held signature of the pledge meeting ``criteria``.
+
+    A confirmed one leaves every figure (its signer, its actions, its activity); its
+    actions are kept. Returns how many moved, by the status they had. Only rows this call
+    moved are uncounted: RETURNING names them, so a concurrent hide cannot count one twice.
+    """
+    ids = db.session.scalars(
+        select(Signature.id)
+        .where(Signature.pledge_id == pledge_id, Signature.status.in_(HIDEABLE), *criteria)
+        .order_by(Signature.id)
+    ).all()
+    moved: Counter = Counter()
+    values = {
+        "status": SignatureStatus.HIDDEN.value,
+        "hidden_reason": reason,
+        "reviewed_at": utcnow(),
+        "reviewed_by_id": reviewed_by_id,
+    }
+    for chunk in chunks(ids):
+        counted = db.session.execute(
+            update(_table)
+            .where(_table.c.id.in_(chunk), _table.c.status == SignatureStatus.CONFIRMED)
+            .values(values)
+            .returning(_table.c.id, _table.c.role, _table.c.country, _table.c.active_until)
+        ).all()
+        if counted:
+            _uncount_signers(pledge_id, counted)
+        held = db.session.execute(
+            update(_table)
+            .where(_table.c.id.in_(chunk), _table.c.status == SignatureStatus.HELD)
+            .values(values)
+            .returning(_table.c.id)
+        ).all()
+        moved[SignatureStatus.CONFIRMED] += len(counted)
+        moved[SignatureStatus.HELD] += len(held)
+    if moved:
+        wall_cache.mark_changed(pledge_id)
+    return +moved
+
+
+def _uncount_signers(pledge_id: int, rows: Iterable) -> None:
+    """Take hidden signers (id, role, country, active_until) out of every figure."""
+    rows = list(rows)
+    for (role, country), count in Counter((r.role, r.country) for r in rows).items():
+        tallies.adjust_signers(pledge_id, role, country, -count)
+    cycles.forget_activity_of(pledge_id, (r.active_until for r in rows))
+    ids = [r.id for r in rows]
+    db.session.execute(update(_table).where(_table.c.id.in_(ids)).values(active_until=None))
+    actions, confirmed, people = tallies.follow_through_of(ids)
+    tallies.adjust_follow_through(
+        pledge_id, actions=-actions, confirmed_actions=-confirmed, people_reached=-people
+    )
+
+
+def unhide(signature: Signature, reviewed_by_id: int | None) -> bool:
+    """Hidden -> confirmed, counting it and its actions back. False if it was not hidden."""
+    result = db.session.execute(
+        update(_table)
+        .where(_table.c.id == signature.id, _table.c.status == SignatureStatus.HIDDEN)
+        .values(
+            status=SignatureStatus.CONFIRMED.value,
+            hidden_reason="",
+            reviewed_at=utcnow(),
+            reviewed_by_id=reviewed_by_id,
+        )
+    )
+    if result.rowcount != 1:
+        return False
+    db.session.refresh(signature)
+    tallies.record_status_change(signature, SignatureStatus.HIDDEN, SignatureStatus.CONFIRMED)
+    actions, confirmed, people = tallies.follow_through_of([signature.id])
+    tallies.adjust_follow_through(
+        signature.pledge_id, actions=actions, confirmed_actions=confirmed, people_reached=people
+    )
+    cycles.recompute_activity(signature)
+    wall_cache.mark_changed(signature.pledge_id)
+    return True
+
+
+def withdraw(signature: Signature) -> None:
+    """Any status -> withdrawn: out of every figure, with its actions and activity, and no
+    more check-ins. Erasing the signer's details is the caller's (pledges.me.service)."""
+    old_status = signature.status
+    if old_status == SignatureStatus.WITHDRAWN:
+        return
+    if tallies.counts_on_wall(old_status):
+        for action in signature.actions:
+            _uncount_action(action)
+    cycles.forget_activity(signature)
+    signature.status = SignatureStatus.WITHDRAWN
+    signature.withdrawn_at = utcnow()
+    signature.next_checkin_at = None
+    _status_changed(signature, old_status, SignatureStatus.WITHDRAWN)
+
+
+def _status_changed(signature: Signature, old_status: str, new_status: str) -> None:
+    tallies.record_status_change(signature, old_status, new_status)
+    wall_cache.mark_changed(signature.pledge_id)
+
+
+# A signature's public visibility.
+
+
+def change_visibility(
+    signature: Signature, visibility: str, organization_name: str, organization_id: int | None
+) -> None:
+    """How the wall shows the signer: by name, by organization, or anonymously."""
+    signature.visibility = visibility
+    signature.organization_name = organization_name
+    signature.organization_id = organization_id
+    wall_cache.mark_changed(signature.pledge_id)
+
+
+# Actions: the follow-through figures and the signer's activity this cycle.
+
+
+def log_action(signature: Signature, action: Action) -> None:
+    """Add a new action to a (confirmed) signer's log: counted, and the signer active."""
+    signature.actions.append(action)
+    tallies.adjust_follow_through(
+        signature.pledge_id, actions=1, people_reached=action.people_reached or 0
+    )
+    cycles.record_activity(signature, action.created_at)
+    wall_cache.mark_changed(signature.pledge_id)
+
+
+def action_edited(signature: Signature, action: Action, people_before: int) -> None:
+    """An action's details were changed: ``people_before`` is what it reached before."""
+    tallies.adjust_follow_through(
+        signature.pledge_id, people_reached=(action.people_reached or 0) - people_before
+    )
+    wall_cache.mark_changed(signature.pledge_id)
+
+
+def delete_action(signature: Signature, action: Action) -> None:
+    """Delete one action, taking it out of the figures and the signer's activity."""
+    # A hidden signature's actions are already out of the figures (see ``hide``).
+    counted = tallies.counts_on_wall(signature.status)
+    if counted:
+        _uncount_action(action)
+    signature.actions.remove(action)
+    db.session.flush()
+    if counted:
+        cycles.recompute_activity(signature)
+    wall_cache.mark_changed(signature.pledge_id)
+
+
+def _uncount_action(action: Action) -> None:
+    tallies.adjust_follow_through(
+        action.pledge_id,
+        actions=-1,
+        confirmed_actions=-int(action.review_state == ReviewState.CONFIRMED),
+        people_reached=-(action.people_reached or 0),
+    )
+
+
+def review_action(action: Action, partner: Partner, state: ReviewState) -> None:
+    """A partner confirms or queries an action: the confirmed-actions figure follows."""
+    was_confirmed = action.review_state == ReviewState.CONFIRMED
+    action.review_state = state
+    action.reviewed_by = partner
+    action.reviewed_at = utcnow()
+    now_confirmed = state == ReviewState.CONFIRMED
+    # A hidden signature's actions are out of the figures until it is shown again.
+    if was_confirmed != now_confirmed and tallies.counts_on_wall(action.signature.status):
+        tallies.adjust_follow_through(
+            action.pledge_id, confirmed_actions=1 if now_confirmed else -1
+        )
+        if action.visibility == ActionVisibility.PUBLIC:
+            wall_cache.mark_changed(action.pledge_id)
+
+
+# Anything else the wall shows.
+
+
+def wall_content_changed(pledge_id: int) -> None:
+    """Something the pledge's public pages show changed that is not a signature's status
+    or visibility: its words, settings, commitments, team, co-signers, an organization's
+    name, a partner's name on a confirmed action. Call in the transaction of the change."""
+    wall_cache.mark_changed(pledge_id)
+
+
+def signatures_loaded(pledge_id: int) -> None:
+    """Signatures were written in bulk, beside this door (the demo data): count them all."""
+    tallies.recount(pledge_id)
