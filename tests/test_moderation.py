@@ -67,7 +67,7 @@ def log(signature, people=None, confirmed_by_partner=False):
             visibility="public",
         ),
     )
-    if confirmed_by_partner:  # as partners.service._review does
+    if confirmed_by_partner:  # as transitions.review_action does
         action.review_state = ReviewState.CONFIRMED
         adjust_follow_through(signature.pledge_id, confirmed_actions=1)
     db.session.commit()
