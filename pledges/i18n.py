@@ -23,12 +23,11 @@ from babel import Locale
 from flask import Flask, Response, current_app, g, has_request_context, request
 from flask_babel import force_locale, get_locale, refresh
 
-from pledges import PROJECT_ROOT
+from pledges.config import TRANSLATIONS_DIR
 
 LOCALE_COOKIE = "lang"
 LOCALE_PARAM = "lang"
 LOCALE_COOKIE_MAX_AGE = 365 * 24 * 3600
-TRANSLATIONS_DIR = PROJECT_ROOT / "translations"
 
 
 @dataclass(frozen=True)
