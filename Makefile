@@ -70,14 +70,16 @@ run: seed
 	@echo "Serving on http://127.0.0.1:$(PORT) (emails appear in instance/outbox/)"
 	$(BIN)/pledges run --host 127.0.0.1 --port $(PORT)
 
-test: install-test
+test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install-test
 	$(BIN)/python bench/wall.py
 
+# Style, and the package's shape: the import contracts in pyproject.toml [tool.importlinter].
 lint: install-test
 	$(BIN)/ruff check pledges tests bench
+	$(BIN)/lint-imports --no-cache --no-logo
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache node_modules

@@ -30,7 +30,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_i18n(app)
     register_converters(app)
     register_blueprints(app)
-    register_template_helpers(app)
+    register_templating(app)
     register_error_handlers(app)
     register_cli(app)
     return app
@@ -125,10 +125,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
 
 
-def register_template_helpers(app: Flask) -> None:
-    from pledges import presentation
+def register_templating(app: Flask) -> None:
+    from pledges import templating
 
-    presentation.init_app(app)
+    templating.init_app(app)
 
 
 def register_error_handlers(app: Flask) -> None:

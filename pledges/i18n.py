@@ -23,12 +23,11 @@ from babel import Locale
 from flask import Flask, Response, current_app, g, has_request_context, request
 from flask_babel import force_locale, get_locale, refresh
 
-from pledges import PROJECT_ROOT
+from pledges.config import TRANSLATIONS_DIR
 
 LOCALE_COOKIE = "lang"
 LOCALE_PARAM = "lang"
 LOCALE_COOKIE_MAX_AGE = 365 * 24 * 3600
-TRANSLATIONS_DIR = PROJECT_ROOT / "translations"
 
 
 @dataclass(frozen=True)
@@ -155,18 +154,6 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["SUPPORTED_LOCALES"][0])
     babel.init_app(app, locale_selector=select_locale)
-    # Whitespace inside {% trans %} blocks is folded, so msgids do not depend on indentation
-    # (babel.cfg extracts with the same setting).
-    app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.before_request(forget_locale)
     app.after_request(remember_choice)
     app.teardown_request(forget_locale)
-    from pledges.content import pledge_content  # it builds on this module
-
-    app.jinja_env.globals.update(
-        html_lang=html_lang,
-        text_direction=text_direction,
-        language_links=language_links,
-        pledge_content=pledge_content,
-    )
-    app.jinja_env.filters["language_name"] = language_name

@@ -21,8 +21,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy.sql import expression
+from sqlalchemy.sql import ColumnElement, expression
 
 from pledges.database import UTCDateTime, utcnow
 from pledges.extensions import db
@@ -32,6 +33,11 @@ class PledgeStatus(enum.StrEnum):
     DRAFT = "draft"
     OPEN = "open"
     CLOSED = "closed"
+
+    @classmethod
+    def public(cls) -> tuple[PledgeStatus, ...]:
+        """The statuses whose pledge the public sees (its page, wall, feed, verification)."""
+        return (cls.OPEN, cls.CLOSED)
 
 
 class SignatureStatus(enum.StrEnum):
@@ -287,9 +293,15 @@ class Pledge(db.Model):
     def is_open(self) -> bool:
         return self.status == PledgeStatus.OPEN
 
-    @property
+    @hybrid_property
     def is_public(self) -> bool:
-        return self.status in (PledgeStatus.OPEN, PledgeStatus.CLOSED)
+        """Shown to the public; in a query, ``where(Pledge.is_public)``."""
+        return self.status in PledgeStatus.public()
+
+    @is_public.inplace.expression
+    @classmethod
+    def _is_public_expression(cls) -> ColumnElement[bool]:
+        return cls.status.in_(PledgeStatus.public())
 
 
 class PledgeTranslation(db.Model):

@@ -17,7 +17,7 @@ from typing import BinaryIO
 from urllib.parse import unquote, urljoin, urlsplit
 
 import segno
-from flask import current_app, render_template
+from flask import Response, current_app, render_template, request
 from markupsafe import Markup
 from weasyprint import CSS, HTML, Document
 from weasyprint.text.fonts import FontConfiguration
@@ -190,3 +190,17 @@ def merge_pdf_files(parts: Iterable[Path], target: BinaryIO) -> int:
             writer.add_metadata(dict(reader.metadata))
     writer.write(target)
     return len(writer.pages)
+
+
+def pdf_response(pdf: bytes, filename: str, *, resumable: bool = False) -> Response:
+    """``pdf`` as a download named ``filename``, kept by no cache: it may be private.
+
+    ``resumable`` answers Range requests too, for a large document stored once (a dossier);
+    a document rendered afresh for each request is sent whole.
+    """
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    if resumable:
+        response.make_conditional(request, accept_ranges=True, complete_length=len(pdf))
+    return response

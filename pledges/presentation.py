@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import flask_babel
-from flask import Flask
 from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup, escape
+from sqlalchemy.orm import load_only
 
 from pledges.countries import country_name
 from pledges.models import (
@@ -141,6 +141,21 @@ def initial_name(full_name: str) -> str:
     return f"{parts[0]} {parts[-1][0].upper()}."
 
 
+#: All that ``public_signer`` reads of a signature. Public queries load only these
+#: (``PUBLIC_SIGNER_COLUMNS``), so no email, token or IP hash is ever at hand to leak.
+PUBLIC_SIGNER_FIELDS = (
+    Signature.id,
+    Signature.full_name,
+    Signature.organization_name,
+    Signature.country,
+    Signature.role,
+    Signature.visibility,
+    Signature.personal_note,
+    Signature.confirmed_at,
+)
+PUBLIC_SIGNER_COLUMNS = load_only(*PUBLIC_SIGNER_FIELDS)
+
+
 def public_signer(signature: Signature) -> PublicSigner:
     visibility = signature.visibility
     organization: str | None = signature.organization_name or None
@@ -181,26 +196,3 @@ def format_date(value: date | datetime | None) -> str:
     locale = flask_babel.get_locale()
     pattern = DATE_PATTERNS.get(locale.language if locale else "en", "long")
     return flask_babel.format_date(value, pattern)
-
-
-def init_app(app: Flask) -> None:
-    app.jinja_env.add_extension("jinja2.ext.do")
-    app.jinja_env.filters["country_name"] = country_name
-    app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS.get(role, role)
-    app.jinja_env.filters["action_kind_label"] = lambda kind: ACTION_KIND_LABELS.get(kind, kind)
-    app.jinja_env.filters["pledge_status_label"] = lambda status: PLEDGE_STATUS_LABELS.get(
-        status, status
-    )
-    app.jinja_env.filters["signature_status_label"] = lambda status: SIGNATURE_STATUS_LABELS.get(
-        status, status
-    )
-    app.jinja_env.filters["date"] = format_date
-    app.jinja_env.filters["paragraphs"] = paragraphs
-    # Card metadata, share links and the embed snippet, for the pledge page and the wall.
-    from pledges import sharing
-
-    for helper in (sharing.share_meta, sharing.share_links, sharing.embed_snippet):
-        app.jinja_env.globals[helper.__name__] = helper
-    app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
-    # Organizer navigation lists only the sections whose views exist.
-    app.jinja_env.globals["has_view"] = lambda endpoint: endpoint in app.view_functions

@@ -292,7 +292,12 @@ def test_an_organizer_builds_previews_and_downloads_a_dossier(app, client, tmp_p
     data = pdf.data
     pdf.close()
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.headers["Cache-Control"] == "no-store"
+    assert "attachment" in pdf.headers["Content-Disposition"]
     assert hashlib.sha256(data).hexdigest() == dossier.sha256
+    # A large file stored once: an interrupted download resumes where it stopped.
+    tail = client.get(download, headers={"Range": f"bytes={len(data) - 10}-"})
+    assert tail.status_code == 206 and tail.data == data[-10:]
     # Served from the database, so any app host behind the load balancer can serve it.
     with app.app_context():
         assert db.session.get(DossierFile, dossier.id).content == data

@@ -290,6 +290,11 @@ def test_the_signed_pledge_is_only_for_confirmed_signers_of_that_pledge(app, ple
         db.session.commit()
         hidden_id = hidden.id
     organizer = logged_in(app, "organizer@example.org")
+    # The moderation queue offers the document only where it would be issued.
+    queue = organizer.get("/organize/export-me/moderation?view=all").text
+    assert f'href="{pdf_path(amina)}"' in queue
+    assert f'href="{pdf_path(hidden_id)}"' not in queue
+    assert f'href="{pdf_path(pending)}"' not in queue
     assert organizer.get(pdf_path(pending)).status_code == 404
     assert organizer.get(pdf_path(hidden_id)).status_code == 404
     assert organizer.get(pdf_path(outsider)).status_code == 404

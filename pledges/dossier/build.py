@@ -10,7 +10,6 @@ so the page numbers run on across parts.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import tempfile
 import time
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from pledges.dossier.content import ProgressCallback
 from pledges.extensions import db
 from pledges.models import Pledge, Signature
 from pledges.pdf import generated_url, merge_pdf_files, qr_code_svg, render_document
+from pledges.security import sha256_hex
 from pledges.tallies import tally_for
 from pledges.urls import external_url
 
@@ -146,18 +146,15 @@ def build(
     return BuiltDossier(
         pages=pages,
         size_bytes=target.stat().st_size,
-        sha256=_sha256(target),
+        sha256=_sha256_of_file(target),
         signatures=listed,
         seconds=time.perf_counter() - started,
     )
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+def _sha256_of_file(path: Path) -> str:
     with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return sha256_hex(stream)
 
 
 def preview_context(pledge: Pledge, audience: str, issued_at: datetime) -> dict:

@@ -14,13 +14,19 @@ from datetime import date, datetime, timedelta
 import flask_babel
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import func, select
-from sqlalchemy.orm import load_only
 
 from pledges import charts
 from pledges.countries import country_name
 from pledges.extensions import db
 from pledges.models import DossierAudience, Pledge, Signature, SignatureStatus
-from pledges.presentation import ANONYMOUS_NAME, ROLE_LABELS, PublicSigner, public_signer
+from pledges.presentation import (
+    ANONYMOUS_NAME,
+    PUBLIC_SIGNER_COLUMNS,
+    PUBLIC_SIGNER_FIELDS,
+    ROLE_LABELS,
+    PublicSigner,
+    public_signer,
+)
 from pledges.tallies import Tally
 from pledges.wall.service import PublicAction, public_actions
 
@@ -105,27 +111,13 @@ def listed_signatures(pledge: Pledge, as_of: datetime):
     )
 
 
-# What public_signer reads: nothing else of a signature is loaded (no email, no IP hash).
-_PUBLIC_FIELDS = (
-    Signature.id,
-    Signature.full_name,
-    Signature.organization_name,
-    Signature.country,
-    Signature.role,
-    Signature.visibility,
-    Signature.personal_note,
-    Signature.confirmed_at,
-)
-_PUBLIC_COLUMNS = load_only(*_PUBLIC_FIELDS)
-
-
 def quotes(pledge: Pledge, as_of: datetime, limit: int) -> list[PublicSigner]:
     """The latest signers' notes, which the wall shows beside their name, as it shows them."""
     if limit <= 0:
         return []
     rows = db.session.scalars(
         select(Signature)
-        .options(_PUBLIC_COLUMNS)
+        .options(PUBLIC_SIGNER_COLUMNS)
         .where(*listed_signatures(pledge, as_of), Signature.personal_note != "")
         .order_by(Signature.confirmed_at.desc(), Signature.id.desc())
         .limit(limit)
@@ -242,7 +234,7 @@ def signer_parts(pledge: Pledge, as_of: datetime, part_size: int) -> Iterator[li
             # Plain rows, not ORM objects (a third of the time for nothing): they carry
             # the attributes public_signer reads, and only those.
             query = (
-                select(*_PUBLIC_FIELDS)
+                select(*PUBLIC_SIGNER_FIELDS)
                 .where(*listed, Signature.country == code)
                 .order_by(Signature.confirmed_at, Signature.id)
                 .limit(room + 1)

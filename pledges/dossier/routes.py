@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import io
 import logging
 
 from flask import (
@@ -10,7 +9,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext
@@ -27,6 +25,7 @@ from pledges.dossier.service import DossierError
 from pledges.extensions import db
 from pledges.forms import attach_error
 from pledges.models import Dossier, DossierAudience, DossierStatus
+from pledges.pdf import pdf_response
 from pledges.tallies import tally_for
 from pledges.verify.forms import UPLOAD_MAX_BYTES, DocumentForm
 
@@ -103,15 +102,7 @@ def download(slug: str, dossier_id: int):
     if content is None:  # built by the command line, which writes a file instead
         abort(404)
     filename = f"joining-forces-{pledge.slug}-dossier-{dossier.audience}.pdf"
-    response = send_file(
-        io.BytesIO(content),
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=filename,
-        max_age=0,
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return pdf_response(content, filename, resumable=True)
 
 
 @bp.get("/organize/<slug>/dossier.pdf")

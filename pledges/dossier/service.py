@@ -29,9 +29,8 @@ from pledges.dossier.content import ProgressCallback
 from pledges.extensions import db
 from pledges.models import Dossier, DossierFile, DossierStatus, Pledge, User
 from pledges.rules import RuleError
-from pledges.security import new_verification_code
+from pledges.security import new_verification_code, sha256_hex
 from pledges.tallies import tally_for
-from pledges.verify.service import sha256_of
 
 log = logging.getLogger(__name__)
 
@@ -273,4 +272,4 @@ def dossier_for_code(typed: str) -> Dossier | None:
 
 def matches(dossier: Dossier, stream: BinaryIO) -> bool:
     """Whether ``stream`` holds exactly the file issued as ``dossier``."""
-    return dossier.sha256 is not None and sha256_of(stream) == dossier.sha256
+    return dossier.sha256 is not None and sha256_hex(stream) == dossier.sha256

@@ -17,6 +17,7 @@ from pledges.exports import service
 from pledges.exports.forms import ExportForm
 from pledges.extensions import db
 from pledges.models import DocumentVariant, Signature, SignatureStatus
+from pledges.pdf import pdf_response
 from pledges.verify import service as documents
 
 bp = Blueprint("exports", __name__, url_prefix="/organize")
@@ -62,7 +63,7 @@ def signature_pdf(slug: str, signature_id: int):
     if (
         signature is None
         or signature.pledge_id != pledge.id
-        or signature.status != SignatureStatus.CONFIRMED
+        or not documents.may_issue_signed_pledge(signature)
     ):
         abort(404)
     variant = request.args.get("variant", DocumentVariant.PDF)
@@ -72,9 +73,4 @@ def signature_pdf(slug: str, signature_id: int):
     audit.record("signature.pdf", pledge=pledge, target=signature, details={"variant": variant})
     db.session.commit()
     suffix = "-pdfa" if variant == DocumentVariant.PDF_A_3B else ""
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="joining-forces-{pledge.slug}-signature-{signature.id}{suffix}.pdf"'
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return pdf_response(pdf, f"joining-forces-{pledge.slug}-signature-{signature.id}{suffix}.pdf")

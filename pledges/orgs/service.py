@@ -27,7 +27,6 @@ from pledges.models import (
 from pledges.presentation import PublicSigner, public_signer
 from pledges.rules import RuleError
 from pledges.slugs import slugify, unique_slug
-from pledges.wall.service import PUBLIC_STATUSES
 
 RESERVED_SLUGS = frozenset({"new"})
 MEMBERS_SHOWN = 200
@@ -148,7 +147,7 @@ def cosigned_pledges(organization: Organization) -> list[Pledge]:
             .join(PledgeCosigner, PledgeCosigner.pledge_id == Pledge.id)
             .where(
                 PledgeCosigner.organization_id == organization.id,
-                Pledge.status.in_(PUBLIC_STATUSES),
+                Pledge.is_public,
             )
             .order_by(Pledge.opened_at.desc(), Pledge.id.desc())
         )
@@ -172,7 +171,7 @@ def public_members(organization: Organization) -> Members:
     shown = (
         Signature.organization_id == organization.id,
         Signature.status == SignatureStatus.CONFIRMED,
-        Pledge.status.in_(PUBLIC_STATUSES),
+        Pledge.is_public,
     )
     named = db.session.execute(
         select(Signature, Pledge)

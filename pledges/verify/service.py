@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
@@ -24,7 +23,7 @@ from pledges.models import (
 )
 from pledges.pdf import qr_code_svg, render_pdf
 from pledges.rules import RuleError
-from pledges.security import normalize_verification_code
+from pledges.security import normalize_verification_code, sha256_hex
 from pledges.urls import external_url
 
 SIGNED_PLEDGE_TEMPLATE = "pdf/signed_pledge.html"
@@ -34,25 +33,38 @@ class DocumentError(RuleError):
     """No signed pledge can be issued for this signature."""
 
 
-def check_can_issue(signature: Signature) -> None:
+def signed_pledge_refusal(signature: Signature) -> str | None:
+    """Why no signed pledge may be issued for ``signature`` (said to its signer), or None
+    when one may: only a signature that stands, confirmed and shown, has a document.
+
+    The one rule for the signer's download and preview, the organizers' copy from the
+    moderation queue, and the links that offer them."""
     if signature.status == SignatureStatus.PENDING:
-        raise DocumentError(gettext("Your signed pledge is ready once you confirm your signature."))
+        return gettext("Your signed pledge is ready once you confirm your signature.")
     if signature.status == SignatureStatus.HELD:
-        raise DocumentError(
-            gettext(
-                "Your signed pledge is ready once the pledge's moderators have approved your "
-                "signature."
-            )
+        return gettext(
+            "Your signed pledge is ready once the pledge's moderators have approved your signature."
         )
     if signature.status == SignatureStatus.WITHDRAWN:
-        raise DocumentError(gettext("This signature was withdrawn, so there is no signed pledge."))
+        return gettext("This signature was withdrawn, so there is no signed pledge.")
     if signature.status == SignatureStatus.HIDDEN:
-        raise DocumentError(
-            gettext(
-                "This signature was hidden by the pledge's moderators, so no signed pledge "
-                "can be issued for it."
-            )
+        return gettext(
+            "This signature was hidden by the pledge's moderators, so no signed pledge "
+            "can be issued for it."
         )
+    return None
+
+
+def may_issue_signed_pledge(signature: Signature) -> bool:
+    return signed_pledge_refusal(signature) is None
+
+
+def check_can_issue(signature: Signature) -> None:
+    """Raise DocumentError, with the reason for the signer, unless a signed pledge may be
+    issued for ``signature``."""
+    refusal = signed_pledge_refusal(signature)
+    if refusal is not None:
+        raise DocumentError(refusal)
 
 
 def signed_pledge_context(
@@ -93,7 +105,7 @@ def issue_signed_pledge(
         pdf = render_pdf(SIGNED_PLEDGE_TEMPLATE, variant, **context)
     document = IssuedDocument(
         signature_id=signature.id,
-        sha256=hashlib.sha256(pdf).hexdigest(),
+        sha256=sha256_hex(pdf),
         variant=variant,
         issued_at=issued_at,
     )
@@ -149,18 +161,11 @@ def issued_documents(signature: Signature, limit: int = DOCUMENTS_LISTED) -> Iss
     return IssuedList(list(newest), total)
 
 
-def sha256_of(stream: BinaryIO) -> str:
-    digest = hashlib.sha256()
-    for chunk in iter(lambda: stream.read(64 * 1024), b""):
-        digest.update(chunk)
-    return digest.hexdigest()
-
-
 def find_issued(signature: Signature, stream: BinaryIO) -> IssuedDocument | None:
     """The document we issued for ``signature`` whose bytes are exactly ``stream``'s."""
     return db.session.scalar(
         select(IssuedDocument).where(
             IssuedDocument.signature_id == signature.id,
-            IssuedDocument.sha256 == sha256_of(stream),
+            IssuedDocument.sha256 == sha256_hex(stream),
         )
     )

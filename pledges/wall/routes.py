@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from pledges import sharing
 from pledges.content import CONTENT_PARAM, content_cache_key, pledge_content
 from pledges.extensions import db
 from pledges.headers import allow_framing
 from pledges.models import Pledge
 from pledges.tallies import tally_for
 from pledges.wall.cache import cached_page
+from pledges.wall.feed import atom_feed
 from pledges.wall.service import (
     BadWallQuery,
     Cursor,
@@ -101,7 +101,7 @@ def feed(slug: str):
     ref = public_pledge_ref_or_404(slug)
 
     def render() -> bytes:
-        return sharing.atom_feed(db.session.get(Pledge, ref.id))
+        return atom_feed(db.session.get(Pledge, ref.id))
 
     key = ":".join(["feed", ref.cache_stamp, content_cache_key()])
     return Response(cached_page(key, render), mimetype="application/atom+xml")

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from flask import abort
 from flask_babel import gettext
 from sqlalchemy import bindparam, select, tuple_
-from sqlalchemy.orm import contains_eager, joinedload, load_only
+from sqlalchemy.orm import contains_eager, joinedload
 
 from pledges.converters import positive_int
 from pledges.countries import is_country
@@ -30,10 +30,8 @@ from pledges.models import (
     SignatureStatus,
     Visibility,
 )
-from pledges.presentation import PublicSigner, public_signer
+from pledges.presentation import PUBLIC_SIGNER_COLUMNS, PublicSigner, public_signer
 from pledges.tallies import totals_for
-
-PUBLIC_STATUSES = (PledgeStatus.OPEN, PledgeStatus.CLOSED)
 
 
 class BadWallQuery(ValueError):
@@ -99,7 +97,7 @@ class WallPage:
 
 # Built once: composing the statement cost as much as running it on this hot path.
 _PLEDGE_REF_QUERY = select(Pledge.id, Pledge.wall_version, Pledge.created_at).where(
-    Pledge.slug == bindparam("slug"), Pledge.status.in_(PUBLIC_STATUSES)
+    Pledge.slug == bindparam("slug"), Pledge.is_public
 )
 
 
@@ -130,9 +128,7 @@ def public_pledge_ref_or_404(slug: str) -> PledgeRef:
 
 
 def public_pledge_or_404(slug: str) -> Pledge:
-    pledge = db.session.scalar(
-        select(Pledge).where(Pledge.slug == slug, Pledge.status.in_(PUBLIC_STATUSES))
-    )
+    pledge = db.session.scalar(select(Pledge).where(Pledge.slug == slug, Pledge.is_public))
     if pledge is None:
         abort(404)
     return pledge
@@ -149,22 +145,10 @@ def open_pledges() -> list[tuple[Pledge, int]]:
 
 
 def public_pledges(limit: int, after_id: int | None = None) -> list[Pledge]:
-    query = select(Pledge).where(Pledge.status.in_(PUBLIC_STATUSES)).order_by(Pledge.id)
+    query = select(Pledge).where(Pledge.is_public).order_by(Pledge.id)
     if after_id is not None:
         query = query.where(Pledge.id > after_id)
     return list(db.session.scalars(query.limit(limit)))
-
-
-_WALL_COLUMNS = load_only(
-    Signature.id,
-    Signature.full_name,
-    Signature.organization_name,
-    Signature.country,
-    Signature.role,
-    Signature.visibility,
-    Signature.personal_note,
-    Signature.confirmed_at,
-)
 
 
 def wall_page(
@@ -181,7 +165,7 @@ def wall_page(
     key = tuple_(Signature.confirmed_at, Signature.id)
     query = (
         select(Signature)
-        .options(_WALL_COLUMNS)
+        .options(PUBLIC_SIGNER_COLUMNS)
         .where(Signature.pledge_id == pledge.id, Signature.status == SignatureStatus.CONFIRMED)
     )
     if filters.country:
@@ -247,7 +231,7 @@ def public_actions(pledge: Pledge, limit: int, before: Cursor | None = None) -> 
         select(Action)
         .join(Signature, Signature.id == Action.signature_id)
         .options(
-            contains_eager(Action.signature).options(_WALL_COLUMNS),
+            contains_eager(Action.signature).options(PUBLIC_SIGNER_COLUMNS),
             joinedload(Action.reviewed_by),
         )
         .where(
