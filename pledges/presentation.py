@@ -204,3 +204,31 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
     # Organizer navigation lists only the sections whose views exist.
     app.jinja_env.globals["has_view"] = lambda endpoint: endpoint in app.view_functions
+
+    # --- Enums for templates (moves to pledges/templating.py with the rest after merging) ---
+    # Templates compare members, `signature.status == SignatureStatus.HELD`, never a string
+    # literal that a renamed value would silently stop matching.
+    from pledges import models
+
+    app.jinja_env.globals.update(
+        {
+            enum_class.__name__: enum_class
+            for enum_class in (
+                models.PledgeStatus,
+                models.SignatureStatus,
+                models.AllyRole,
+                models.Visibility,
+                models.Reminders,
+                models.PartnerStatus,
+                models.ReviewState,
+                models.ActionKind,
+                models.ActionVisibility,
+                models.UserRole,
+                models.ReportReason,
+                models.ReportResolution,
+                models.DocumentVariant,
+                models.DossierAudience,
+                models.DossierStatus,
+            )
+        }
+    )
