@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import enum
 import sqlite3
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Engine, event, text
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ColumnElement,
+    DateTime,
+    Engine,
+    String,
+    event,
+    or_,
+    text,
+    type_coerce,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapper
 from sqlalchemy.types import TypeDecorator
 
 
@@ -36,6 +49,90 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+class StrEnumType(TypeDecorator[E]):
+    """A StrEnum stored as its string value, handed back as the member, checked by the database.
+
+    Modelled on indico's ``PyIntEnum``. Binding a member or a valid plain string writes the
+    value; anything else raises ValueError before the statement reaches the database (in
+    ORM flushes, bulk ``insert()``/``update()`` values and ``in_()`` lists alike). Attaching
+    the column to a table adds ``CHECK (<column> IN (<values>))`` named after the column, so
+    the naming convention makes it ``ck_<table>_<column>``; a nullable column's check reads
+    ``<column> IS NULL OR ...``, as the migrations wrote them before this type existed.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_class: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum_class = enum_class
+
+    def coerce(self, value: Any) -> E | None:
+        """The member for ``value``; ValueError names the column's enum if there is none."""
+        if value is None or isinstance(value, self.enum_class):
+            return value
+        try:
+            return self.enum_class(value)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a valid {self.enum_class.__name__}"
+                f" (one of {', '.join(m.value for m in self.enum_class)})"
+            ) from None
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        member = self.coerce(value)
+        return None if member is None else member.value
+
+    def process_literal_param(self, value: Any, dialect: Any) -> str:
+        # Rendered inline (literal_binds): quoted as the String it is stored as.
+        return String().literal_processor(dialect)(self.process_bind_param(value, dialect))
+
+    def process_result_value(self, value: str | None, dialect: Any) -> E | None:
+        return None if value is None else self.enum_class(value)
+
+    @property
+    def python_type(self) -> type[E]:
+        return self.enum_class
+
+    def check_condition(self, column: Column) -> ColumnElement[bool]:
+        """``<column> IN (<values>)``; ``<column> IS NULL OR ...`` if the column is nullable."""
+        values = type_coerce(column, String()).in_([member.value for member in self.enum_class])
+        return or_(column.is_(None), values) if column.nullable else values
+
+    # SQLAlchemy's own SchemaType (Enum, Boolean) adds its CHECK through these same hooks:
+    # once the column meets its table. ``_type_bound`` keeps Table.to_metadata() from
+    # copying the constraint, since the copied column's type adds it again.
+    def _set_parent(self, parent: Any, outer: bool = False, **kw: Any) -> None:
+        super()._set_parent(parent, outer=outer, **kw)
+        if isinstance(parent, Column):
+            parent._on_table_attach(self._add_check)
+
+    def _add_check(self, column: Column, table: Any) -> None:
+        check = CheckConstraint(self.check_condition(column), name=column.name, _type_bound=True)
+        assert check.table is table  # attached through the column, as sqlalchemy.Enum's is
+
+
+@event.listens_for(Mapper, "mapper_configured")
+def _coerce_enum_attributes(mapper: Mapper, class_: type) -> None:
+    """Assigning to an enum column stores the member, or fails at once on a wrong value.
+
+    ``signature.status = "held"`` then reads back as ``SignatureStatus.HELD`` before any
+    flush, and a typo raises where it was written rather than at the next commit.
+    """
+    for prop in mapper.column_attrs:
+        column_type = prop.columns[0].type
+        if isinstance(column_type, StrEnumType):
+            event.listen(
+                getattr(class_, prop.key),
+                "set",
+                lambda target, value, old, initiator, coerce=column_type.coerce: coerce(value),
+                retval=True,
+            )
 
 
 @event.listens_for(Engine, "connect")
@@ -71,6 +168,10 @@ def render_migration_type(type_: str, obj: Any, autogen_context: Any) -> str | b
     """Write our column types into migrations as the plain types they store."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"
+    if type_ == "type" and isinstance(obj, StrEnumType):
+        # Autogenerate does not write CHECK constraints: a new enum column's migration adds
+        # its ck_<table>_<column> by hand, with the SQL of StrEnumType.check_condition.
+        return f"sa.String(length={obj.impl_instance.length})"
     return False
 
 

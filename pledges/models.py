@@ -25,7 +25,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql import ColumnElement, expression
 
-from pledges.database import UTCDateTime, utcnow
+from pledges.database import StrEnumType, UTCDateTime, utcnow
 from pledges.extensions import db
 
 
@@ -127,10 +127,6 @@ class MailStatus(enum.StrEnum):
     DEAD = "dead"
 
 
-def _in(column: str, values: type[enum.StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
-
-
 # Field lengths, shared by the models and the forms that fill them.
 NAME_MAX = 120
 EMAIL_MAX = 254
@@ -152,13 +148,12 @@ class User(UserMixin, db.Model):
     """An organizer or admin. Signers never have accounts."""
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(_in("role", UserRole), name="role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored lower-cased: the login form lower-cases what it is given too.
     email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
     name: Mapped[str] = mapped_column(String(NAME_MAX), default="")
-    role: Mapped[str] = mapped_column(String(10), default=UserRole.ORGANIZER.value)
+    role: Mapped[UserRole] = mapped_column(StrEnumType(UserRole, 10), default=UserRole.ORGANIZER)
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Part of the id in the session cookie: bumping it ends every session of this user
@@ -235,7 +230,6 @@ class PledgeCosigner(db.Model):
 class Pledge(db.Model):
     __tablename__ = "pledges"
     __table_args__ = (
-        CheckConstraint(_in("status", PledgeStatus), name="status"),
         CheckConstraint("goal IS NULL OR goal > 0", name="goal_positive"),
         CheckConstraint("checkin_cadence_days > 0", name="cadence_positive"),
     )
@@ -245,7 +239,9 @@ class Pledge(db.Model):
     title: Mapped[str] = mapped_column(String(TITLE_MAX))
     preamble: Mapped[str] = mapped_column(Text)
     guidelines: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(10), default=PledgeStatus.DRAFT.value)
+    status: Mapped[PledgeStatus] = mapped_column(
+        StrEnumType(PledgeStatus, 10), default=PledgeStatus.DRAFT
+    )
     goal: Mapped[int | None] = mapped_column(Integer)
     checkin_cadence_days: Mapped[int] = mapped_column(Integer, default=30)
     organization_id: Mapped[int | None] = mapped_column(
@@ -396,15 +392,11 @@ class Signature(db.Model):
         # One signature per address per pledge. A withdrawn signature's address is erased
         # (NULL), which frees the address to sign again.
         UniqueConstraint("pledge_id", "email_normalized"),
-        CheckConstraint(_in("status", SignatureStatus), name="status"),
-        CheckConstraint(_in("role", AllyRole), name="role"),
-        CheckConstraint(_in("visibility", Visibility), name="visibility"),
         CheckConstraint("length(country) = 2", name="country_iso2"),
         # The wall: confirmed signatures of a pledge, newest first, optionally filtered.
         Index("ix_signatures_wall", "pledge_id", "status", "confirmed_at", "id"),
         Index("ix_signatures_wall_country", "pledge_id", "status", "country", "confirmed_at", "id"),
         Index("ix_signatures_wall_role", "pledge_id", "status", "role", "confirmed_at", "id"),
-        CheckConstraint(_in("reminders", Reminders), name="reminders"),
         Index("ix_signatures_checkin_due", "status", "reminders", "next_checkin_at"),
         Index("ix_signatures_ip_hash", "pledge_id", "ip_hash"),
         Index("ix_signatures_review_queue", "pledge_id", "reviewed_at", "status"),
@@ -417,14 +409,16 @@ class Signature(db.Model):
     email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
     email_normalized: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
     country: Mapped[str] = mapped_column(String(2))
-    role: Mapped[str] = mapped_column(String(12))
+    role: Mapped[AllyRole] = mapped_column(StrEnumType(AllyRole, 12))
     organization_name: Mapped[str] = mapped_column(String(ORGANIZATION_MAX), default="")
     organization_id: Mapped[int | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="SET NULL"), index=True
     )
-    visibility: Mapped[str] = mapped_column(String(12))
+    visibility: Mapped[Visibility] = mapped_column(StrEnumType(Visibility, 12))
     personal_note: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(10), default=SignatureStatus.PENDING.value)
+    status: Mapped[SignatureStatus] = mapped_column(
+        StrEnumType(SignatureStatus, 10), default=SignatureStatus.PENDING
+    )
     verification_code: Mapped[str] = mapped_column(String(16), unique=True)
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -433,8 +427,8 @@ class Signature(db.Model):
     # IP_HASH_RETENTION_DAYS. The address itself is never stored.
     ip_hash: Mapped[str | None] = mapped_column(String(64))
     # Check-in cycles run from the confirmation, one cadence long each.
-    reminders: Mapped[str] = mapped_column(
-        String(10), default=Reminders.ON.value, server_default=Reminders.ON.value
+    reminders: Mapped[Reminders] = mapped_column(
+        StrEnumType(Reminders, 10), default=Reminders.ON, server_default=Reminders.ON.value
     )
     next_checkin_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_reminded_cycle: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -545,9 +539,6 @@ class Action(db.Model):
             ondelete="CASCADE",
             name="fk_actions_chosen_commitment",
         ),
-        CheckConstraint(_in("kind", ActionKind), name="kind"),
-        CheckConstraint(_in("visibility", ActionVisibility), name="visibility"),
-        CheckConstraint(_in("review_state", ReviewState), name="review_state"),
         CheckConstraint(
             f"people_reached IS NULL OR people_reached BETWEEN 0 AND {PEOPLE_REACHED_MAX}",
             name="people_reached_range",
@@ -561,16 +552,18 @@ class Action(db.Model):
     pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id", ondelete="CASCADE"))
     signature_id: Mapped[int] = mapped_column(ForeignKey("signatures.id", ondelete="CASCADE"))
     commitment_id: Mapped[int] = mapped_column(ForeignKey("commitments.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[ActionKind] = mapped_column(StrEnumType(ActionKind, 20))
     done_on: Mapped[date] = mapped_column(Date)
     description: Mapped[str] = mapped_column(Text)
     people_reached: Mapped[int | None] = mapped_column(Integer)
     evidence_url: Mapped[str | None] = mapped_column(String(URL_MAX))
-    visibility: Mapped[str] = mapped_column(String(10), default=ActionVisibility.PRIVATE.value)
+    visibility: Mapped[ActionVisibility] = mapped_column(
+        StrEnumType(ActionVisibility, 10), default=ActionVisibility.PRIVATE
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    review_state: Mapped[str] = mapped_column(
-        String(12), default=ReviewState.UNREVIEWED.value, server_default="unreviewed"
+    review_state: Mapped[ReviewState] = mapped_column(
+        StrEnumType(ReviewState, 12), default=ReviewState.UNREVIEWED, server_default="unreviewed"
     )
     reviewed_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("partners.id", ondelete="SET NULL")
@@ -589,10 +582,7 @@ class Partner(db.Model):
     """Someone a signer asked to confirm or query their actions: an accountability partner."""
 
     __tablename__ = "partners"
-    __table_args__ = (
-        UniqueConstraint("signature_id", "email_normalized"),
-        CheckConstraint(_in("status", PartnerStatus), name="status"),
-    )
+    __table_args__ = (UniqueConstraint("signature_id", "email_normalized"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     signature_id: Mapped[int] = mapped_column(
@@ -603,7 +593,9 @@ class Partner(db.Model):
     email_normalized: Mapped[str] = mapped_column(String(EMAIL_MAX))
     # Only the SHA-256 of the partner's link token.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    status: Mapped[str] = mapped_column(String(10), default=PartnerStatus.INVITED.value)
+    status: Mapped[PartnerStatus] = mapped_column(
+        StrEnumType(PartnerStatus, 10), default=PartnerStatus.INVITED
+    )
     # The partner agreed to be named next to the actions they confirmed.
     show_name: Mapped[bool] = mapped_column(Boolean, default=False)
     invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -636,13 +628,12 @@ class AccessToken(db.Model):
     """
 
     __tablename__ = "access_tokens"
-    __table_args__ = (CheckConstraint(_in("purpose", TokenPurpose), name="purpose"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     signature_id: Mapped[int] = mapped_column(
         ForeignKey("signatures.id", ondelete="CASCADE"), index=True
     )
-    purpose: Mapped[str] = mapped_column(String(10))
+    purpose: Mapped[TokenPurpose] = mapped_column(StrEnumType(TokenPurpose, 10))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -670,10 +661,7 @@ class OutboxEmail(db.Model):
     """An email written in the same transaction as what caused it, delivered afterwards."""
 
     __tablename__ = "outbox_emails"
-    __table_args__ = (
-        CheckConstraint(_in("status", MailStatus), name="status"),
-        Index("ix_outbox_emails_due", "status", "next_attempt_at"),
-    )
+    __table_args__ = (Index("ix_outbox_emails_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The signature the message is about, if any: withdrawing it deletes the message too.
@@ -684,7 +672,9 @@ class OutboxEmail(db.Model):
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(10), default=MailStatus.PENDING.value)
+    status: Mapped[MailStatus] = mapped_column(
+        StrEnumType(MailStatus, 10), default=MailStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -707,14 +697,13 @@ class IssuedDocument(db.Model):
     """
 
     __tablename__ = "issued_documents"
-    __table_args__ = (CheckConstraint(_in("variant", DocumentVariant), name="variant"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     signature_id: Mapped[int] = mapped_column(
         ForeignKey("signatures.id", ondelete="CASCADE"), index=True
     )
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    variant: Mapped[str] = mapped_column(String(10))
+    variant: Mapped[DocumentVariant] = mapped_column(StrEnumType(DocumentVariant, 10))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     signature: Mapped[Signature] = relationship()
@@ -724,27 +713,21 @@ class Report(db.Model):
     """Someone from the public flagged a wall entry for the moderators."""
 
     __tablename__ = "reports"
-    __table_args__ = (
-        CheckConstraint(_in("reason", ReportReason), name="reason"),
-        CheckConstraint(
-            f"resolution IS NULL OR {_in('resolution', ReportResolution)}", name="resolution"
-        ),
-        Index("ix_reports_queue", "pledge_id", "resolved_at", "created_at"),
-    )
+    __table_args__ = (Index("ix_reports_queue", "pledge_id", "resolved_at", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id", ondelete="CASCADE"))
     signature_id: Mapped[int] = mapped_column(
         ForeignKey("signatures.id", ondelete="CASCADE"), index=True
     )
-    reason: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[ReportReason] = mapped_column(StrEnumType(ReportReason, 10))
     details: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # HMAC of the reporter's address (see abuse.hash_ip), to spot one person filing many.
     ip_hash: Mapped[str | None] = mapped_column(String(64))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    resolution: Mapped[str | None] = mapped_column(String(10))
+    resolution: Mapped[ReportResolution | None] = mapped_column(StrEnumType(ReportResolution, 10))
 
     signature: Mapped[Signature] = relationship()
     resolved_by: Mapped[User | None] = relationship()
@@ -794,16 +777,14 @@ class Dossier(db.Model):
     """
 
     __tablename__ = "dossiers"
-    __table_args__ = (
-        CheckConstraint(_in("audience", DossierAudience), name="audience"),
-        CheckConstraint(_in("status", DossierStatus), name="status"),
-        Index("ix_dossiers_pledge", "pledge_id", "requested_at"),
-    )
+    __table_args__ = (Index("ix_dossiers_pledge", "pledge_id", "requested_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id", ondelete="CASCADE"))
-    audience: Mapped[str] = mapped_column(String(10))
-    status: Mapped[str] = mapped_column(String(10), default=DossierStatus.QUEUED.value)
+    audience: Mapped[DossierAudience] = mapped_column(StrEnumType(DossierAudience, 10))
+    status: Mapped[DossierStatus] = mapped_column(
+        StrEnumType(DossierStatus, 10), default=DossierStatus.QUEUED
+    )
     verification_code: Mapped[str] = mapped_column(String(16), unique=True)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from pledges import i18n, presentation, sharing
+from pledges import i18n, models, presentation, sharing
 from pledges.content import pledge_content
 from pledges.countries import country_name
 from pledges.verify.service import may_issue_signed_pledge
@@ -53,4 +53,28 @@ def init_app(app: Flask) -> None:
         may_issue_signed_pledge=may_issue_signed_pledge,
         # Organizer navigation lists only the sections whose views exist.
         has_view=lambda endpoint: endpoint in app.view_functions,
+    )
+    # Templates compare members (`signature.status == SignatureStatus.HELD`), never a string
+    # literal that a renamed value would silently stop matching.
+    env.globals.update(
+        {
+            enum_class.__name__: enum_class
+            for enum_class in (
+                models.PledgeStatus,
+                models.SignatureStatus,
+                models.AllyRole,
+                models.Visibility,
+                models.Reminders,
+                models.PartnerStatus,
+                models.ReviewState,
+                models.ActionKind,
+                models.ActionVisibility,
+                models.UserRole,
+                models.ReportReason,
+                models.ReportResolution,
+                models.DocumentVariant,
+                models.DossierAudience,
+                models.DossierStatus,
+            )
+        }
     )

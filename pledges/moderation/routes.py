@@ -11,7 +11,7 @@ from pledges.accounts.access import admin_required, managed_pledge_or_404, organ
 from pledges.converters import positive_int
 from pledges.extensions import db, limiter
 from pledges.forms import attach_error
-from pledges.models import Pledge, ReportResolution, Signature
+from pledges.models import Pledge, ReportResolution, Signature, SignatureStatus
 from pledges.moderation import service
 from pledges.moderation.forms import (
     REPORT_REASON_LABELS,
@@ -43,9 +43,9 @@ def _before_arg() -> int | None:
     return positive_int(request.args.get("before"))
 
 
-def _view_arg() -> str:
-    view = request.args.get("view", "new")
-    return view if view in service.QUEUE_VIEWS else "new"
+def _view_arg() -> service.QueueView:
+    view = request.args.get("view", "")
+    return service.QueueView(view) if view in service.QUEUE_VIEWS else service.QueueView.NEW
 
 
 def _signature_of(pledge: Pledge, signature_id: int) -> Signature:
@@ -78,6 +78,7 @@ def queue(slug: str):
         pledge=pledge,
         view=view,
         views=service.QUEUE_VIEWS,
+        QueueView=service.QueueView,
         page=page,
         counts=service.queue_counts(pledge),
         open_reports=service.open_report_count(pledge),
@@ -94,7 +95,7 @@ def approve(slug: str, signature_id: int):
     signature = _signature_of(pledge, signature_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    was_held = signature.status == "held"
+    was_held = signature.status == SignatureStatus.HELD
     try:
         changed = service.approve(signature)
     except ModerationError as exc:

@@ -16,6 +16,7 @@ it is an approval too; nothing is kept that would say it was held.
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -314,10 +315,19 @@ def resolve_reports(signature: Signature, resolution: str, reason: str = "") -> 
 
 # Reading: the queue, the reports, the audit log.
 
+
+class QueueView(enum.StrEnum):
+    """The moderation queue's tabs: its ``?view=`` argument."""
+
+    NEW = "new"
+    HIDDEN = "hidden"
+    ALL = "all"
+
+
 QUEUE_VIEWS = {
-    "new": lazy_gettext("New"),
-    "hidden": lazy_gettext("Hidden"),
-    "all": lazy_gettext("All"),
+    QueueView.NEW: lazy_gettext("New"),
+    QueueView.HIDDEN: lazy_gettext("Hidden"),
+    QueueView.ALL: lazy_gettext("All"),
 }
 
 
@@ -339,13 +349,13 @@ def _new_clause():
     return Signature.reviewed_at.is_(None) & Signature.status.in_(HIDEABLE)
 
 
-def queue_page(pledge: Pledge, view: str, number: int, per_page: int) -> Page:
+def queue_page(pledge: Pledge, view: QueueView, number: int, per_page: int) -> Page:
     """One page of the moderation queue: ``new`` (held first), ``hidden`` or ``all``."""
     query = select(Signature).where(Signature.pledge_id == pledge.id)
-    if view == "new":
+    if view == QueueView.NEW:
         held_first = case((Signature.status == SignatureStatus.HELD, 0), else_=1)
         query = query.where(_new_clause()).order_by(held_first, Signature.id)
-    elif view == "hidden":
+    elif view == QueueView.HIDDEN:
         query = query.where(Signature.status == SignatureStatus.HIDDEN).order_by(
             Signature.reviewed_at.desc(), Signature.id.desc()
         )
@@ -382,8 +392,8 @@ def queue_counts(pledge: Pledge) -> dict[str, int]:
         )
 
     return {
-        "new": count(_new_clause()),
-        "hidden": count(Signature.status == SignatureStatus.HIDDEN),
+        QueueView.NEW: count(_new_clause()),
+        QueueView.HIDDEN: count(Signature.status == SignatureStatus.HIDDEN),
     }
 
 
