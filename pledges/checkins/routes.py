@@ -5,12 +5,12 @@ from flask_babel import gettext, lazy_gettext
 
 from pledges.checkins import service
 from pledges.checkins.cycles import cycle_at
-from pledges.checkins.forms import CommitmentsForm, RemindersForm
-from pledges.checkins.service import CheckinError
+from pledges.checkins.forms import CommitmentsForm
 from pledges.extensions import db
-from pledges.forms import attach_error
+from pledges.forms import ButtonForm
 from pledges.models import Reminders, SignatureStatus
 from pledges.signing.service import private_page_signature_or_404
+from pledges.views import commit_or_show_error
 
 bp = Blueprint("checkins", __name__)
 
@@ -29,7 +29,7 @@ def reminders(token: str):
     signature = private_page_signature_or_404(token)
     if signature.status != SignatureStatus.CONFIRMED:
         abort(403, description=gettext("Reminders are for confirmed signatures."))
-    form = RemindersForm()
+    form = ButtonForm()
     if form.validate_on_submit():
         setting = request.form.get("reminders")
         if setting not in {r.value for r in Reminders}:
@@ -53,13 +53,9 @@ def commitments(token: str):
     signature = private_page_signature_or_404(token)
     form = CommitmentsForm(signature, prefix="cm")
     if form.validate_on_submit():
-        try:
+        with commit_or_show_error(form) as outcome:
             service.update_commitments(signature, form.commitments.data)
-        except CheckinError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
+        if outcome.committed:
             flash(gettext("Renewed. Your commitments for the next cycle are saved."), "success")
             return redirect(url_for("signing.manage", token=token) + "#commitments")
     from pledges.signing.routes import render_manage
