@@ -7,8 +7,9 @@ import unicodedata
 from functools import cache
 
 from flask_babel import gettext
+from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import SelectMultipleField
+from wtforms import IntegerField, SelectMultipleField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
 
@@ -58,6 +59,49 @@ def has_control_characters(text: str | None) -> bool:
 def no_control_characters(form, field) -> None:
     if has_control_characters(field.data):
         raise ValidationError(gettext("Remove the invisible control characters from this text."))
+
+
+class ButtonForm(FlaskForm):
+    """A lone button (approve, delete, remove, open, retry…): a form only for its CSRF token."""
+
+
+class WholeNumberField(IntegerField):
+    """Every whole number a form takes: plain ASCII digits from ``min`` to ``max``.
+
+    The typed text is checked before it becomes a number, and anything else gets the
+    field's own ``message``: ``int()`` also reads " 12 ", "+5", "1_000" and "٣", and
+    WTForms' ``NumberRange`` passes the number through ``math.isnan``, which raises
+    OverflowError (a 500) on a whole number past a float's range, such as 10**309.
+    A leading minus is read only where ``min`` is below zero. An empty field is left to
+    the field's ``Optional`` or ``InputRequired`` validator.
+    """
+
+    def __init__(self, label=None, validators=None, *, min: int, max: int, message, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.min, self.max, self.message = min, max, message
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0]:
+            self.data = None
+            return
+        self.data = self.whole_number(valuelist[0])
+        if self.data is None:
+            raise ValueError(self.message)
+
+    def whole_number(self, text: str) -> int | None:
+        """``text`` as a number within range, or None: never a float, never a long int()."""
+        pattern = _SIGNED_DIGITS if self.min < 0 else _DIGITS
+        if not pattern.fullmatch(text):
+            return None
+        widest = max(len(str(self.min)), len(str(self.max)))
+        if len(text.lstrip("-").lstrip("0")) > widest:  # too long to be in range: no int()
+            return None
+        number = int(text)
+        return number if self.min <= number <= self.max else None
+
+
+_DIGITS = re.compile(r"[0-9]+")
+_SIGNED_DIGITS = re.compile(r"-?[0-9]+")
 
 
 class MultiCheckboxField(SelectMultipleField):

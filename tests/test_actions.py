@@ -84,7 +84,7 @@ def test_a_pending_signature_cannot_log_actions(app, client, outbox_dir):
         ("description", "", "Describe what you did"),
         ("description", "d" * 2001, "Field cannot be longer than 2000 characters."),
         ("people_reached", "-4", "whole number from 0"),
-        ("people_reached", "many", "Not a valid integer value"),
+        ("people_reached", "many", "Give a whole number from 0 to 10,000,000."),
         ("kind", "meditation", "Not a valid choice"),
     ],
 )

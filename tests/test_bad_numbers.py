@@ -1,22 +1,42 @@
-"""Numbers from the outside world (ids in paths, pages, cursors, limits, form times) that
-are too big or not quite digits get a 404, a 400 or the first page: never a 500."""
+"""Numbers from the outside world (ids in paths, pages, cursors, limits, form times, whole
+numbers typed in forms) that are too big or not quite digits get a 404, a 400 or the first
+page: never a 500."""
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from flask_wtf import FlaskForm
+from markupsafe import escape
+from sqlalchemy import func, select
+from wtforms import DecimalField, FloatField, IntegerField
+from wtforms.fields.core import UnboundField
 
+import pledges
+from pledges.actions.forms import ActionForm
 from pledges.converters import MAX_ID, positive_int
 from pledges.database import utcnow
 from pledges.extensions import db
-from pledges.models import Partner, PartnerStatus, Signature, SignatureStatus
+from pledges.forms import WholeNumberField
+from pledges.models import (
+    Action,
+    AuditEntry,
+    Partner,
+    PartnerStatus,
+    Pledge,
+    Signature,
+    SignatureStatus,
+)
+from pledges.organize.forms import PledgeForm
 from pledges.security import hash_token
 from pledges.signers import issue_private_link_token
 from pledges.tallies import recount, tally_for
 from tests.factories import confirmed_signature, make_pledge, make_user, run_by
-from tests.helpers import csrf_token, log_in
+from tests.helpers import action_form_data, csrf_token, log_in
 
 ADMIN = "admin@example.org"
 PARTNER_TOKEN = "partner-token-for-bad-numbers"
@@ -182,3 +202,142 @@ def test_bulk_hide_by_a_typed_time_window_previews_then_hides(app, client):
             select(Signature.country).where(Signature.status == SignatureStatus.HIDDEN)
         ).all()
         assert hidden == ["SO"] * 3
+
+
+# Whole numbers typed into forms (issue 21). int() reads every one of these, or a float
+# check (WTForms' NumberRange calls math.isnan) cannot take them: each gets the field's own
+# message. A browser's number input sends none of the spaced or signed ones; other clients do.
+NOT_WHOLE_NUMBERS = [
+    "-0",
+    "-1",
+    "1e3",
+    "12.0",
+    "٣",  # ARABIC-INDIC DIGIT THREE
+    "²",
+    "+5",
+    " 12 ",
+    "12\n",
+    "1_000",
+    "0x10",
+    str(10**309),  # the smallest whole number a float cannot hold
+    "1" + "0" * 4000,  # 10**4000
+    "9" * 5000,  # past int()'s 4,300-digit limit
+]
+
+# Every form field that takes a whole number, and the pages that post it. A new number
+# field fails test_every_number_field_is_listed_here until it is added (and so tested).
+NUMBER_FIELD_ROUTES = {
+    (PledgeForm, "goal"): ["/organize/new", "/organize/{slug}/edit"],
+    (PledgeForm, "checkin_cadence_days"): ["/organize/new", "/organize/{slug}/edit"],
+    (ActionForm, "people_reached"): ["/me/{me}/actions/new", "/me/{me}/actions/{action}/edit"],
+}
+
+
+def number_fields() -> dict[tuple[type, str], UnboundField]:
+    """Every number field declared on a form anywhere in the app, by (form, field name)."""
+    for module in pkgutil.walk_packages(pledges.__path__, "pledges."):
+        importlib.import_module(module.name)
+    found = {}
+    pending = [FlaskForm]
+    while pending:
+        form_class = pending.pop()
+        pending.extend(form_class.__subclasses__())
+        if not form_class.__module__.startswith("pledges."):
+            continue
+        for name, value in inspect.getmembers(form_class):
+            if isinstance(value, UnboundField) and issubclass(
+                value.field_class, (IntegerField, DecimalField, FloatField)
+            ):
+                found[(form_class, name)] = value
+    return found
+
+
+def test_every_number_field_is_a_whole_number_field_listed_here(app):
+    fields = number_fields()
+    assert set(fields) == set(NUMBER_FIELD_ROUTES)
+    for (form_class, name), field in fields.items():
+        assert issubclass(field.field_class, WholeNumberField), f"{form_class.__name__}.{name}"
+    adapter = app.url_map.bind("pledges.test")
+    for paths in NUMBER_FIELD_ROUTES.values():
+        for path in paths:
+            adapter.match(path.format(slug="s", me="t", action=1), method="POST")
+
+
+def test_a_whole_number_field_reads_plain_digits_within_its_range(app):
+    with app.test_request_context():
+        form = PledgeForm(meta={"csrf": False})
+        goal, cadence = form.goal, form.checkin_cadence_days
+        people = ActionForm([], meta={"csrf": False}).people_reached
+    assert goal.whole_number("500") == 500
+    assert goal.whole_number("007") == 7
+    assert goal.whole_number(str(goal.max)) == goal.max
+    assert cadence.whole_number(str(cadence.max + 1)) is None
+    assert people.whole_number("0") == 0
+    assert goal.whole_number("0") is None
+    for text in NOT_WHOLE_NUMBERS:
+        assert goal.whole_number(text) is None, text
+        assert people.whole_number(text) is None, text
+
+
+PLEDGE_FORM = {
+    "title": "Men for peace at home",
+    "slug": "",
+    "preamble": "Peace starts at home.\n\nWe act together.",
+    "guidelines": "Pick what you can keep.",
+    "goal": "500",
+    "checkin_cadence_days": "30",
+}
+
+
+def stored_state() -> tuple:
+    """What a refused form must leave as it was: every number, every row count."""
+    return (
+        db.session.scalar(select(func.count()).select_from(Pledge)),
+        db.session.scalar(select(func.count()).select_from(Action)),
+        db.session.scalar(select(func.count()).select_from(AuditEntry)),
+        db.session.execute(
+            select(Pledge.id, Pledge.goal, Pledge.checkin_cadence_days).order_by(Pledge.id)
+        ).all(),
+        db.session.execute(select(Action.id, Action.people_reached).order_by(Action.id)).all(),
+    )
+
+
+@pytest.mark.parametrize(
+    ("form_field", "route"),
+    [(key, route) for key, routes in NUMBER_FIELD_ROUTES.items() for route in routes],
+    ids=lambda value: value[1] if isinstance(value, tuple) else value,
+)
+def test_a_number_that_is_not_plain_digits_in_range_gets_the_fields_message(
+    app, client, form_field, route
+):
+    form_class, name = form_field
+    with app.app_context():
+        slug, me = setup_everything()
+        pledge = db.session.scalar(select(Pledge).where(Pledge.slug == slug))
+        commitment = str(pledge.commitments[0].id)
+    log_in(client, ADMIN)
+    token = csrf_token(client.get(f"/me/{me}").text)
+    valid_action = {**action_form_data(pledge), "commitment_id": commitment, "csrf_token": token}
+    assert client.post(f"/me/{me}/actions/new", data=valid_action).status_code == 302
+    with app.app_context():
+        action = db.session.scalar(select(Action.id))
+    path = route.format(slug=slug, me=me, action=action)
+    valid = (
+        {**PLEDGE_FORM, "slug": slug if "{slug}" in route else "", "csrf_token": token}
+        if form_class is PledgeForm
+        else valid_action
+    )
+    rule = number_fields()[form_field].kwargs  # the field's own min, max and message
+    with app.test_request_context():
+        message = str(escape(rule["message"]))
+    with app.app_context():
+        before = stored_state()
+    for text in [*NOT_WHOLE_NUMBERS, str(rule["min"] - 1), str(rule["max"] + 1)]:
+        response = client.post(path, data={**valid, name: text})
+        assert response.status_code == 400, text
+        assert message in response.text, text
+        assert "Not a valid integer value" not in response.text, text
+        with app.app_context():
+            assert stored_state() == before, text
+    # The same form with a number in range is taken: the refusals above were the number's.
+    assert client.post(path, data={**valid, name: str(rule["max"])}).status_code == 302

@@ -210,7 +210,7 @@ def test_a_new_pledge_is_a_draft_run_by_its_creator(app, client):
         ({"title": ""}, "Give the pledge a title."),
         ({"preamble": "  "}, "Write the preamble signers read first."),
         ({"goal": "0"}, "The goal is a number of signatures, 1 or more."),
-        ({"goal": "lots"}, "Not a valid integer value."),
+        ({"goal": "lots"}, "The goal is a number of signatures, 1 or more."),
         ({"checkin_cadence_days": "0"}, "Choose between 1 and 366 days."),
         ({"slug": "Not A Slug!"}, "Lower-case letters"),
         ({"slug": "new"}, "Another pledge already uses this address."),

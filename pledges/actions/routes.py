@@ -4,12 +4,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 
 from pledges.actions import service
-from pledges.actions.forms import ActionForm, DeleteActionForm
-from pledges.actions.service import ActionError, ActionInput
+from pledges.actions.forms import ActionForm
+from pledges.actions.service import ActionInput
 from pledges.extensions import db
-from pledges.forms import attach_error
+from pledges.forms import ButtonForm
 from pledges.models import Signature, SignatureStatus
 from pledges.signers import private_page_signature_or_404
+from pledges.views import commit_or_show_error
 
 bp = Blueprint("actions", __name__)
 
@@ -19,13 +20,9 @@ def new(token: str):
     signature = _confirmed_signature_or_403(token)
     form = ActionForm(service.commitments_for(signature))
     if form.validate_on_submit():
-        try:
+        with commit_or_show_error(form) as outcome:
             service.log_action(signature, _action_input(form))
-        except ActionError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
+        if outcome.committed:
             flash(gettext("Action logged. Thank you for following through."), "success")
             return redirect(url_for("me.manage", token=token) + "#actions")
     return _render_form(token, signature, form, action=None)
@@ -37,13 +34,9 @@ def edit(token: str, action_id: int):
     action = service.action_of(signature, action_id) or abort(404)
     form = ActionForm(service.commitments_for(signature, action), obj=action)
     if form.validate_on_submit():
-        try:
+        with commit_or_show_error(form) as outcome:
             service.update_action(signature, action, _action_input(form))
-        except ActionError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
+        if outcome.committed:
             flash(gettext("Action updated."), "success")
             return redirect(url_for("me.manage", token=token) + "#actions")
     return _render_form(token, signature, form, action=action)
@@ -53,7 +46,7 @@ def edit(token: str, action_id: int):
 def delete(token: str, action_id: int):
     signature = private_page_signature_or_404(token)
     action = service.action_of(signature, action_id) or abort(404)
-    if not DeleteActionForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(
             400,
             description=gettext("This delete button has expired; reload your page and try again."),

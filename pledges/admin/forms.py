@@ -65,9 +65,3 @@ class RoleForm(FlaskForm):
             UserRole.ORGANIZER: pgettext("user role", "Organizer"),
         }
         self.role.choices = [SelectChoice(r.value, labels.get(r, r.value)) for r in UserRole]
-
-
-class ButtonForm(FlaskForm):
-    """A lone button (deactivate, reactivate, invite again, retry): the CSRF token is all."""
-
-    submit = SubmitField()

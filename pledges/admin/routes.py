@@ -8,11 +8,11 @@ from flask_login import current_user
 
 from pledges.accounts.access import admin_required
 from pledges.admin import service
-from pledges.admin.forms import ButtonForm, InviteUserForm, RoleForm
+from pledges.admin.forms import InviteUserForm, RoleForm
 from pledges.extensions import db
-from pledges.forms import attach_error
+from pledges.forms import ButtonForm
 from pledges.models import User
-from pledges.rules import RuleError
+from pledges.views import commit_or_show_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -39,14 +39,11 @@ def users():
 def new_user():
     form = InviteUserForm()
     if form.validate_on_submit():
-        try:
+        with commit_or_show_error(form) as outcome:
             user = service.invite_user(
                 form.email.data, form.name.data, form.role.data, form.language.data
             )
-        except RuleError as error:
-            attach_error(form, error)
-        else:
-            db.session.commit()
+        if outcome.committed:
             flash(
                 gettext(
                     "Account created: %(email)s is emailed a link to set a password.",
@@ -65,13 +62,9 @@ def _act_on_user(user_id: int, act, done, form_class=ButtonForm):
     if not form.validate_on_submit():
         flash(gettext("That didn't work: reload the page and try again."), "error")
         return redirect(url_for("admin.users"))
-    try:
+    with commit_or_show_error() as outcome:
         act(user, form)
-    except RuleError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if outcome.committed:
         flash(str(done) % {"email": user.email}, "success")
     return redirect(url_for("admin.users"))
 

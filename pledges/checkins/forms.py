@@ -26,7 +26,3 @@ class CommitmentsForm(FlaskForm):
             check_renewal(self.signature, field.data or [])
         except RuleError as exc:
             raise ValidationError(exc.message) from exc
-
-
-class RemindersForm(FlaskForm):
-    """Pause, stop or resume: the button pressed is the choice."""

@@ -5,7 +5,7 @@ from flask_babel import gettext, lazy_gettext
 
 from pledges.checkins import service
 from pledges.checkins.cycles import cycle_at
-from pledges.checkins.forms import RemindersForm
+from pledges.forms import ButtonForm
 from pledges.extensions import db
 from pledges.models import Reminders, SignatureStatus
 from pledges.signers import private_page_signature_or_404
@@ -27,7 +27,7 @@ def reminders(token: str):
     signature = private_page_signature_or_404(token)
     if signature.status != SignatureStatus.CONFIRMED:
         abort(403, description=gettext("Reminders are for confirmed signatures."))
-    form = RemindersForm()
+    form = ButtonForm()
     if form.validate_on_submit():
         setting = request.form.get("reminders")
         if setting not in {r.value for r in Reminders}:

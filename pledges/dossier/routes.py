@@ -21,13 +21,12 @@ from pledges.database import utcnow
 from pledges.dossier import build as builder
 from pledges.dossier import content, service
 from pledges.dossier.forms import DossierForm
-from pledges.dossier.service import DossierError
 from pledges.extensions import db
-from pledges.forms import attach_error
 from pledges.models import Dossier, DossierAudience, DossierStatus
 from pledges.pdf import pdf_response
 from pledges.tallies import tally_for
 from pledges.verify.forms import UPLOAD_MAX_BYTES, DocumentForm
+from pledges.views import commit_or_show_error
 
 bp = Blueprint("dossier", __name__)
 log = logging.getLogger(__name__)
@@ -49,15 +48,11 @@ def build(slug: str):
     pledge = managed_pledge_or_404(slug)
     form = DossierForm()
     if form.validate_on_submit():
-        try:
+        with commit_or_show_error(form) as outcome:
             dossier = service.request_dossier(
                 pledge, form.audience.data, current_user, limit_builds=True
             )
-        except DossierError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
+        if outcome.committed:
             if service.builds_in_background(pledge):
                 service.start_in_background(dossier)
                 flash(

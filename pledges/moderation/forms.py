@@ -45,10 +45,6 @@ def typed_as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
-class ButtonForm(FlaskForm):
-    """A lone button (approve, mark reviewed): a form only for its CSRF token."""
-
-
 class HideForm(FlaskForm):
     reason = _reason_field(lazy_gettext("Why hide this signature?"))
 

@@ -10,13 +10,12 @@ from pledges.abuse import configured
 from pledges.accounts.access import admin_required, managed_pledge_or_404, organizer_required
 from pledges.converters import positive_int
 from pledges.extensions import db, limiter
-from pledges.forms import attach_error
+from pledges.forms import ButtonForm, attach_error
 from pledges.models import Pledge, ReportResolution, Signature, SignatureStatus
 from pledges.moderation import service
 from pledges.moderation.forms import (
     REPORT_REASON_LABELS,
     BulkForm,
-    ButtonForm,
     HideForm,
     ReportForm,
     ResolveForm,
@@ -25,6 +24,7 @@ from pledges.moderation.forms import (
 )
 from pledges.moderation.service import BulkCriteria, ModerationError
 from pledges.presentation import public_signer
+from pledges.views import commit_or_show_error
 from pledges.wall.service import public_pledge_or_404
 
 bp = Blueprint("moderation", __name__)
@@ -96,13 +96,9 @@ def approve(slug: str, signature_id: int):
     if not ButtonForm().validate_on_submit():
         abort(400)
     was_held = signature.status == SignatureStatus.HELD
-    try:
+    with commit_or_show_error() as outcome:
         changed = service.approve(signature)
-    except ModerationError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
+    if outcome.committed:
         if not changed:
             flash(gettext("Someone had already reviewed this signature."), "success")
         elif was_held:
@@ -137,13 +133,9 @@ def hide(slug: str, signature_id: int):
     signature = _signature_of(pledge, signature_id)
     form = HideForm()
     if form.validate_on_submit():
-        try:
+        with commit_or_show_error(form) as outcome:
             service.hide(signature, form.reason.data)
-        except ModerationError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
+        if outcome.committed:
             flash(
                 gettext("Hidden: the signature is off the wall and out of the figures."), "success"
             )
@@ -158,13 +150,9 @@ def unhide(slug: str, signature_id: int):
     signature = _signature_of(pledge, signature_id)
     form = UnhideForm()
     if form.validate_on_submit():
-        try:
+        with commit_or_show_error(form) as outcome:
             service.unhide(signature, form.reason.data)
-        except ModerationError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
+        if outcome.committed:
             flash(gettext("Shown again: the signature is back on the wall and counted."), "success")
             return _back_to_queue(pledge)
     return _render_decision(pledge, signature, form, "unhide")
@@ -286,13 +274,9 @@ def resolve(slug: str, signature_id: int):
     signature = _signature_of(pledge, signature_id)
     form = ResolveForm(prefix=f"r{signature.id}")
     if form.validate_on_submit():
-        try:
+        with commit_or_show_error(form) as outcome:
             service.resolve_reports(signature, form.resolution.data, form.reason.data or "")
-        except ModerationError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
+        if outcome.committed:
             if form.resolution.data == ReportResolution.HIDDEN:
                 flash(gettext("The entry is hidden and its reports are resolved."), "success")
             else:

@@ -7,7 +7,6 @@ from wtforms import (
     EmailField,
     FieldList,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
@@ -17,12 +16,17 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
     Regexp,
 )
 
-from pledges.forms import clean_line, clean_text, no_control_characters, strip
+from pledges.forms import (
+    WholeNumberField,
+    clean_line,
+    clean_text,
+    no_control_characters,
+    strip,
+)
 from pledges.models import COMMITMENT_MAX, EMAIL_MAX, SLUG_MAX, TITLE_MAX, Organization
 from pledges.slugs import SLUG_HINT, SLUG_PATTERN
 
@@ -68,29 +72,21 @@ class PledgeForm(FlaskForm):
         validators=[Optional(), no_control_characters],
         description=lazy_gettext("Shown above the form as “Before you sign”."),
     )
-    goal = IntegerField(
+    goal = WholeNumberField(
         lazy_gettext("Goal (optional)"),
-        validators=[
-            Optional(),
-            NumberRange(
-                min=1,
-                max=GOAL_MAX,
-                message=lazy_gettext("The goal is a number of signatures, 1 or more."),
-            ),
-        ],
+        validators=[Optional()],
+        min=1,
+        max=GOAL_MAX,
+        message=lazy_gettext("The goal is a number of signatures, 1 or more."),
         description=lazy_gettext("How many signatures you aim for; shown as a progress bar."),
     )
-    checkin_cadence_days = IntegerField(
+    checkin_cadence_days = WholeNumberField(
         lazy_gettext("Check-in every (days)"),
         default=30,
-        validators=[
-            InputRequired(lazy_gettext("Say how often signers are asked to check in.")),
-            NumberRange(
-                min=1,
-                max=CADENCE_MAX_DAYS,
-                message=lazy_gettext("Choose between 1 and %(max)s days.", max=CADENCE_MAX_DAYS),
-            ),
-        ],
+        validators=[InputRequired(lazy_gettext("Say how often signers are asked to check in."))],
+        min=1,
+        max=CADENCE_MAX_DAYS,
+        message=lazy_gettext("Choose between 1 and %(max)s days.", max=CADENCE_MAX_DAYS),
         description=lazy_gettext(
             "The length of a commitment cycle: signers get a reminder at its end."
         ),
@@ -134,10 +130,6 @@ class RewordForm(FlaskForm):
 
 class MoveForm(FlaskForm):
     direction = HiddenField(validators=[AnyOf(["up", "down"])])
-
-
-class ButtonForm(FlaskForm):
-    """A lone button (open, close, retire, remove…): the form is there for its CSRF token."""
 
 
 class OrganizerForm(FlaskForm):

@@ -15,12 +15,11 @@ from pledges.accounts.access import (
 )
 from pledges.content import content_languages
 from pledges.extensions import db
-from pledges.forms import attach_error
+from pledges.forms import ButtonForm
 from pledges.i18n import language_name
 from pledges.models import AuditEntry, Commitment, Organization, Pledge, PledgeStatus
 from pledges.organize import service
 from pledges.organize.forms import (
-    ButtonForm,
     CommitmentForm,
     CosignerForm,
     MoveForm,
@@ -33,6 +32,7 @@ from pledges.organize.forms import (
 from pledges.organize.service import BuilderError, PledgeInput
 from pledges.tallies import tally_for
 from pledges.urls import external_url
+from pledges.views import commit_or_show_error
 
 bp = Blueprint("organize", __name__, url_prefix="/organize")
 
@@ -63,13 +63,9 @@ def _pledge_input(form: PledgeForm) -> PledgeInput:
 def new():
     form = PledgeForm()
     if form.validate_on_submit():
-        try:
+        with commit_or_show_error(form) as outcome:
             pledge = service.create_pledge(_pledge_input(form), current_user)
-        except BuilderError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
+        if outcome.committed:
             flash(
                 gettext("Draft created. Add its commitments, then open it for signatures."),
                 "success",
@@ -123,13 +119,9 @@ def _change_status(slug: str, change, success: str):
     pledge = managed_pledge_or_404(slug)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    try:
+    with commit_or_show_error() as outcome:
         change(pledge)
-    except BuilderError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
+    if outcome.committed:
         flash(success, "success")
     return redirect(url_for("organize.pledge", slug=pledge.slug))
 
@@ -140,13 +132,9 @@ def edit(slug: str):
     pledge = managed_pledge_or_404(slug)
     form = PledgeForm(obj=pledge)
     if form.validate_on_submit():
-        try:
+        with commit_or_show_error(form) as outcome:
             changed = service.update_pledge(pledge, _pledge_input(form))
-        except BuilderError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
+        if outcome.committed:
             flash(gettext("Saved.") if changed else gettext("Nothing had changed."), "success")
             return redirect(url_for("organize.edit", slug=pledge.slug))
     return render_template(
@@ -244,13 +232,9 @@ def _commitment_button(slug: str, commitment_id: int, change, message: LazyStrin
     commitment = _commitment_or_404(pledge, commitment_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    try:
+    with commit_or_show_error() as outcome:
         change(commitment)
-    except BuilderError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
+    if outcome.committed:
         flash(str(message) % {"number": commitment.position}, "success")
     return redirect(url_for("organize.commitments", slug=pledge.slug))
 
@@ -334,13 +318,9 @@ def add_organizer(slug: str):
     pledge = managed_pledge_or_404(slug)
     form = OrganizerForm(prefix="org")
     if form.validate_on_submit():
-        try:
+        with commit_or_show_error(form) as outcome:
             user = service.add_organizer(pledge, form.email.data)
-        except BuilderError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
+        if outcome.committed:
             flash(
                 gettext("%(name)s now runs this pledge with you.", name=user.display_name),
                 "success",
@@ -355,13 +335,10 @@ def remove_organizer(slug: str, user_id: int):
     pledge = managed_pledge_or_404(slug)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    try:
+    with commit_or_show_error() as outcome:
         user = service.remove_organizer(pledge, user_id)
-    except BuilderError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    if not outcome.committed:
         return redirect(url_for("organize.team", slug=pledge.slug))
-    db.session.commit()
     flash(gettext("%(name)s no longer runs this pledge.", name=user.display_name), "success")
     if user.id == current_user.id and not current_user.is_admin:
         return redirect(url_for("organize.index"))
@@ -375,13 +352,9 @@ def add_cosigner(slug: str):
     form = _cosigner_form(pledge)
     if form.validate_on_submit():
         organization = db.session.get(Organization, form.organization.data)
-        try:
+        with commit_or_show_error(form) as outcome:
             service.add_cosigner(pledge, organization)
-        except BuilderError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
+        if outcome.committed:
             flash(gettext("%(name)s now co-signs this pledge.", name=organization.name), "success")
             return redirect(url_for("organize.team", slug=pledge.slug))
     return render_team(pledge, cosigner_form=form, status=400)
@@ -393,13 +366,9 @@ def remove_cosigner(slug: str, organization_id: int):
     pledge = managed_pledge_or_404(slug)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    try:
+    with commit_or_show_error() as outcome:
         organization = service.remove_cosigner(pledge, organization_id)
-    except BuilderError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
+    if outcome.committed:
         flash(
             gettext("%(name)s no longer co-signs this pledge.", name=organization.name), "success"
         )
@@ -481,13 +450,9 @@ def translations(slug: str):
                 for c, entry in zip(form.ordered_commitments, form.commitments, strict=True)
             },
         )
-        try:
+        with commit_or_show_error(form) as outcome:
             created = service.save_translation(pledge, data)
-        except BuilderError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
+        if outcome.committed:
             name = language_name(data.locale)
             flash(
                 gettext("Translation into %(language)s added.", language=name)
@@ -506,13 +471,9 @@ def pledge_language(slug: str):
     form = PledgeLanguageForm(prefix="lang")
     form.language.choices = _language_choices(content_languages())
     if form.validate_on_submit():
-        try:
+        with commit_or_show_error(form) as outcome:
             changed = service.set_pledge_language(pledge, form.language.data)
-        except BuilderError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
+        if outcome.committed:
             flash(gettext("Saved.") if changed else gettext("Nothing had changed."), "success")
             return redirect(url_for("organize.translations", slug=pledge.slug))
     return render_translations(pledge, language_form=form, status=400)

@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from pledges.accounts.access import organizer_required
 from pledges.extensions import db
-from pledges.forms import attach_error
 from pledges.models import Organization
 from pledges.orgs import service
 from pledges.orgs.forms import OrganizationForm
-from pledges.orgs.service import OrganizationError, OrganizationInput
+from pledges.orgs.service import OrganizationInput
+from pledges.views import commit_or_show_error
 
 bp = Blueprint("orgs", __name__)
 
@@ -52,13 +52,9 @@ def index():
 def new():
     form = OrganizationForm()
     if form.validate_on_submit():
-        try:
+        with commit_or_show_error(form) as outcome:
             organization = service.create_organization(_input(form), current_user)
-        except OrganizationError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
+        if outcome.committed:
             flash(gettext("%(name)s added.", name=organization.name), "success")
             return redirect(url_for("orgs.index"))
     return render_template("orgs/form.html", form=form, organization=None), (
@@ -72,13 +68,9 @@ def edit(slug: str):
     organization = _editable_organization_or_404(slug)
     form = OrganizationForm(obj=organization)
     if form.validate_on_submit():
-        try:
+        with commit_or_show_error(form) as outcome:
             changed = service.update_organization(organization, _input(form))
-        except OrganizationError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
+        if outcome.committed:
             flash(gettext("Saved.") if changed else gettext("Nothing had changed."), "success")
             return redirect(url_for("orgs.index"))
     return render_template("orgs/form.html", form=form, organization=organization), (

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from pledges.forms import clean_line, clean_text, no_control_characters, strip
+from pledges.forms import ButtonForm, clean_line, clean_text, no_control_characters, strip
 from pledges.models import COMMENT_MAX, EMAIL_MAX, MAX_PARTNERS, NAME_MAX
 from pledges.signers import SigningError, normalize_email
 
@@ -50,8 +50,8 @@ class InviteForm(FlaskForm):
             raise ValidationError(exc.message) from exc
 
 
-class RemovePartnerForm(FlaskForm):
-    """The remove button."""
+# The remove button. pledges/signing still imports this name; new code uses ButtonForm.
+RemovePartnerForm = ButtonForm
 
 
 class ReplyForm(FlaskForm):
@@ -74,14 +74,6 @@ class ShowNameForm(FlaskForm):
         lazy_gettext("Show my name next to the actions I confirm on the public wall"),
         description=SHOW_NAME_HINT,
     )
-
-
-class DeclineForm(FlaskForm):
-    """The decline button."""
-
-
-class ConfirmActionForm(FlaskForm):
-    """The confirm button under each action."""
 
 
 class QueryForm(FlaskForm):

@@ -5,20 +5,18 @@ from flask_babel import gettext, lazy_gettext
 
 from pledges.actions.service import action_of
 from pledges.extensions import db
-from pledges.forms import attach_error
+from pledges.forms import ButtonForm
 from pledges.models import Action, Partner, Signature
 from pledges.partners import service
 from pledges.partners.forms import (
-    ConfirmActionForm,
-    DeclineForm,
     InviteForm,
     QueryForm,
-    RemovePartnerForm,
     ReplyForm,
     ShowNameForm,
 )
 from pledges.partners.service import PartnerError, RoleError
 from pledges.signers import private_page_signature_or_404
+from pledges.views import commit_or_show_error
 
 bp = Blueprint("partners", __name__)
 
@@ -37,14 +35,10 @@ def invite(token: str):
         abort(403, description=exc.message)
     form = InviteForm(prefix="pt")
     if form.validate_on_submit():
-        try:
+        with commit_or_show_error(form) as outcome:
             partner = service.invite(signature, form.name.data, form.email.data)
-        except PartnerError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
             name = partner.name
-            db.session.commit()
+        if outcome.committed:
             flash(gettext("Invitation sent to %(name)s.", name=name), "success")
             return redirect(url_for("me.manage", token=token) + "#partners")
     status = 400 if form.is_submitted() and form.errors else 200
@@ -53,7 +47,7 @@ def invite(token: str):
         token=token,
         signature=signature,
         form=form,
-        remove_form=RemovePartnerForm(),
+        remove_form=ButtonForm(),
     ), status
 
 
@@ -61,7 +55,7 @@ def invite(token: str):
 def remove(token: str, partner_id: int):
     signature = private_page_signature_or_404(token)
     partner = service.partner_of(signature, partner_id) or abort(404)
-    if not RemovePartnerForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400, description=EXPIRED)
     name = partner.name
     service.remove(signature, partner)
@@ -76,13 +70,9 @@ def reply(token: str, action_id: int):
     action = action_of(signature, action_id) or abort(404)
     form = ReplyForm(prefix=f"r{action.id}")
     if form.validate_on_submit():
-        try:
+        with commit_or_show_error(form) as outcome:
             service.reply(signature, action, form.body.data)
-        except PartnerError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
+        if outcome.committed:
             flash(
                 gettext(
                     "Your answer is posted: your partners see it on their page, and those who "
@@ -126,7 +116,7 @@ def accept(token: str):
 @bp.post("/partner/<token>/decline")
 def decline(token: str):
     partner = service.partner_for_token_or_404(token)
-    if not DeclineForm(prefix="dec").validate_on_submit():
+    if not ButtonForm(prefix="dec").validate_on_submit():
         abort(400, description=EXPIRED)
     service.decline(partner)
     db.session.commit()
@@ -155,7 +145,7 @@ def show_name(token: str):
 @bp.post("/partner/<token>/actions/<int:action_id>/confirm")
 def confirm(token: str, action_id: int):
     partner, action = _reviewer_and_action_or_error(token, action_id)
-    if not ConfirmActionForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400, description=EXPIRED)
     service.confirm_action(partner, action)
     db.session.commit()
@@ -201,7 +191,7 @@ def render_partner_page(token: str, partner: Partner, query_forms=None, status: 
         actions=actions,
         accept_form=ShowNameForm(formdata=None, prefix="acc"),
         name_form=ShowNameForm(formdata=None, prefix="nm", data={"show_name": partner.show_name}),
-        decline_form=DeclineForm(formdata=None, prefix="dec"),
-        confirm_form=ConfirmActionForm(),
+        decline_form=ButtonForm(formdata=None, prefix="dec"),
+        confirm_form=ButtonForm(),
         query_forms=forms,
     ), status
