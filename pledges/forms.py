@@ -79,6 +79,8 @@ class WholeNumberField(IntegerField):
     def __init__(self, label=None, validators=None, *, min: int, max: int, message, **kwargs):
         super().__init__(label, validators, **kwargs)
         self.min, self.max, self.message = min, max, message
+        # Rendered as the input's min and max attributes, as NumberRange's flags were.
+        self.flags.min, self.flags.max = min, max
 
     def process_formdata(self, valuelist: list[str]) -> None:
         if not valuelist or not valuelist[0]:

@@ -268,6 +268,8 @@ def test_a_whole_number_field_reads_plain_digits_within_its_range(app):
         form = PledgeForm(meta={"csrf": False})
         goal, cadence = form.goal, form.checkin_cadence_days
         people = ActionForm([], meta={"csrf": False}).people_reached
+    assert 'max="100000000" min="1"' in goal()  # the browser's number input knows the range
+    assert 'max="10000000" min="0"' in people()
     assert goal.whole_number("500") == 500
     assert goal.whole_number("007") == 7
     assert goal.whole_number(str(goal.max)) == goal.max
