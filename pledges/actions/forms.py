@@ -13,7 +13,7 @@ from wtforms.validators import (
 )
 
 from pledges.actions.service import ActionError, check_done_on, clean_evidence_url
-from pledges.forms import ButtonForm, WholeNumberField, clean_text, no_control_characters, strip
+from pledges.forms import WholeNumberField, clean_text, no_control_characters, strip
 from pledges.models import (
     ACTION_DESCRIPTION_MAX,
     PEOPLE_REACHED_MAX,
@@ -97,7 +97,3 @@ class ActionForm(FlaskForm):
 
     def validate_evidence_url(self, field) -> None:
         _as_validation_error(clean_evidence_url, field.data)
-
-
-# The delete button. pledges/signing still imports this name; new code uses ButtonForm.
-DeleteActionForm = ButtonForm

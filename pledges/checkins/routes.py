@@ -5,8 +5,8 @@ from flask_babel import gettext, lazy_gettext
 
 from pledges.checkins import service
 from pledges.checkins.cycles import cycle_at
-from pledges.forms import ButtonForm
 from pledges.extensions import db
+from pledges.forms import ButtonForm
 from pledges.models import Reminders, SignatureStatus
 from pledges.signers import private_page_signature_or_404
 

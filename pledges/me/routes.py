@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     jsonify,
@@ -17,23 +16,24 @@ from flask import (
 from flask_babel import gettext as _
 
 from pledges.abuse import limit_pdf_rendering
-from pledges.actions.forms import DeleteActionForm
 from pledges.checkins import service as checkins
 from pledges.checkins.cycles import cycle_at
 from pledges.checkins.forms import CommitmentsForm
-from pledges.checkins.service import CheckinError, ending_commitments
+from pledges.checkins.service import ending_commitments
 from pledges.content import signed_content
 from pledges.database import utcnow
 from pledges.extensions import db
-from pledges.forms import attach_error
+from pledges.forms import ButtonForm
 from pledges.i18n import signer_language
 from pledges.me import service
 from pledges.me.forms import VisibilityForm, WithdrawForm
 from pledges.models import DocumentVariant, SignatureStatus
-from pledges.partners.forms import InviteForm, RemovePartnerForm, ReplyForm
-from pledges.signers import SigningError, private_page_signature_or_404
+from pledges.partners.forms import InviteForm, ReplyForm
+from pledges.pdf import pdf_response
+from pledges.signers import private_page_signature_or_404
 from pledges.verify import service as documents
 from pledges.verify.service import DocumentError
+from pledges.views import commit_or_show_error
 
 bp = Blueprint("me", __name__)
 
@@ -68,10 +68,7 @@ def signed_pledge_pdf(token: str):
     db.session.commit()
     suffix = "-pdfa" if variant == DocumentVariant.PDF_A_3B else ""
     filename = f"joining-forces-{signature.pledge.slug}-signed-pledge{suffix}.pdf"
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return pdf_response(pdf, filename)
 
 
 @bp.get("/me/<token>/pledge.html")
@@ -94,13 +91,9 @@ def change_visibility(token: str):
     signature = private_page_signature_or_404(token)
     form = VisibilityForm(prefix="vis")
     if form.validate_on_submit():
-        try:
+        with commit_or_show_error(form) as outcome:
             service.change_visibility(signature, form.visibility.data, form.organization.data or "")
-        except SigningError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
+        if outcome.committed:
             flash(_("Saved: the wall now shows you as you chose."), "success")
             return redirect(url_for("me.manage", token=token))
     return render_manage(token, signature, visibility_form=form, status=400)
@@ -124,13 +117,9 @@ def commitments(token: str):
     signature = private_page_signature_or_404(token)
     form = CommitmentsForm(signature, prefix="cm")
     if form.validate_on_submit():
-        try:
+        with commit_or_show_error(form) as outcome:
             checkins.update_commitments(signature, form.commitments.data)
-        except CheckinError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
+        if outcome.committed:
             flash(_("Renewed. Your commitments for the next cycle are saved."), "success")
             return redirect(url_for("me.manage", token=token) + "#commitments")
     return render_manage(token, signature, commitments_form=form, status=400)
@@ -162,11 +151,11 @@ def render_manage(
         commitments=signature.chosen_commitments,
         ending=ending,
         cycle=cycle_at(signature) if signature.status == SignatureStatus.CONFIRMED else None,
-        delete_form=DeleteActionForm(),
+        delete_form=ButtonForm(),
         visibility_form=visibility_form,
         withdraw_form=withdraw_form or WithdrawForm(prefix="wd"),
         commitments_form=commitments_form,
         partner_invite_form=InviteForm(prefix="pt"),
-        partner_remove_form=RemovePartnerForm(),
+        partner_remove_form=ButtonForm(),
         reply_forms={a.id: ReplyForm(prefix=f"r{a.id}") for a in signature.actions},
     ), status

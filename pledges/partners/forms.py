@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from pledges.forms import ButtonForm, clean_line, clean_text, no_control_characters, strip
+from pledges.forms import clean_line, clean_text, no_control_characters, strip
 from pledges.models import COMMENT_MAX, EMAIL_MAX, MAX_PARTNERS, NAME_MAX
 from pledges.signers import SigningError, normalize_email
 
@@ -48,10 +48,6 @@ class InviteForm(FlaskForm):
             normalize_email(field.data)
         except SigningError as exc:
             raise ValidationError(exc.message) from exc
-
-
-# The remove button. pledges/signing still imports this name; new code uses ButtonForm.
-RemovePartnerForm = ButtonForm
 
 
 class ReplyForm(FlaskForm):

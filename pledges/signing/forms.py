@@ -165,7 +165,3 @@ class SignForm(VisibilityFields, FlaskForm):
             check_commitments(self.pledge, field.data or [])
         except SigningError as exc:
             raise ValidationError(exc.message) from exc
-
-
-class ConfirmForm(FlaskForm):
-    """The confirm button: a POST, so mail scanners that open links confirm nothing."""

@@ -10,13 +10,14 @@ from pledges import errors
 from pledges.abuse import limit_confirming, limit_signing
 from pledges.content import PledgeContent, pledge_content, signed_content
 from pledges.extensions import db
-from pledges.forms import attach_error
+from pledges.forms import ButtonForm
 from pledges.models import SignatureStatus, TokenPurpose
-from pledges.signers import SigningError, signature_for_token_or_404
+from pledges.signers import signature_for_token_or_404
 from pledges.signing import service
-from pledges.signing.forms import ConfirmForm, SignForm
+from pledges.signing.forms import SignForm
 from pledges.signing.service import SignatureInput
 from pledges.tallies import tally_for
+from pledges.views import commit_or_show_error
 from pledges.wall.service import public_pledge_or_404
 
 bp = Blueprint("signing", __name__)
@@ -35,13 +36,9 @@ def sign(slug: str):
     content = pledge_content(pledge)
     form = SignForm(pledge)
     if pledge.is_open and form.validate_on_submit():
-        try:
+        with commit_or_show_error(form) as outcome:
             service.sign(pledge, _signature_input(form, content))
-        except SigningError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
+        if outcome.committed:
             return redirect(url_for("signing.check_inbox", slug=pledge.slug))
     if form.is_submitted() and not pledge.is_open:
         status = 409  # a closed pledge keeps its page but takes no signatures
@@ -99,7 +96,7 @@ def check_inbox(slug: str):
 @limit_confirming
 def confirm(token: str):
     signature = signature_for_token_or_404(token, TokenPurpose.CONFIRM)
-    form = ConfirmForm()
+    form = ButtonForm()  # a POST, so mail scanners that open links confirm nothing
     if form.validate_on_submit() and signature.status == SignatureStatus.PENDING:
         service.confirm(signature)
         db.session.commit()
