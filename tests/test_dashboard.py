@@ -22,8 +22,7 @@ from pledges.models import Pledge, PledgeStatus, Report, Signature, SignatureSta
 from pledges.signing import service as signing
 from pledges.tallies import recount
 from tests.factories import confirmed_signature, make_pledge, make_user, run_by, signature_input
-from tests.helpers import log_in
-from tests.test_headers import INLINE_OR_FOREIGN
+from tests.helpers import INLINE_OR_FOREIGN, log_in
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 CHART_NAMES = ["per-day", "countries", "roles", "statuses"]

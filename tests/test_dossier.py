@@ -32,9 +32,7 @@ from pledges.models import (
 )
 from pledges.signing import service as signing
 from tests.factories import confirmed_signature, make_pledge, make_user, run_by
-from tests.helpers import csrf_token, log_in
-from tests.test_headers import INLINE_OR_FOREIGN
-from tests.test_pdf import assert_qpdf_valid
+from tests.helpers import INLINE_OR_FOREIGN, assert_qpdf_valid, csrf_token, log_in
 
 
 def page_texts(data: bytes) -> list[str]:
@@ -436,3 +434,16 @@ def test_only_so_many_dossiers_build_at_once_from_the_web(app):
         busy[0].updated_at = busy[0].updated_at - timedelta(hours=1)
         db.session.commit()
         assert service.request_dossier(pledge, "funders", limit_builds=True).status == "queued"
+
+
+def test_export_dossier_to_an_unwritable_path_is_a_one_line_error(app, runner):
+    with app.app_context():
+        make_pledge(slug="peace")
+    result = runner.invoke(args=["export-dossier", "peace", "-o", "/proc/x.pdf"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1].startswith("Error: Cannot write /proc/x.pdf: ")
+    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)
+    with app.app_context():
+        [dossier] = db.session.scalars(select(Dossier)).all()
+        assert dossier.status == DossierStatus.FAILED

@@ -4,14 +4,12 @@ theirs, and the signer's mail and signed document keep the language they signed 
 from __future__ import annotations
 
 import html
-import io
 import re
 import shutil
 import subprocess
 from datetime import timedelta
 
 import pytest
-from pypdf import PdfReader
 from sqlalchemy import select
 
 from pledges.database import utcnow
@@ -32,6 +30,7 @@ from tests.helpers import (
     deliver_and_read,
     links_in,
     log_in,
+    pdf_text,
     sign_via_form,
 )
 
@@ -71,10 +70,6 @@ def french_pledge() -> Pledge:
 
 def content_block(page: str) -> str:
     return re.search(r'<div class="pledge-content"[^>]*>', page).group(0)
-
-
-def pdf_text(data: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
 def test_organizer_translates_their_pledge_and_strangers_cannot(app, client):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 
 from pledges.extensions import db
@@ -24,23 +24,17 @@ from pledges.signing import service as signing
 from pledges.tallies import tally_for
 from tests.factories import make_pledge
 from tests.helpers import (
-    action_form_data,
+    count,
     csrf_token,
     deliver_and_read,
     links_in,
+    log_action,
     read_outbox,
     signer_page,
     text_of,
 )
 
 PARTNER_LINK_RE = re.compile(r"http://pledges\.test(/partner/[\w-]+)")
-
-
-def log_action(client, me: str, pledge: Pledge, **overrides) -> Action:
-    data = action_form_data(pledge, **overrides)
-    token = csrf_token(client.get(f"{me}/actions/new").text)
-    assert client.post(f"{me}/actions/new", data={**data, "csrf_token": token}).status_code == 302
-    return db.session.scalar(select(Action).order_by(Action.id.desc()).limit(1))
 
 
 def invite(client, me: str, name: str = "Grace Mukami", email: str = "grace@example.org"):
@@ -85,10 +79,6 @@ def reply(client, me: str, action: Action, body: str):
         f"{me}/actions/{action.id}/comments",
         data={f"r{action.id}-csrf_token": token, f"r{action.id}-body": body},
     )
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def fresh(model, id_):

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -15,18 +12,14 @@ from sqlalchemy import select
 from pledges.extensions import db
 from pledges.models import IssuedDocument, Signature
 from pledges.pdf import ResourceRefused, StaticFilesFetcher, static_files_fetcher
-from tests.helpers import action_form_data, csrf_token, signer_page
-from tests.test_headers import INLINE_OR_FOREIGN
-
-
-def log_action(client, me: str, pledge, **fields) -> None:
-    token = csrf_token(client.get(f"{me}/actions/new").text)
-    data = {**action_form_data(pledge, **fields), "csrf_token": token}
-    assert client.post(f"{me}/actions/new", data=data).status_code == 302
-
-
-def pdf_text(data: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+from tests.helpers import (
+    INLINE_OR_FOREIGN,
+    assert_qpdf_valid,
+    csrf_token,
+    log_action,
+    pdf_text,
+    signer_page,
+)
 
 
 def without_line_breaks(text: str) -> str:
@@ -45,15 +38,6 @@ def embedded_fonts(data: bytes) -> set[str]:
         for page in PdfReader(io.BytesIO(data)).pages
         for font in page["/Resources"]["/Font"].values()
     }
-
-
-def assert_qpdf_valid(data: bytes, tmp_path: Path) -> None:
-    qpdf = shutil.which("qpdf")
-    assert qpdf, "qpdf is needed to check the PDFs (apt-get install qpdf)"
-    path = tmp_path / "document.pdf"
-    path.write_bytes(data)
-    result = subprocess.run([qpdf, "--check", str(path)], capture_output=True, text=True)  # noqa: S603
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_a_confirmed_signer_downloads_their_signed_pledge(app, client, outbox_dir, tmp_path):

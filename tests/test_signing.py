@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from pledges.extensions import db
 from pledges.models import AccessToken, Organization, OutboxEmail, PledgeStatus, Signature
@@ -11,6 +11,7 @@ from pledges.tallies import tally_for
 from tests.factories import make_pledge
 from tests.helpers import (
     confirm_via_link,
+    count,
     csrf_token,
     deliver_and_read,
     links_in,
@@ -18,10 +19,6 @@ from tests.helpers import (
     sign_via_form,
     text_of,
 )
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 @pytest.mark.parametrize(

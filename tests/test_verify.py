@@ -15,8 +15,7 @@ from pledges.extensions import db
 from pledges.models import IssuedDocument, Signature
 from pledges.verify.service import DOCUMENTS_LISTED
 from tests.factories import make_pledge
-from tests.helpers import csrf_token, signer_page
-from tests.test_headers import INLINE_OR_FOREIGN
+from tests.helpers import INLINE_OR_FOREIGN, csrf_token, signer_page
 
 
 def code_of(email: str) -> str:
