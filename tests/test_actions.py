@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from pledges.actions.service import latest_allowed_date
 from pledges.extensions import db
 from pledges.models import Action, OutboxEmail, Signature
+from pledges.organize import service as builder
 from tests.factories import make_pledge
-from tests.helpers import action_form_data, csrf_token, signer_page
+from tests.helpers import action_form_data, count, csrf_token, log_action, signer_page
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def action_data(pledge, **overrides) -> dict:
@@ -215,3 +219,76 @@ def test_withdrawing_deletes_actions_and_mail_about_me(app, client, outbox_dir):
         everything = json.dumps(json.loads(client.get(f"{me}/data.json").data))
         assert "gone@example.org" not in everything
         assert json.loads(client.get(f"{me}/data.json").data)["actions"] == []
+
+
+@pytest.mark.parametrize("link", ["http://[::1", "https://[", "http://a]b"])
+def test_a_malformed_evidence_link_is_refused_clearly(app, client, outbox_dir, link):
+    with app.app_context():
+        pledge = make_pledge()
+        me = signer_page(client, outbox_dir, pledge)
+        token = csrf_token(client.get(f"{me}/actions/new").text)
+        response = client.post(
+            f"{me}/actions/new",
+            data={**action_form_data(pledge, evidence_url=link), "csrf_token": token},
+        )
+        assert response.status_code == 400
+        assert "must be a web address starting with http" in response.text
+        assert 'aria-invalid="true"' in response.text
+        assert count(Action) == 0
+
+
+def test_editing_an_action_keeps_a_commitment_since_dropped(app, client, outbox_dir):
+    with time_machine.travel(START, tick=False), app.app_context():
+        pledge = make_pledge()
+        first, second = pledge.commitments[0], pledge.commitments[1]
+        second_words = second.text
+        me = signer_page(client, outbox_dir, pledge, commitments=[str(first.id), str(second.id)])
+        action = log_action(client, me, pledge, commitment_id=str(second.id))
+        older = log_action(client, me, pledge, commitment_id=str(first.id))
+        # The organizers retire and reword it; the signer drops it at renewal.
+        builder.reword_commitment(second, "Some other words now.")
+        builder.retire_commitment(second)
+        db.session.commit()
+        token = csrf_token(client.get(me).text)
+        client.post(
+            f"{me}/commitments", data={"cm-csrf_token": token, "cm-commitments": [first.id]}
+        )
+        action_id, older_id, second_id = action.id, older.id, second.id
+        form = action_form_data(pledge)
+
+    # Its cycle has ended: the signer no longer holds it.
+    with time_machine.travel(START + timedelta(days=31), tick=False), app.app_context():
+        edit = f"{me}/actions/{action_id}/edit"
+        page = client.get(edit).text
+        assert f'<option selected value="{second_id}">{second_words}</option>' in page
+        assert "Some other words now." not in page
+        response = client.post(
+            edit,
+            data={
+                **form,
+                "commitment_id": str(second_id),
+                "description": "Talked with my brothers, fixed a typo.",
+                "csrf_token": csrf_token(page),
+            },
+        )
+        assert response.status_code == 302
+        action = db.session.get(Action, action_id)
+        assert action.commitment_id == second_id
+        assert action.description == "Talked with my brothers, fixed a typo."
+
+        # Another action is not moved to the dropped commitment, nor a new one logged on it.
+        for path in (f"{me}/actions/{older_id}/edit", f"{me}/actions/new"):
+            page = client.get(path).text
+            assert second_words not in page
+            response = client.post(
+                path,
+                data={
+                    **form,
+                    "commitment_id": str(second_id),
+                    "csrf_token": csrf_token(page),
+                },
+            )
+            assert response.status_code == 400
+        db.session.expire_all()
+        assert db.session.get(Action, older_id).commitment_id != second_id
+        assert count(Action) == 2

@@ -8,9 +8,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from babel import support
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
+from flask_babel import Domain
 from sqlalchemy import select
 
 from pledges import PROJECT_ROOT
@@ -19,6 +21,8 @@ from pledges.i18n import LOCALE_COOKIE
 from pledges.models import OutboxEmail
 from pledges.presentation import ACTION_KIND_LABELS, format_date
 from pledges.signing import service
+from pledges.signing import service as signing
+from pledges.signing.service import SigningError
 from tests.factories import confirmed_signature, make_pledge, make_user, signature_input
 from tests.helpers import log_in
 
@@ -241,3 +245,52 @@ def test_no_translation_function_hides_behind_an_alias():
         if re.search(r"\b(lazy_)?n?gettext as (?!_\b)\w+", path.read_text())
     ]
     assert offenders == []
+
+
+# --- errors of the signing service speak the reader's language ----------------------------
+
+
+class MarkedTranslations(support.NullTranslations):
+    """A stand-in catalog that marks every message it translates."""
+
+    def gettext(self, message):
+        return f"[xx] {message}"
+
+    ugettext = gettext
+
+
+@pytest.fixture
+def marked_language(monkeypatch):
+    monkeypatch.setattr(Domain, "get_translations", lambda self: MarkedTranslations())
+
+
+def signing_error(call, *args) -> str:
+    with pytest.raises(SigningError) as caught:
+        call(*args)
+    return caught.value.message
+
+
+def test_signing_errors_are_translated(app, marked_language):
+    with app.test_request_context("/"):
+        pledge = make_pledge(
+            commitments=[("Required one", True), ("Required two", True), ("Optional", False)]
+        )
+        optional = pledge.commitments[2].id
+        messages = [
+            signing_error(signing.check_commitments, pledge, []),
+            signing_error(signing.check_commitments, pledge, [optional, 10_000]),
+            signing_error(signing.check_commitments, pledge, [optional]),
+            signing_error(signing.check_visibility, "organization", " "),
+            signing_error(signing.check_email_allowed, "x@mailinator.com"),
+        ]
+        signature = confirmed_signature(pledge)
+        signing.withdraw(signature)
+        messages.append(
+            signing_error(signing.change_visibility, signature, "organization", "Somewhere")
+        )
+        pledge.status = "closed"
+        messages.append(signing_error(signing.sign, pledge, signature_input(pledge)))
+    for message in messages:
+        assert message.startswith("[xx] "), message
+    assert "tick #1, #2." in messages[2]
+    assert "mailinator.com" in messages[4]

@@ -8,7 +8,14 @@ from pledges.extensions import db
 from pledges.models import Signature
 from pledges.tallies import tally_for
 from tests.factories import make_pledge
-from tests.helpers import confirm_via_link, csrf_token, deliver_and_read, links_in, sign_via_form
+from tests.helpers import (
+    confirm_via_link,
+    csrf_token,
+    deliver_and_read,
+    links_in,
+    sign_via_form,
+    signer_page,
+)
 
 
 def signed_and_confirmed(client, outbox_dir, pledge, **fields) -> str:
@@ -130,3 +137,19 @@ def test_withdrawing_a_pending_signature_leaves_counts_alone(app, client, outbox
         token = csrf_token(client.get(me).text)
         client.post(f"{me}/withdraw", data={"wd-csrf_token": token, "wd-understood": "y"})
         assert tally_for(pledge.id).total == 1
+
+
+def test_the_private_page_takes_a_commitment_sent_twice_once(app, client, outbox_dir):
+    with app.app_context():
+        pledge = make_pledge()
+        first, third = pledge.commitments[0].id, pledge.commitments[2].id
+        me = signer_page(client, outbox_dir, pledge)
+        token = csrf_token(client.get(me).text)
+        response = client.post(
+            f"{me}/commitments",
+            data={"cm-csrf_token": token, "cm-commitments": [str(first), str(third), str(third)]},
+        )
+        assert response.status_code == 302
+        db.session.expire_all()
+        signature = db.session.scalar(select(Signature))
+        assert signature.active_commitment_ids() == {first, third}

@@ -23,7 +23,15 @@ from pledges.models import (
     Signature,
 )
 from pledges.organize import service as builder
-from tests.factories import confirmed_signature, make_pledge, make_user, run_by
+from tests.factories import (
+    FRENCH_COMMITMENTS,
+    confirmed_signature,
+    french_pledge,
+    make_pledge,
+    make_user,
+    run_by,
+    translate,
+)
 from tests.helpers import (
     confirm_via_link,
     csrf_token,
@@ -34,38 +42,9 @@ from tests.helpers import (
     sign_via_form,
 )
 
-FRENCH_COMMITMENTS = [
-    "J'écouterai d'abord les femmes artisanes de paix.",
-    "Je remettrai en cause les idées violentes de la masculinité.",
-    "Je participerai aux dialogues à chaque cycle.",
-]
 URDU_TITLE = "امن کے لیے اتحادی"
 URDU_PREAMBLE = "مرد اور عورتیں، ایک ساتھ۔"
 URDU_COMMITMENT = "میں پہلے خواتین امن سازوں کی بات سنوں گا۔"
-
-
-def translate(pledge: Pledge, locale: str, title: str, preamble: str, commitments: list[str]):
-    builder.save_translation(
-        pledge,
-        builder.TranslationInput(
-            locale=locale,
-            title=title,
-            preamble=preamble,
-            guidelines="",
-            commitments={
-                c.id: text for c, text in zip(pledge.commitments, commitments, strict=True)
-            },
-        ),
-    )
-    db.session.commit()
-
-
-def french_pledge() -> Pledge:
-    pledge = make_pledge()
-    translate(
-        pledge, "fr", "Alliés pour la paix", "Hommes et femmes, ensemble.", FRENCH_COMMITMENTS
-    )
-    return pledge
 
 
 def content_block(page: str) -> str:

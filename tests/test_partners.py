@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import warnings
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,10 +20,11 @@ from pledges.models import (
     Partner,
     Pledge,
     Signature,
+    SignatureStatus,
 )
 from pledges.signing import service as signing
 from pledges.tallies import tally_for
-from tests.factories import make_pledge
+from tests.factories import french_pledge, make_pledge
 from tests.helpers import (
     count,
     csrf_token,
@@ -640,3 +642,49 @@ def test_the_pages_read_every_thread_in_a_fixed_number_of_queries(app, client, o
         many = statements_for(client, me), statements_for(client, link)
         assert "Twelve neighbours." in client.get(me).text
         assert many == few, (few, many)
+
+
+def latest_mail_row() -> OutboxEmail:
+    return db.session.scalar(select(OutboxEmail).order_by(OutboxEmail.id.desc()).limit(1))
+
+
+def test_partner_mail_is_in_the_signers_language(app, client, outbox_dir):
+    with app.app_context():
+        pledge = french_pledge()
+        english_title = pledge.title
+        client.set_cookie("lang", "fr")
+        me = signer_page(client, outbox_dir, pledge, name="Amina Odhiambo")
+        client.set_cookie("lang", "en")
+        assert db.session.scalar(select(Signature.locale)) == "fr"
+        invited_partner(client, outbox_dir, me, name="Grace", email="grace@example.org")
+        invitation = latest_mail_row()
+        token = csrf_token(client.get(me).text)
+        client.post(f"{me}/withdraw", data={"wd-csrf_token": token, "wd-understood": "y"})
+        notice = latest_mail_row()
+        assert notice.id != invitation.id
+        for message in (invitation, notice):
+            assert message.to_address == "grace@example.org"
+            assert '<html lang="fr"' in message.body_html
+            assert "Alliés pour la paix" in message.body_text
+            assert english_title not in message.body_text
+
+
+def test_withdrawing_with_partner_comments_raises_no_warning(app, client, outbox_dir):
+    with app.app_context():
+        pledge = make_pledge()
+        me = signer_page(client, outbox_dir, pledge)
+        action = log_action(client, me, pledge)
+        link = invited_partner(client, outbox_dir, me)
+        accept(client, link)
+        assert query(client, link, action, "Who came?").status_code == 302
+        assert reply(client, me, action, "Ten neighbours.").status_code == 302
+        assert count(ActionComment) == 2
+        token = csrf_token(client.get(me).text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            response = client.post(
+                f"{me}/withdraw", data={"wd-csrf_token": token, "wd-understood": "y"}
+            )
+        assert response.status_code == 302
+        assert count(ActionComment) == 0 and count(Action) == 0
+        assert db.session.scalar(select(Signature.status)) == SignatureStatus.WITHDRAWN

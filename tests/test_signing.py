@@ -296,3 +296,14 @@ def test_closed_pledge_shows_but_takes_no_signatures(app, client):
         assert response.status_code == 409
         assert "no longer takes signatures" in response.text
         assert count(Signature) == 0
+
+
+def test_a_commitment_sent_twice_is_chosen_once(app, client, outbox_dir):
+    with app.app_context():
+        pledge = make_pledge()
+        first, second = pledge.commitments[0].id, pledge.commitments[1].id
+        response = sign_via_form(client, pledge, commitments=[str(first), str(second), str(second)])
+        assert response.status_code == 302
+        signature = db.session.scalar(select(Signature))
+        assert [row.commitment_id for row in signature.chosen] == [first, second]
+        assert count(OutboxEmail) == 1
