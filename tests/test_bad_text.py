@@ -37,13 +37,12 @@ def test_the_shared_validator_lets_real_text_through(text):
     no_control_characters(None, SimpleNamespace(data=text))
 
 
-def test_a_note_with_a_noncharacter_is_refused_and_nothing_is_stored(app, client):
-    with app.app_context():
-        pledge = make_pledge()
-        response = sign_via_form(client, pledge, personal_note="Together\uffff for peace")
-        assert response.status_code == 400
-        assert CONTROL_MESSAGE in response.text
-        assert count(Signature) == 0
+def test_a_note_with_a_noncharacter_is_refused_and_nothing_is_stored(client, app_ctx):
+    pledge = make_pledge()
+    response = sign_via_form(client, pledge, personal_note="Together\uffff for peace")
+    assert response.status_code == 400
+    assert CONTROL_MESSAGE in response.text
+    assert count(Signature) == 0
 
 
 def test_the_feed_survives_text_stored_before_the_validator_knew_better(app, client):

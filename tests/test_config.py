@@ -121,7 +121,7 @@ def test_language_codes_are_normalised(monkeypatch):
     assert app.config["CONTENT_LANGUAGES"] == ("en", "pt_BR", "ur")
 
 
-def test_a_mapping_is_checked_too():
+def test_languages_in_a_settings_mapping_are_checked_too():
     with pytest.raises(ConfigurationError, match="'xx' is not a language code"):
         create_app({"SUPPORTED_LOCALES": ("en", "xx")})
 

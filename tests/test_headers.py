@@ -68,15 +68,6 @@ def site(app, client, outbox_dir) -> Site:
         return Site(pledge.slug, links["confirm"], me, partner)
 
 
-@pytest.fixture
-def failing_app(app):
-    @app.get("/boom")
-    def boom():
-        raise RuntimeError("test failure")
-
-    return app
-
-
 def test_pages_errors_api_static_and_redirects_all_carry_the_headers(failing_app, site):
     client = failing_app.test_client()
     with failing_app.app_context():

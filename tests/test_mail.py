@@ -39,40 +39,38 @@ def send_to_a_closed_port(app, **settings) -> None:
     send_mail_through(app, free_port(), **settings)
 
 
-def test_email_is_written_in_the_same_transaction_as_the_signature(app):
-    with app.app_context():
-        pledge = make_pledge()
-        service.sign(pledge, signature_input(pledge))
-        db.session.rollback()
-        assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == 0
-        service.sign(pledge, signature_input(pledge))
-        db.session.commit()
-        [row] = outbox_rows()
-        assert row.status == MailStatus.PENDING
+def test_email_is_written_in_the_same_transaction_as_the_signature(app_ctx):
+    pledge = make_pledge()
+    service.sign(pledge, signature_input(pledge))
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == 0
+    service.sign(pledge, signature_input(pledge))
+    db.session.commit()
+    [row] = outbox_rows()
+    assert row.status == MailStatus.PENDING
 
 
-def test_file_transport_writes_an_eml_per_message(app, outbox_dir):
-    with app.app_context():
-        queue_email(
-            "ally@example.org",
-            "Hello ally",
-            "confirm",
-            signature=type("S", (), {"full_name": "Ali Gohar"})(),
-            pledge=type("P", (), {"title": "Peace pledge"})(),
-            confirm_url="http://pledges.test/confirm/x",
-            manage_url="http://pledges.test/me/y",
-        )
-        db.session.commit()
-        report = deliver_due()
-        assert report.sent == 1
-        [message] = read_outbox(outbox_dir)
-        assert message["Subject"] == "Hello ally"
-        assert message["Message-ID"]
-        assert "Ali Gohar" in text_of(message)
-        assert message.get_body(preferencelist=("html",)) is not None
-        # Delivering again sends nothing twice.
-        assert deliver_due().attempted == 0
-        assert len(read_outbox(outbox_dir)) == 1
+def test_file_transport_writes_an_eml_per_message(outbox_dir, app_ctx):
+    queue_email(
+        "ally@example.org",
+        "Hello ally",
+        "confirm",
+        signature=type("S", (), {"full_name": "Ali Gohar"})(),
+        pledge=type("P", (), {"title": "Peace pledge"})(),
+        confirm_url="http://pledges.test/confirm/x",
+        manage_url="http://pledges.test/me/y",
+    )
+    db.session.commit()
+    report = deliver_due()
+    assert report.sent == 1
+    [message] = read_outbox(outbox_dir)
+    assert message["Subject"] == "Hello ally"
+    assert message["Message-ID"]
+    assert "Ali Gohar" in text_of(message)
+    assert message.get_body(preferencelist=("html",)) is not None
+    # Delivering again sends nothing twice.
+    assert deliver_due().attempted == 0
+    assert len(read_outbox(outbox_dir)) == 1
 
 
 @pytest.fixture
@@ -82,48 +80,46 @@ def smtp_server():
         yield controller, handler
 
 
-def test_failed_delivery_is_retried_with_backoff_then_delivered(app, smtp_server):
+def test_failed_delivery_is_retried_with_backoff_then_delivered(app, smtp_server, app_ctx):
     controller, handler = smtp_server
-    with app.app_context():
-        pledge = make_pledge()
-        service.sign(pledge, signature_input(pledge, email="retry@example.org"))
-        db.session.commit()
+    pledge = make_pledge()
+    service.sign(pledge, signature_input(pledge, email="retry@example.org"))
+    db.session.commit()
 
-        # The mail server is down: nothing is lost, the row waits for its retry.
-        send_to_a_closed_port(app)
-        report = deliver_due()
-        assert (report.sent, report.failed) == (0, 1)
-        [row] = outbox_rows()
-        assert row.status == MailStatus.PENDING and row.attempts == 1
-        assert "Connection" in row.last_error or "refused" in row.last_error.lower()
-        assert row.next_attempt_at > utcnow() + timedelta(seconds=20)
-        assert deliver_due().attempted == 0  # not due yet
+    # The mail server is down: nothing is lost, the row waits for its retry.
+    send_to_a_closed_port(app)
+    report = deliver_due()
+    assert (report.sent, report.failed) == (0, 1)
+    [row] = outbox_rows()
+    assert row.status == MailStatus.PENDING and row.attempts == 1
+    assert "Connection" in row.last_error or "refused" in row.last_error.lower()
+    assert row.next_attempt_at > utcnow() + timedelta(seconds=20)
+    assert deliver_due().attempted == 0  # not due yet
 
-        # Time passes; the server is back.
-        db.session.execute(update(OutboxEmail).values(next_attempt_at=utcnow()))
-        db.session.commit()
-        app.config["SMTP_PORT"] = controller.port
-        assert deliver_due().sent == 1
-        [received] = handler.messages
-        assert received["To"] == "retry@example.org"
-        db.session.expire_all()
-        [row] = outbox_rows()
-        assert row.status == MailStatus.SENT and row.attempts == 2 and row.last_error is None
+    # Time passes; the server is back.
+    db.session.execute(update(OutboxEmail).values(next_attempt_at=utcnow()))
+    db.session.commit()
+    app.config["SMTP_PORT"] = controller.port
+    assert deliver_due().sent == 1
+    [received] = handler.messages
+    assert received["To"] == "retry@example.org"
+    db.session.expire_all()
+    [row] = outbox_rows()
+    assert row.status == MailStatus.SENT and row.attempts == 2 and row.last_error is None
 
 
-def test_a_message_that_never_goes_is_kept_as_dead(app):
-    with app.app_context():
-        pledge = make_pledge()
-        service.sign(pledge, signature_input(pledge))
-        db.session.commit()
-        send_to_a_closed_port(app, MAIL_MAX_ATTEMPTS=2)
-        deliver_due()
-        db.session.execute(update(OutboxEmail).values(next_attempt_at=utcnow()))
-        db.session.commit()
-        assert deliver_due().dead == 1
-        [row] = outbox_rows()
-        assert row.status == MailStatus.DEAD and row.attempts == 2
-        assert row.body_text  # still there for an admin to resend
+def test_a_message_that_never_goes_is_kept_as_dead(app, app_ctx):
+    pledge = make_pledge()
+    service.sign(pledge, signature_input(pledge))
+    db.session.commit()
+    send_to_a_closed_port(app, MAIL_MAX_ATTEMPTS=2)
+    deliver_due()
+    db.session.execute(update(OutboxEmail).values(next_attempt_at=utcnow()))
+    db.session.commit()
+    assert deliver_due().dead == 1
+    [row] = outbox_rows()
+    assert row.status == MailStatus.DEAD and row.attempts == 2
+    assert row.body_text  # still there for an admin to resend
 
 
 def test_retry_delay_doubles_up_to_six_hours():

@@ -235,45 +235,44 @@ def test_urdu_signed_pledge_prints_in_urdu(app, client, outbox_dir):
     assert re.sub(r"\s", "", URDU_PREAMBLE) in squeezed
 
 
-def test_rewording_keeps_the_translated_words_the_signer_signed(app):
-    with app.app_context():
-        pledge = french_pledge()
-        signature = confirmed_signature(pledge, locale="fr")
-        first = pledge.commitments[0]
-        # Those French words are the signer's now: they cannot be edited in place...
-        with pytest.raises(builder.BuilderError):
-            builder.save_translation(
-                pledge,
-                builder.TranslationInput(
-                    locale="fr",
-                    title="Alliés pour la paix",
-                    preamble="Hommes et femmes, ensemble.",
-                    guidelines="",
-                    commitments={
-                        first.id: "Autre chose.",
-                        **{
-                            c.id: text
-                            for c, text in zip(
-                                pledge.commitments[1:], FRENCH_COMMITMENTS[1:], strict=True
-                            )
-                        },
-                    },
-                ),
-            )
-        db.session.rollback()
-        # ...only reworded, which asks for a new translation.
-        builder.reword_commitment(first, "I will listen first to women who build peace.")
-        db.session.commit()
-        translate(
+def test_rewording_keeps_the_translated_words_the_signer_signed(app_ctx):
+    pledge = french_pledge()
+    signature = confirmed_signature(pledge, locale="fr")
+    first = pledge.commitments[0]
+    # Those French words are the signer's now: they cannot be edited in place...
+    with pytest.raises(builder.BuilderError):
+        builder.save_translation(
             pledge,
-            "fr",
-            "Alliés pour la paix",
-            "Hommes et femmes, ensemble.",
-            ["J'écouterai en premier les femmes qui bâtissent la paix.", *FRENCH_COMMITMENTS[1:]],
+            builder.TranslationInput(
+                locale="fr",
+                title="Alliés pour la paix",
+                preamble="Hommes et femmes, ensemble.",
+                guidelines="",
+                commitments={
+                    first.id: "Autre chose.",
+                    **{
+                        c.id: text
+                        for c, text in zip(
+                            pledge.commitments[1:], FRENCH_COMMITMENTS[1:], strict=True
+                        )
+                    },
+                },
+            ),
         )
-        db.session.expire_all()
-        signature = db.session.get(Signature, signature.id)
-        assert signature.chosen_commitments[0].text == FRENCH_COMMITMENTS[0]
+    db.session.rollback()
+    # ...only reworded, which asks for a new translation.
+    builder.reword_commitment(first, "I will listen first to women who build peace.")
+    db.session.commit()
+    translate(
+        pledge,
+        "fr",
+        "Alliés pour la paix",
+        "Hommes et femmes, ensemble.",
+        ["J'écouterai en premier les femmes qui bâtissent la paix.", *FRENCH_COMMITMENTS[1:]],
+    )
+    db.session.expire_all()
+    signature = db.session.get(Signature, signature.id)
+    assert signature.chosen_commitments[0].text == FRENCH_COMMITMENTS[0]
 
 
 def test_french_signer_gets_a_french_reminder_from_the_command(app, runner):
@@ -297,13 +296,12 @@ def test_french_signer_gets_a_french_reminder_from_the_command(app, runner):
     assert FRENCH_COMMITMENTS[0] in html.unescape(message.body_html)
 
 
-def test_translation_rows_belong_to_the_pledge(app):
-    with app.app_context():
-        pledge = french_pledge()
-        assert db.session.scalars(select(PledgeTranslation.locale)).all() == ["fr"]
-        builder.remove_translation(pledge, "fr")
-        db.session.commit()
-        assert db.session.scalars(select(PledgeTranslation)).all() == []
+def test_translation_rows_belong_to_the_pledge(app_ctx):
+    pledge = french_pledge()
+    assert db.session.scalars(select(PledgeTranslation.locale)).all() == ["fr"]
+    builder.remove_translation(pledge, "fr")
+    db.session.commit()
+    assert db.session.scalars(select(PledgeTranslation)).all() == []
 
 
 def test_every_public_page_names_the_pledge_in_the_readers_language(app, client):
