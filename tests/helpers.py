@@ -41,6 +41,7 @@ def csrf_token(html: str) -> str:
 
 
 LINK_RE = re.compile(r"http://pledges\.test(/(?:confirm|me)/[\w-]+)")
+PARTNER_LINK_RE = re.compile(r"http://pledges\.test(/partner/[\w-]+)")
 
 
 def sign_form_data(pledge: Pledge, **overrides) -> dict:

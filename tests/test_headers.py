@@ -19,6 +19,7 @@ from tests.factories import confirmed_signature, make_pledge
 from tests.helpers import (
     CSP,
     INLINE_OR_FOREIGN,
+    PARTNER_LINK_RE,
     action_form_data,
     assert_security_headers,
     csrf_token,
@@ -27,8 +28,6 @@ from tests.helpers import (
     sign_via_form,
     text_of,
 )
-
-PARTNER_LINK_RE = re.compile(r"http://pledges\.test(/partner/[\w-]+)")
 
 
 @dataclass

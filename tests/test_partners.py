@@ -26,6 +26,7 @@ from pledges.signing import service as signing
 from pledges.tallies import tally_for
 from tests.factories import french_pledge, make_pledge
 from tests.helpers import (
+    PARTNER_LINK_RE,
     count,
     csrf_token,
     deliver_and_read,
@@ -35,8 +36,6 @@ from tests.helpers import (
     signer_page,
     text_of,
 )
-
-PARTNER_LINK_RE = re.compile(r"http://pledges\.test(/partner/[\w-]+)")
 
 
 def invite(client, me: str, name: str = "Grace Mukami", email: str = "grace@example.org"):
