@@ -127,6 +127,31 @@ def app(app_config: dict, backend: str, request) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def app_ctx(app: Flask) -> Iterator[Flask]:
+    """The app with its context pushed for the whole test, so the test can use the database,
+    services and factories directly. Take it last, so the fixtures before it set up outside
+    the context. The test client's requests run inside this same context: a test that needs
+    a request to start from a fresh session keeps its own ``with app.app_context():`` blocks."""
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def failing_app(app: Flask) -> Flask:
+    """The app with a page and an API route that fail, as a bug would."""
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internal detail")
+
+    @app.get("/api/v1/boom")
+    def api_boom():
+        raise RuntimeError("secret internal detail")
+
+    return app
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

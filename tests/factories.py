@@ -8,9 +8,17 @@ from datetime import timedelta
 from pledges.database import utcnow
 from pledges.extensions import db
 from pledges.models import Commitment, Pledge, PledgeStatus
+from pledges.organize import service as builder
 from pledges.signers import normalize_email
 from pledges.signing import service
 from pledges.signing.service import SignatureInput
+
+FRENCH_COMMITMENTS = [
+    "J'écouterai d'abord les femmes artisanes de paix.",
+    "Je remettrai en cause les idées violentes de la masculinité.",
+    "Je participerai aux dialogues à chaque cycle.",
+]
+
 
 _counter = itertools.count(1)
 
@@ -92,4 +100,30 @@ def run_by(pledge: Pledge, user) -> Pledge:
 
     db.session.add(PledgeOrganizer(pledge_id=pledge.id, user_id=user.id))
     db.session.commit()
+    return pledge
+
+
+def translate(pledge: Pledge, locale: str, title: str, preamble: str, commitments: list[str]):
+    """Save a translation of ``pledge`` and its commitments, as its organizer would."""
+    builder.save_translation(
+        pledge,
+        builder.TranslationInput(
+            locale=locale,
+            title=title,
+            preamble=preamble,
+            guidelines="",
+            commitments={
+                c.id: text for c, text in zip(pledge.commitments, commitments, strict=True)
+            },
+        ),
+    )
+    db.session.commit()
+
+
+def french_pledge() -> Pledge:
+    """A pledge with a French translation ("Alliés pour la paix")."""
+    pledge = make_pledge()
+    translate(
+        pledge, "fr", "Alliés pour la paix", "Hommes et femmes, ensemble.", FRENCH_COMMITMENTS
+    )
     return pledge

@@ -1,18 +1,35 @@
-"""What a signer does in a browser, done with the test client, and what lands in their inbox."""
+"""What a signer does in a browser, done with the test client, and what lands in their inbox;
+and the small checks and tools that more than one test module uses."""
 
 from __future__ import annotations
 
 import email
+import io
+import os
 import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
 
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
+from flask import Flask
 from flask.testing import FlaskClient
+from pypdf import PdfReader
+from sqlalchemy import func, select
 
+from pledges.extensions import db
 from pledges.mail.delivery import deliver_due
-from pledges.models import Pledge
+from pledges.models import Action, OutboxEmail, Pledge
 
 CSRF_RE = re.compile(r'name="(?:[\w-]+-)?csrf_token" type="hidden" value="([^"]+)"')
 
@@ -24,6 +41,7 @@ def csrf_token(html: str) -> str:
 
 
 LINK_RE = re.compile(r"http://pledges\.test(/(?:confirm|me)/[\w-]+)")
+PARTNER_LINK_RE = re.compile(r"http://pledges\.test(/partner/[\w-]+)")
 
 
 def sign_form_data(pledge: Pledge, **overrides) -> dict:
@@ -111,3 +129,153 @@ def log_in(client: FlaskClient, email: str, password: str = "correct horse batte
         "/login",
         data={"email": email, "password": password, "csrf_token": csrf_token(page.text)},
     )
+
+
+def logged_in(app: Flask, email: str) -> FlaskClient:
+    """A client of its own, logged in as ``email``."""
+    client = app.test_client()
+    log_in(client, email)
+    return client
+
+
+def log_action(client: FlaskClient, me: str, pledge: Pledge, **overrides) -> Action:
+    """Log an action through the signer's form; returns it (needs an app context)."""
+    data = action_form_data(pledge, **overrides)
+    token = csrf_token(client.get(f"{me}/actions/new").text)
+    assert client.post(f"{me}/actions/new", data={**data, "csrf_token": token}).status_code == 302
+    return db.session.scalar(select(Action).order_by(Action.id.desc()).limit(1))
+
+
+# --- the database ----------------------------------------------------------------------------
+
+
+def count(model) -> int:
+    """How many rows ``model`` has (needs an app context)."""
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def outbox_rows() -> list[OutboxEmail]:
+    """Every queued email, oldest first (needs an app context)."""
+    return db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)).all()
+
+
+# --- PDFs ------------------------------------------------------------------------------------
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def assert_qpdf_valid(data: bytes, tmp_path: Path) -> None:
+    qpdf = shutil.which("qpdf")
+    assert qpdf, "qpdf is needed to check the PDFs (apt-get install qpdf)"
+    path = tmp_path / "document.pdf"
+    path.write_bytes(data)
+    result = subprocess.run([qpdf, "--check", str(path)], capture_output=True, text=True)  # noqa: S603
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- security headers ------------------------------------------------------------------------
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; base-uri 'self'; frame-ancestors 'none'; object-src 'none'"
+)
+
+
+def assert_security_headers(response, referrer: str = "strict-origin-when-cross-origin"):
+    headers = response.headers
+    assert headers["Content-Security-Policy"] == CSP
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == referrer
+    assert headers["Permissions-Policy"] == "camera=(), microphone=(), geolocation=()"
+    assert "Strict-Transport-Security" not in headers  # plain HTTP
+
+
+# What the policy allows: nothing inline, nothing from elsewhere.
+INLINE_OR_FOREIGN = [
+    ("an inline or external script", re.compile(r"<script", re.I)),
+    ("a style attribute", re.compile(r"\sstyle=", re.I)),
+    ("a <style> element", re.compile(r"<style", re.I)),
+    ("an inline event handler", re.compile(r"\son[a-z]+=", re.I)),
+    ("a javascript: URL", re.compile(r"javascript:", re.I)),
+    (
+        "a resource from another origin",
+        re.compile(r"<(?:link|img|iframe|source|embed|object)\b[^>]*(?:src|href)=\"(?:https?:)?//"),
+    ),
+]
+
+
+# --- ports, servers and processes ------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A local port nothing listens on (it was free a moment ago)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Inbox(Message):
+    """An SMTP server's handler that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[EmailMessage] = []
+
+    def handle_message(self, message) -> None:
+        self.messages.append(message)
+
+
+@contextmanager
+def smtp_sink(handler) -> Iterator[Controller]:
+    """A real SMTP server on a free local port, answering with ``handler`` (aiosmtpd)."""
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller
+    finally:
+        controller.stop()
+
+
+def send_mail_through(app: Flask, port: int, **settings) -> None:
+    """Deliver the app's mail by SMTP, without TLS, to ``port`` on this host."""
+    app.config.update(
+        MAIL_TRANSPORT="smtp",
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=port,
+        SMTP_SECURITY="none",
+        **settings,
+    )
+
+
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+
+
+def gunicorn_env(tmp_path: Path, **settings: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PLEDGES_", "LOG_", "PROXY_FIX_", "DATABASE_URL", "BIND", "PORT"))
+        and key not in {"WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS"}
+    }
+    env.update(
+        PLEDGES_INSTANCE=str(tmp_path / "instance"),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'pledges.db'}",
+        MAIL_DISPATCH="worker",
+        **settings,
+    )
+    return env
+
+
+def get_when_up(url: str, seconds: float = 20):
+    """GET ``url`` once a server started a moment ago answers."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return urllib.request.urlopen(url, timeout=5)  # noqa: S310
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

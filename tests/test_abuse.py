@@ -89,28 +89,26 @@ def test_api_and_confirm_limits_answer_in_kind(app, client, outbox_dir):
         assert page.status_code == 404
 
 
-def test_the_honeypot_catches_bots_and_stores_nothing(app, client):
-    with app.app_context():
-        pledge = make_pledge()
-        page = client.get(f"/p/{pledge.slug}").text
-        assert 'class="hp" aria-hidden="true"' in page and 'tabindex="-1"' in page
-        response = sign_via_form(client, pledge, website="http://spam.example")
-        assert response.status_code == 400
-        assert "must stay empty" in response.text
-        assert signatures() == 0
-        assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == 0
+def test_the_honeypot_catches_bots_and_stores_nothing(client, app_ctx):
+    pledge = make_pledge()
+    page = client.get(f"/p/{pledge.slug}").text
+    assert 'class="hp" aria-hidden="true"' in page and 'tabindex="-1"' in page
+    response = sign_via_form(client, pledge, website="http://spam.example")
+    assert response.status_code == 400
+    assert "must stay empty" in response.text
+    assert signatures() == 0
+    assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == 0
 
 
 @pytest.mark.parametrize(
     "address", ["x@mailinator.com", "y@sub.mailinator.com", "z@10minutemail.com"]
 )
-def test_throwaway_addresses_are_refused_with_a_reason(app, client, address):
-    with app.app_context():
-        pledge = make_pledge()
-        response = sign_via_form(client, pledge, email=address)
-        assert response.status_code == 400
-        assert "Please use a permanent address" in response.text
-        assert signatures() == 0
+def test_throwaway_addresses_are_refused_with_a_reason(client, address, app_ctx):
+    pledge = make_pledge()
+    response = sign_via_form(client, pledge, email=address)
+    assert response.status_code == 400
+    assert "Please use a permanent address" in response.text
+    assert signatures() == 0
 
 
 @pytest.mark.parametrize(
@@ -126,28 +124,26 @@ def test_aliases_of_one_inbox_are_one_signer(typed, key):
     assert normalize_email(typed) == key
 
 
-def test_an_alias_signs_only_once(app, client):
-    with app.app_context():
-        pledge = make_pledge()
-        sign_via_form(client, pledge, email="amina.odhiambo@gmail.com")
-        sign_via_form(client, pledge, email="AminaOdhiambo+again@googlemail.com")
-        assert signatures() == 1
+def test_an_alias_signs_only_once(client, app_ctx):
+    pledge = make_pledge()
+    sign_via_form(client, pledge, email="amina.odhiambo@gmail.com")
+    sign_via_form(client, pledge, email="AminaOdhiambo+again@googlemail.com")
+    assert signatures() == 1
 
 
-def test_ip_addresses_are_kept_only_as_hashes_for_a_while(app, client):
-    with app.app_context():
-        pledge = make_pledge()
-        sign_via_form(client, pledge, email="a@example.org")
-        stored = db.session.scalar(select(Signature.ip_hash))
-        assert stored == hash_ip("127.0.0.1") and "127.0.0.1" not in stored
-        assert len(stored) == 64
-        with time_machine.travel(utcnow() + timedelta(days=29)):
-            assert purge_ip_hashes() == 0
-        with time_machine.travel(utcnow() + timedelta(days=31)):
-            assert purge_ip_hashes() == 1
-        db.session.commit()
-        db.session.expire_all()
-        assert db.session.scalar(select(Signature.ip_hash)) is None
+def test_ip_addresses_are_kept_only_as_hashes_for_a_while(client, app_ctx):
+    pledge = make_pledge()
+    sign_via_form(client, pledge, email="a@example.org")
+    stored = db.session.scalar(select(Signature.ip_hash))
+    assert stored == hash_ip("127.0.0.1") and "127.0.0.1" not in stored
+    assert len(stored) == 64
+    with time_machine.travel(utcnow() + timedelta(days=29)):
+        assert purge_ip_hashes() == 0
+    with time_machine.travel(utcnow() + timedelta(days=31)):
+        assert purge_ip_hashes() == 1
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.scalar(select(Signature.ip_hash)) is None
 
 
 def test_purge_command_forgets_old_ip_hashes(app, client, runner):

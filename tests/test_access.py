@@ -31,9 +31,8 @@ def _protected_urls(app: Flask, slug: str) -> list[tuple[str, str, str]]:
     return urls
 
 
-def test_there_are_organizer_routes_to_check(app):
-    with app.app_context():
-        assert len(_protected_urls(app, "x")) >= 2
+def test_there_are_organizer_routes_to_check(app, app_ctx):
+    assert len(_protected_urls(app, "x")) >= 2
 
 
 def test_anonymous_visitors_are_sent_to_log_in(app, client):

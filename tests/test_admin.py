@@ -8,7 +8,7 @@ from sqlalchemy import select
 from pledges.extensions import db
 from pledges.models import AuditEntry, MailStatus, OutboxEmail, User
 from tests.factories import make_user
-from tests.helpers import csrf_token, deliver_and_read, log_in, text_of
+from tests.helpers import csrf_token, deliver_and_read, log_in, logged_in, text_of
 
 ADMIN = "admin@example.org"
 ORGANIZER = "organizer@example.org"
@@ -21,12 +21,6 @@ def accounts(app) -> dict[str, int]:
             "admin": make_user(ADMIN, role="admin").id,
             "organizer": make_user(ORGANIZER).id,
         }
-
-
-def logged_in(app, email: str):
-    client = app.test_client()
-    log_in(client, email)
-    return client
 
 
 def post_with_token(client, path: str, **data):

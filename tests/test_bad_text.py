@@ -8,7 +8,6 @@ from datetime import date
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select
 from wtforms.validators import ValidationError
 
 from pledges.actions import service as actions
@@ -16,14 +15,10 @@ from pledges.extensions import db
 from pledges.forms import no_control_characters
 from pledges.models import PledgeOrganizer, PledgeStatus, PledgeTranslation, Signature
 from tests.factories import confirmed_signature, make_pledge, make_user, run_by
-from tests.helpers import csrf_token, deliver_and_read, log_in, sign_via_form
+from tests.helpers import count, csrf_token, deliver_and_read, log_in, sign_via_form
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTROL_MESSAGE = "Remove the invisible control characters from this text."
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 # Noncharacters: refused by the forms, and never fatal to the Atom feed.
@@ -42,13 +37,12 @@ def test_the_shared_validator_lets_real_text_through(text):
     no_control_characters(None, SimpleNamespace(data=text))
 
 
-def test_a_note_with_a_noncharacter_is_refused_and_nothing_is_stored(app, client):
-    with app.app_context():
-        pledge = make_pledge()
-        response = sign_via_form(client, pledge, personal_note="Together\uffff for peace")
-        assert response.status_code == 400
-        assert CONTROL_MESSAGE in response.text
-        assert count(Signature) == 0
+def test_a_note_with_a_noncharacter_is_refused_and_nothing_is_stored(client, app_ctx):
+    pledge = make_pledge()
+    response = sign_via_form(client, pledge, personal_note="Together\uffff for peace")
+    assert response.status_code == 400
+    assert CONTROL_MESSAGE in response.text
+    assert count(Signature) == 0
 
 
 def test_the_feed_survives_text_stored_before_the_validator_knew_better(app, client):

@@ -64,37 +64,35 @@ def reminders_sent(outbox_dir) -> list:
     return [m for m in deliver_and_read(outbox_dir) if m["Subject"].startswith("Check-in")]
 
 
-def test_a_reminder_when_each_cycle_ends_and_never_twice(app, client, outbox_dir, signer, at):
+def test_a_reminder_when_each_cycle_ends_and_never_twice(client, outbox_dir, signer, at, app_ctx):
     commitments, me = signer
-    with app.app_context():
-        with at(29, 23):
-            assert send_due_reminders() == 0
-        with at(30, 1):
-            assert send_due_reminders() == 1
-            assert send_due_reminders() == 0  # running it twice sends nothing twice
-        [reminder] = reminders_sent(outbox_dir)
-        assert "cycle 1" in reminder["Subject"]
-        body = text_of(reminder)
-        assert commitments[0].text in body and commitments[1].text in body
-        assert commitments[2].text not in body
-        assert "/actions/new" in body
-        with at(59):
-            assert send_due_reminders() == 0
-        with at(60, 1):
-            assert send_due_reminders() == 1
-        assert "cycle 2" in reminders_sent(outbox_dir)[-1]["Subject"]
+    with at(29, 23):
+        assert send_due_reminders() == 0
+    with at(30, 1):
+        assert send_due_reminders() == 1
+        assert send_due_reminders() == 0  # running it twice sends nothing twice
+    [reminder] = reminders_sent(outbox_dir)
+    assert "cycle 1" in reminder["Subject"]
+    body = text_of(reminder)
+    assert commitments[0].text in body and commitments[1].text in body
+    assert commitments[2].text not in body
+    assert "/actions/new" in body
+    with at(59):
+        assert send_due_reminders() == 0
+    with at(60, 1):
+        assert send_due_reminders() == 1
+    assert "cycle 2" in reminders_sent(outbox_dir)[-1]["Subject"]
 
 
-def test_missed_cycles_give_one_reminder_for_the_latest(app, outbox_dir, signer, at):
-    with app.app_context():
-        with at(95):  # the command did not run for three cycles
-            assert send_due_reminders() == 1
-            assert send_due_reminders() == 0
-        assert "cycle 3" in reminders_sent(outbox_dir)[-1]["Subject"]
-        with at(119):
-            assert send_due_reminders() == 0
-        with at(120, 1):
-            assert send_due_reminders() == 1
+def test_missed_cycles_give_one_reminder_for_the_latest(outbox_dir, signer, at, app_ctx):
+    with at(95):  # the command did not run for three cycles
+        assert send_due_reminders() == 1
+        assert send_due_reminders() == 0
+    assert "cycle 3" in reminders_sent(outbox_dir)[-1]["Subject"]
+    with at(119):
+        assert send_due_reminders() == 0
+    with at(120, 1):
+        assert send_due_reminders() == 1
 
 
 def test_a_late_reminder_counts_only_the_actions_of_the_cycle_it_is_about(
@@ -126,74 +124,71 @@ def test_a_late_reminder_counts_only_the_actions_of_the_cycle_it_is_about(
 
 
 def test_reminder_links_open_the_private_page_until_the_next_reminder(
-    app, client, outbox_dir, signer, at
+    client, outbox_dir, signer, at, app_ctx
 ):
     commitments, me = signer
-    with app.app_context():
-        with at(31):
-            send_due_reminders()
-        first = REMINDER_LINK.search(text_of(reminders_sent(outbox_dir)[-1])).group(1)
-        with at(32):
-            assert client.get(first).status_code == 200
-            assert client.get(f"{first}/actions/new").status_code == 200
-        with at(61):
-            send_due_reminders()
-        second = REMINDER_LINK.search(text_of(reminders_sent(outbox_dir)[-1])).group(1)
-        with at(62):
-            assert client.get(second).status_code == 200
-            assert client.get(first).status_code == 404  # replaced by the newer reminder
-            assert client.get(me).status_code == 200  # the signing link still works
+    with at(31):
+        send_due_reminders()
+    first = REMINDER_LINK.search(text_of(reminders_sent(outbox_dir)[-1])).group(1)
+    with at(32):
+        assert client.get(first).status_code == 200
+        assert client.get(f"{first}/actions/new").status_code == 200
+    with at(61):
+        send_due_reminders()
+    second = REMINDER_LINK.search(text_of(reminders_sent(outbox_dir)[-1])).group(1)
+    with at(62):
+        assert client.get(second).status_code == 200
+        assert client.get(first).status_code == 404  # replaced by the newer reminder
+        assert client.get(me).status_code == 200  # the signing link still works
 
 
-def test_pause_stop_and_resume_from_the_email(app, client, outbox_dir, signer, at):
+def test_pause_stop_and_resume_from_the_email(client, outbox_dir, signer, at, app_ctx):
     commitments, me = signer
-    with app.app_context():
-        with at(31):
-            send_due_reminders()
-        page = REMINDER_LINK.search(text_of(reminders_sent(outbox_dir)[-1])).group(1)
-        with at(32):
-            token = csrf_token(client.get(f"{page}/reminders").text)
-            response = client.post(
-                f"{page}/reminders", data={"csrf_token": token, "reminders": "paused"}
-            )
-            assert response.status_code == 302
-            assert "Reminders are paused" in client.get(f"{page}/reminders").text
-        with at(91):
-            assert send_due_reminders() == 0
-        with at(100):  # in cycle 4; resuming sends nothing for the cycles missed
-            token = csrf_token(client.get(f"{page}/reminders").text)
-            client.post(f"{page}/reminders", data={"csrf_token": token, "reminders": "on"})
-            assert send_due_reminders() == 0
-        with at(119):
-            assert send_due_reminders() == 0
-        with at(120, 1):
-            assert send_due_reminders() == 1
-        assert "cycle 4" in reminders_sent(outbox_dir)[-1]["Subject"]
-        page = REMINDER_LINK.search(text_of(reminders_sent(outbox_dir)[-1])).group(1)
-        with at(121):
-            token = csrf_token(client.get(f"{page}/reminders").text)
-            client.post(f"{page}/reminders", data={"csrf_token": token, "reminders": "stopped"})
-        with at(400):
-            assert send_due_reminders() == 0
-        with at(401):
-            token = csrf_token(client.get(f"{page}/reminders").text)
-            bad = client.post(f"{page}/reminders", data={"csrf_token": token, "reminders": "x"})
-            assert bad.status_code == 400
-            no_csrf = client.post(f"{page}/reminders", data={"reminders": "on"})
-            assert no_csrf.status_code == 400
-            assert db.session.scalar(select(Signature.reminders)) == "stopped"
+    with at(31):
+        send_due_reminders()
+    page = REMINDER_LINK.search(text_of(reminders_sent(outbox_dir)[-1])).group(1)
+    with at(32):
+        token = csrf_token(client.get(f"{page}/reminders").text)
+        response = client.post(
+            f"{page}/reminders", data={"csrf_token": token, "reminders": "paused"}
+        )
+        assert response.status_code == 302
+        assert "Reminders are paused" in client.get(f"{page}/reminders").text
+    with at(91):
+        assert send_due_reminders() == 0
+    with at(100):  # in cycle 4; resuming sends nothing for the cycles missed
+        token = csrf_token(client.get(f"{page}/reminders").text)
+        client.post(f"{page}/reminders", data={"csrf_token": token, "reminders": "on"})
+        assert send_due_reminders() == 0
+    with at(119):
+        assert send_due_reminders() == 0
+    with at(120, 1):
+        assert send_due_reminders() == 1
+    assert "cycle 4" in reminders_sent(outbox_dir)[-1]["Subject"]
+    page = REMINDER_LINK.search(text_of(reminders_sent(outbox_dir)[-1])).group(1)
+    with at(121):
+        token = csrf_token(client.get(f"{page}/reminders").text)
+        client.post(f"{page}/reminders", data={"csrf_token": token, "reminders": "stopped"})
+    with at(400):
+        assert send_due_reminders() == 0
+    with at(401):
+        token = csrf_token(client.get(f"{page}/reminders").text)
+        bad = client.post(f"{page}/reminders", data={"csrf_token": token, "reminders": "x"})
+        assert bad.status_code == 400
+        no_csrf = client.post(f"{page}/reminders", data={"reminders": "on"})
+        assert no_csrf.status_code == 400
+        assert db.session.scalar(select(Signature.reminders)) == "stopped"
 
 
-def test_withdrawn_and_pending_signers_get_no_reminders(app, client, outbox_dir, signer, at):
+def test_withdrawn_and_pending_signers_get_no_reminders(client, outbox_dir, signer, at, app_ctx):
     commitments, me = signer
-    with app.app_context():
-        with at(1):
-            pledge = db.session.scalar(select(Pledge))
-            sign_via_form(client, pledge, email="pending@example.org")  # never confirms
-            token = csrf_token(client.get(me).text)
-            client.post(f"{me}/withdraw", data={"wd-csrf_token": token, "wd-understood": "y"})
-        with at(200):
-            assert send_due_reminders() == 0
+    with at(1):
+        pledge = db.session.scalar(select(Pledge))
+        sign_via_form(client, pledge, email="pending@example.org")  # never confirms
+        token = csrf_token(client.get(me).text)
+        client.post(f"{me}/withdraw", data={"wd-csrf_token": token, "wd-understood": "y"})
+    with at(200):
+        assert send_due_reminders() == 0
 
 
 def renew(client, me, ids):
@@ -203,58 +198,59 @@ def renew(client, me, ids):
     )
 
 
-def test_taking_a_commitment_off_holds_until_the_cycle_ends(app, client, outbox_dir, signer, at):
+def test_taking_a_commitment_off_holds_until_the_cycle_ends(
+    client, outbox_dir, signer, at, app_ctx
+):
     commitments, me = signer
     required, optional, extra = commitments
-    with app.app_context():
-        with at(10):
-            response = renew(client, me, [required.id, extra.id])
-            assert response.status_code == 302
-            signature = db.session.scalar(select(Signature))
-            # Taking on more counts at once; taking off waits for the cycle's end.
-            assert signature.active_commitment_ids() == {required.id, optional.id, extra.id}
-            page = client.get(me).text
-            assert "taken off: ends" in page and "renewed for cycle 2" in page
-            token = csrf_token(client.get(f"{me}/actions/new").text)
-            still = client.post(
-                f"{me}/actions/new",
-                data={
-                    "csrf_token": token,
-                    "commitment_id": str(optional.id),
-                    "kind": "mentoring",
-                    "done_on": "2026-03-11",
-                    "description": "Mentored a young facilitator.",
-                    "visibility": "private",
-                },
-            )
-            assert still.status_code == 302
-        with at(31):
-            db.session.expire_all()
-            signature = db.session.scalar(select(Signature))
-            assert signature.active_commitment_ids() == {required.id, extra.id}
-            send_due_reminders()
-            body = text_of(reminders_sent(outbox_dir)[-1])
-            assert optional.text not in body and extra.text in body
-            token = csrf_token(client.get(f"{me}/actions/new").text)
-            refused = client.post(
-                f"{me}/actions/new",
-                data={
-                    "csrf_token": token,
-                    "commitment_id": str(optional.id),
-                    "kind": "mentoring",
-                    "done_on": "2026-04-01",
-                    "description": "Too late for this one.",
-                    "visibility": "private",
-                },
-            )
-            assert refused.status_code == 400
-            # The action logged while it held is kept.
-            assert len(signature.actions) == 1
-            # The signer's data download still holds it, with when it ended.
-            data = json.loads(client.get(f"{me}/data.json").data)
-            assert [c["text"] for c in data["commitments"]] == [required.text, extra.text]
-            (taken_off,) = data["commitments_taken_off"]
-            assert taken_off["text"] == optional.text and taken_off["ends_at"]
+    with at(10):
+        response = renew(client, me, [required.id, extra.id])
+        assert response.status_code == 302
+        signature = db.session.scalar(select(Signature))
+        # Taking on more counts at once; taking off waits for the cycle's end.
+        assert signature.active_commitment_ids() == {required.id, optional.id, extra.id}
+        page = client.get(me).text
+        assert "taken off: ends" in page and "renewed for cycle 2" in page
+        token = csrf_token(client.get(f"{me}/actions/new").text)
+        still = client.post(
+            f"{me}/actions/new",
+            data={
+                "csrf_token": token,
+                "commitment_id": str(optional.id),
+                "kind": "mentoring",
+                "done_on": "2026-03-11",
+                "description": "Mentored a young facilitator.",
+                "visibility": "private",
+            },
+        )
+        assert still.status_code == 302
+    with at(31):
+        db.session.expire_all()
+        signature = db.session.scalar(select(Signature))
+        assert signature.active_commitment_ids() == {required.id, extra.id}
+        send_due_reminders()
+        body = text_of(reminders_sent(outbox_dir)[-1])
+        assert optional.text not in body and extra.text in body
+        token = csrf_token(client.get(f"{me}/actions/new").text)
+        refused = client.post(
+            f"{me}/actions/new",
+            data={
+                "csrf_token": token,
+                "commitment_id": str(optional.id),
+                "kind": "mentoring",
+                "done_on": "2026-04-01",
+                "description": "Too late for this one.",
+                "visibility": "private",
+            },
+        )
+        assert refused.status_code == 400
+        # The action logged while it held is kept.
+        assert len(signature.actions) == 1
+        # The signer's data download still holds it, with when it ended.
+        data = json.loads(client.get(f"{me}/data.json").data)
+        assert [c["text"] for c in data["commitments"]] == [required.text, extra.text]
+        (taken_off,) = data["commitments_taken_off"]
+        assert taken_off["text"] == optional.text and taken_off["ends_at"]
 
 
 def test_required_commitments_cannot_be_taken_off(app, client, outbox_dir, signer, at):

@@ -23,8 +23,7 @@ from pledges.models import Pledge, PledgeStatus, Report, Signature, SignatureSta
 from pledges.signing import service as signing
 from pledges.tallies import recount
 from tests.factories import confirmed_signature, make_pledge, make_user, run_by, signature_input
-from tests.helpers import log_in
-from tests.test_headers import INLINE_OR_FOREIGN
+from tests.helpers import INLINE_OR_FOREIGN, log_in
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 CHART_NAMES = ["per-day", "countries", "roles", "statuses"]
@@ -102,30 +101,29 @@ def organizer_client(app, client, slug: str = "count-me"):
     return client
 
 
-def test_the_figures_equal_a_hand_count(app, frozen):
-    with app.app_context():
-        pledge = build_campaign()
-        per_day = service.signatures_per_day(pledge)
-        assert len(per_day) == service.DAYS == 90
-        assert per_day[0].label == "2025-12-16" and per_day[-1].label == "2026-03-15"
-        counted = {row.label: row.count for row in per_day if row.count}
-        assert counted == {"2026-03-15": 2, "2026-03-14": 1, "2026-03-10": 1}
+def test_the_figures_equal_a_hand_count(frozen, app_ctx):
+    pledge = build_campaign()
+    per_day = service.signatures_per_day(pledge)
+    assert len(per_day) == service.DAYS == 90
+    assert per_day[0].label == "2025-12-16" and per_day[-1].label == "2026-03-15"
+    counted = {row.label: row.count for row in per_day if row.count}
+    assert counted == {"2026-03-15": 2, "2026-03-14": 1, "2026-03-10": 1}
 
-        confirmation = service.confirmation(pledge)
-        # Signed, not withdrawn: 5 on the wall + held + hidden + pending = 8; confirmed 7.
-        assert (confirmation.signed, confirmation.confirmed) == (8, 7)
-        assert confirmation.rate == pytest.approx(7 / 8)
-        assert [row.count for row in confirmation.by_status] == [1, 1, 5, 1, 1]
+    confirmation = service.confirmation(pledge)
+    # Signed, not withdrawn: 5 on the wall + held + hidden + pending = 8; confirmed 7.
+    assert (confirmation.signed, confirmation.confirmed) == (8, 7)
+    assert confirmation.rate == pytest.approx(7 / 8)
+    assert [row.count for row in confirmation.by_status] == [1, 1, 5, 1, 1]
 
-        assert service.by_country(pledge) == [service.Row("Kenya", 3), service.Row("Uganda", 2)]
-        assert [(r.label, r.count) for r in service.by_role(pledge)] == [
-            ("Man", 2),
-            ("Woman", 2),
-            ("Another gender", 1),
-            ("Prefers not to say", 0),
-        ]
-        backlog = service.backlog(pledge)
-        assert (backlog.unreviewed, backlog.held, backlog.open_reports) == (4, 1, 1)
+    assert service.by_country(pledge) == [service.Row("Kenya", 3), service.Row("Uganda", 2)]
+    assert [(r.label, r.count) for r in service.by_role(pledge)] == [
+        ("Man", 2),
+        ("Woman", 2),
+        ("Another gender", 1),
+        ("Prefers not to say", 0),
+    ]
+    backlog = service.backlog(pledge)
+    assert (backlog.unreviewed, backlog.held, backlog.open_reports) == (4, 1, 1)
 
 
 def test_the_page_shows_every_number_in_a_table_below_its_chart(app, client, frozen):
@@ -157,20 +155,19 @@ def test_the_page_shows_every_number_in_a_table_below_its_chart(app, client, fro
         assert not pattern.search(page), f"the dashboard has {what}"
 
 
-def test_per_day_starts_at_the_opening_and_stops_at_the_close(app, frozen):
-    with app.app_context():
-        pledge = make_pledge()
-        pledge.opened_at = NOW - timedelta(days=3)
-        db.session.commit()
-        days = [row.label for row in service.signatures_per_day(pledge)]
-        assert days == ["2026-03-12", "2026-03-13", "2026-03-14", "2026-03-15"]
-        pledge.status = PledgeStatus.CLOSED
-        pledge.closed_at = NOW - timedelta(days=1)
-        days = [row.label for row in service.signatures_per_day(pledge)]
-        assert days[-1] == "2026-03-14"
+def test_per_day_starts_at_the_opening_and_stops_at_the_close(frozen, app_ctx):
+    pledge = make_pledge()
+    pledge.opened_at = NOW - timedelta(days=3)
+    db.session.commit()
+    days = [row.label for row in service.signatures_per_day(pledge)]
+    assert days == ["2026-03-12", "2026-03-13", "2026-03-14", "2026-03-15"]
+    pledge.status = PledgeStatus.CLOSED
+    pledge.closed_at = NOW - timedelta(days=1)
+    days = [row.label for row in service.signatures_per_day(pledge)]
+    assert days[-1] == "2026-03-14"
 
 
-def test_countries_beyond_the_top_fifteen_are_added_up(app):
+def test_countries_beyond_the_top_fifteen_are_added_up(app_ctx):
     codes = [
         "KE",
         "UG",
@@ -190,16 +187,15 @@ def test_countries_beyond_the_top_fifteen_are_added_up(app):
         "GT",
         "HN",
     ]
-    with app.app_context():
-        pledge = make_pledge()
-        for code in codes:
-            confirmed_signature(pledge, country=code)
-        confirmed_signature(pledge, country="KE")
-        rows = service.by_country(pledge)
-        assert len(rows) == service.TOP_COUNTRIES + 1
-        assert rows[0] == service.Row("Kenya", 2)
-        assert rows[-1] == service.Row(service.OTHER_COUNTRIES, 2)
-        assert sum(row.count for row in rows) == len(codes) + 1
+    pledge = make_pledge()
+    for code in codes:
+        confirmed_signature(pledge, country=code)
+    confirmed_signature(pledge, country="KE")
+    rows = service.by_country(pledge)
+    assert len(rows) == service.TOP_COUNTRIES + 1
+    assert rows[0] == service.Row("Kenya", 2)
+    assert rows[-1] == service.Row(service.OTHER_COUNTRIES, 2)
+    assert sum(row.count for row in rows) == len(codes) + 1
 
 
 def test_each_chart_is_valid_svg_without_script(app, client, frozen):

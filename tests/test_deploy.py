@@ -11,13 +11,13 @@ import urllib.request
 from pathlib import Path
 
 from pledges import PROJECT_ROOT
-from tests.test_health import GUNICORN, _get_when_up, closed_port, gunicorn_env
+from tests.helpers import GUNICORN, free_port, get_when_up, gunicorn_env
 
 PLEDGES = str(Path(sys.executable).with_name("pledges"))
 
 
 def test_a_empty_database_is_migrated_seeded_and_served(empty_database, tmp_path):
-    port = closed_port()
+    port = free_port()
     env = gunicorn_env(
         tmp_path,
         PLEDGES_ENV="production",
@@ -40,7 +40,7 @@ def test_a_empty_database_is_migrated_seeded_and_served(empty_database, tmp_path
         [GUNICORN, "pledges:create_app()"], cwd=PROJECT_ROOT, env=env, stderr=subprocess.DEVNULL
     )
     try:
-        health = _get_when_up(f"http://127.0.0.1:{port}/healthz")
+        health = get_when_up(f"http://127.0.0.1:{port}/healthz")
         assert json.loads(health.read()) == {"status": "ok", "database": "ok"}
         for path, expected in (
             ("/", b"Joining Forces: men and women as allies for peace"),

@@ -32,9 +32,7 @@ from pledges.models import (
     SignatureStatus,
 )
 from tests.factories import confirmed_signature, make_pledge, make_user, run_by
-from tests.helpers import csrf_token, log_in
-from tests.test_headers import INLINE_OR_FOREIGN
-from tests.test_pdf import assert_qpdf_valid
+from tests.helpers import INLINE_OR_FOREIGN, assert_qpdf_valid, csrf_token, log_in
 
 
 def page_texts(data: bytes) -> list[str]:
@@ -122,107 +120,104 @@ def issue(pledge, audience: str, tmp_path: Path, part_size: int = 3) -> tuple[Do
     return dossier, path.read_bytes()
 
 
-def test_a_dossier_shows_the_pledge_and_signers_only_as_they_chose(app, tmp_path):
-    with app.app_context():
-        pledge = campaign()
-        signatures = db.session.scalars(select(Signature)).all()
-        dossier, pdf = issue(pledge, "officials", tmp_path, part_size=3)
-        text = words(pdf)
+def test_a_dossier_shows_the_pledge_and_signers_only_as_they_chose(tmp_path, app_ctx):
+    pledge = campaign()
+    signatures = db.session.scalars(select(Signature)).all()
+    dossier, pdf = issue(pledge, "officials", tmp_path, part_size=3)
+    text = words(pdf)
 
-        for expected in (
-            "Allies for a just peace",
-            "DOSSIER FOR OFFICIALS",  # the eyebrow is set in capitals
-            "Joined by Women Peace Network and Chemchemi Ya Ukweli",
-            "Men and women, together.",
-            *(c.text for c in pledge.commitments),
-            "Confirmed signatures 10",  # the hidden and withdrawn ones do not count
-            "Kenya 8",
-            "Burundi 1",
-            "Actions logged 2",  # a count, which includes private actions
-            "Took our pledge to the district officer.",
-            "Christian Ngendahimana (Fountain-ISOKO)",  # full name, with the organization
-            "Amina O.",  # initial
-            "A member of Just Peace International",  # organization only
-            "Anonymous ally, Kenya",  # one entry for the anonymous signer, never a name
-            "Kenyan Ally 5",
-            "Kenya (continued)",  # the country ran over into the next part
-            dossier.verification_code,
-        ):
-            assert expected in text, expected
-        for absent in (
-            "Amina Wanjiru Odhiambo",
-            "Rahim Qureshi",
-            "Secret Person",
-            "Hidden Troll",
-            "Withdrawn Walter",
-            "A private conversation with my brother.",
-            "@example.org",
-        ):
-            assert absent not in text, absent
-        for signature in signatures:
-            if signature.ip_hash:
-                assert signature.ip_hash not in text
-        assert f"http://pledges.test/verify/dossier/{dossier.verification_code}" in "".join(
-            text.split()
+    for expected in (
+        "Allies for a just peace",
+        "DOSSIER FOR OFFICIALS",  # the eyebrow is set in capitals
+        "Joined by Women Peace Network and Chemchemi Ya Ukweli",
+        "Men and women, together.",
+        *(c.text for c in pledge.commitments),
+        "Confirmed signatures 10",  # the hidden and withdrawn ones do not count
+        "Kenya 8",
+        "Burundi 1",
+        "Actions logged 2",  # a count, which includes private actions
+        "Took our pledge to the district officer.",
+        "Christian Ngendahimana (Fountain-ISOKO)",  # full name, with the organization
+        "Amina O.",  # initial
+        "A member of Just Peace International",  # organization only
+        "Anonymous ally, Kenya",  # one entry for the anonymous signer, never a name
+        "Kenyan Ally 5",
+        "Kenya (continued)",  # the country ran over into the next part
+        dossier.verification_code,
+    ):
+        assert expected in text, expected
+    for absent in (
+        "Amina Wanjiru Odhiambo",
+        "Rahim Qureshi",
+        "Secret Person",
+        "Hidden Troll",
+        "Withdrawn Walter",
+        "A private conversation with my brother.",
+        "@example.org",
+    ):
+        assert absent not in text, absent
+    for signature in signatures:
+        if signature.ip_hash:
+            assert signature.ip_hash not in text
+    assert f"http://pledges.test/verify/dossier/{dossier.verification_code}" in "".join(
+        text.split()
+    )
+
+    # Numbered 1..n straight through the parts of the list.
+    pages = page_texts(pdf)
+    assert len(pages) > 4
+    for number, page in enumerate(pages, start=1):
+        assert re.search(rf"Page {number}\b", page), (number, page[-200:])
+    metadata = PdfReader(io.BytesIO(pdf)).metadata
+    assert metadata.title == "Allies for a just peace: advocacy dossier"
+    assert_qpdf_valid(pdf, tmp_path)
+
+    db.session.refresh(dossier)
+    assert dossier.status == DossierStatus.READY
+    assert dossier.sha256 == hashlib.sha256(pdf).hexdigest()
+    assert (dossier.pages, dossier.size_bytes, dossier.signatures) == (len(pages), len(pdf), 10)
+
+
+def test_anyone_can_check_a_copy_of_a_dossier(client, tmp_path, app_ctx):
+    pledge = campaign()
+    dossier, pdf = issue(pledge, "funders", tmp_path)
+    page = client.get(f"/verify/dossier/{dossier.verification_code.lower()}")
+    assert page.status_code == 200
+    assert "Allies for a just peace" in page.text
+    for data, verdict in ((pdf, "Genuine and unchanged"), (pdf + b"\n", "Not the dossier")):
+        response = client.post(
+            f"/verify/dossier/{dossier.verification_code}",
+            data={
+                "csrf_token": csrf_token(page.text),
+                "document": (io.BytesIO(data), "dossier.pdf"),
+            },
+            content_type="multipart/form-data",
         )
-
-        # Numbered 1..n straight through the parts of the list.
-        pages = page_texts(pdf)
-        assert len(pages) > 4
-        for number, page in enumerate(pages, start=1):
-            assert re.search(rf"Page {number}\b", page), (number, page[-200:])
-        metadata = PdfReader(io.BytesIO(pdf)).metadata
-        assert metadata.title == "Allies for a just peace: advocacy dossier"
-        assert_qpdf_valid(pdf, tmp_path)
-
-        db.session.refresh(dossier)
-        assert dossier.status == DossierStatus.READY
-        assert dossier.sha256 == hashlib.sha256(pdf).hexdigest()
-        assert (dossier.pages, dossier.size_bytes, dossier.signatures) == (len(pages), len(pdf), 10)
+        assert response.status_code == 200
+        assert verdict in response.text
+    assert client.get("/verify/dossier/AAAAA-BBBBB").status_code == 404
+    # The one lookup form on /verify finds dossiers too.
+    typed = client.get("/verify", query_string={"code": dossier.verification_code.lower()})
+    found = client.get(typed.headers["Location"])
+    assert found.status_code == 302
+    assert found.headers["Location"] == f"/verify/dossier/{dossier.verification_code}"
 
 
-def test_anyone_can_check_a_copy_of_a_dossier(app, client, tmp_path):
-    with app.app_context():
-        pledge = campaign()
-        dossier, pdf = issue(pledge, "funders", tmp_path)
-        page = client.get(f"/verify/dossier/{dossier.verification_code.lower()}")
-        assert page.status_code == 200
-        assert "Allies for a just peace" in page.text
-        for data, verdict in ((pdf, "Genuine and unchanged"), (pdf + b"\n", "Not the dossier")):
-            response = client.post(
-                f"/verify/dossier/{dossier.verification_code}",
-                data={
-                    "csrf_token": csrf_token(page.text),
-                    "document": (io.BytesIO(data), "dossier.pdf"),
-                },
-                content_type="multipart/form-data",
-            )
-            assert response.status_code == 200
-            assert verdict in response.text
-        assert client.get("/verify/dossier/AAAAA-BBBBB").status_code == 404
-        # The one lookup form on /verify finds dossiers too.
-        typed = client.get("/verify", query_string={"code": dossier.verification_code.lower()})
-        found = client.get(typed.headers["Location"])
-        assert found.status_code == 302
-        assert found.headers["Location"] == f"/verify/dossier/{dossier.verification_code}"
-
-
-def test_the_audience_changes_the_cover_and_the_sections(app, tmp_path):
-    with app.app_context():
-        pledge = campaign()
-        texts = {a: words(issue(pledge, a, tmp_path)[1]) for a in ("officials", "funders", "media")}
-        assert "DOSSIER FOR OFFICIALS" in texts["officials"]
-        assert "ask the institutions they deal with" in texts["officials"]
-        assert "FOLLOW-THROUGH REPORT FOR FUNDERS" in texts["funders"]
-        assert "Signers check in every 30 days" in texts["funders"]
-        assert texts["funders"].index("Follow-through") < texts["funders"].index("The commitments")
-        assert "PRESS DOSSIER" in texts["media"]
-        # Short: quotes and figures, no list of signers (the wall has it).
-        assert "In their own words" in texts["media"]
-        assert "For the women of my village who rebuilt everything." in texts["media"]
-        assert "The signers" not in texts["media"]
-        assert "Kenyan Ally 3" not in texts["media"]
-        assert "Kenyan Ally 3" in texts["funders"]
+def test_the_audience_changes_the_cover_and_the_sections(tmp_path, app_ctx):
+    pledge = campaign()
+    texts = {a: words(issue(pledge, a, tmp_path)[1]) for a in ("officials", "funders", "media")}
+    assert "DOSSIER FOR OFFICIALS" in texts["officials"]
+    assert "ask the institutions they deal with" in texts["officials"]
+    assert "FOLLOW-THROUGH REPORT FOR FUNDERS" in texts["funders"]
+    assert "Signers check in every 30 days" in texts["funders"]
+    assert texts["funders"].index("Follow-through") < texts["funders"].index("The commitments")
+    assert "PRESS DOSSIER" in texts["media"]
+    # Short: quotes and figures, no list of signers (the wall has it).
+    assert "In their own words" in texts["media"]
+    assert "For the women of my village who rebuilt everything." in texts["media"]
+    assert "The signers" not in texts["media"]
+    assert "Kenyan Ally 3" not in texts["media"]
+    assert "Kenyan Ally 3" in texts["funders"]
 
 
 def test_the_command_writes_the_file_and_refuses_an_unknown_slug(app, runner, tmp_path):
@@ -371,20 +366,19 @@ def test_a_large_pledge_is_built_in_the_background(app, client, tmp_path):
     assert download.status_code == 200
 
 
-def test_a_build_that_cannot_write_its_file_is_marked_failed(app, tmp_path):
-    with app.app_context():
-        pledge = campaign()
-        dossier = service.request_dossier(pledge, "officials")
-        db.session.commit()
-        with pytest.raises(OSError):  # a file where the folder should be
-            service.issue(dossier, Path("/dev/null/dossier.pdf"))
-        failed = db.session.get(Dossier, dossier.id)
-        assert failed.status == DossierStatus.FAILED and "Error" in failed.error
-        # Nothing is left "building" to hold up the next one.
-        again = service.request_dossier(pledge, "officials")
-        db.session.commit()
-        service.issue(again, tmp_path / "dossier.pdf")
-        assert again.status == DossierStatus.READY
+def test_a_build_that_cannot_write_its_file_is_marked_failed(tmp_path, app_ctx):
+    pledge = campaign()
+    dossier = service.request_dossier(pledge, "officials")
+    db.session.commit()
+    with pytest.raises(OSError):  # a file where the folder should be
+        service.issue(dossier, Path("/dev/null/dossier.pdf"))
+    failed = db.session.get(Dossier, dossier.id)
+    assert failed.status == DossierStatus.FAILED and "Error" in failed.error
+    # Nothing is left "building" to hold up the next one.
+    again = service.request_dossier(pledge, "officials")
+    db.session.commit()
+    service.issue(again, tmp_path / "dossier.pdf")
+    assert again.status == DossierStatus.READY
 
 
 def test_a_failed_build_in_the_request_is_a_message_not_an_error(app, client, monkeypatch):
@@ -407,37 +401,48 @@ def test_a_failed_build_in_the_request_is_a_message_not_an_error(app, client, mo
         assert db.session.scalar(select(func.count()).select_from(DossierFile)) == 0
 
 
-def test_drafts_get_no_dossier_and_an_unpublished_pledges_dossier_does_not_verify(app, client):
-    with app.app_context():
-        draft = make_pledge(status=PledgeStatus.DRAFT)
-        with pytest.raises(service.DossierError, match="Open the pledge first"):
-            service.request_dossier(draft, "officials")
-        pledge = campaign()
-        dossier = service.request_dossier(pledge, "media")
-        db.session.commit()
-        service.issue(dossier)
-        code = dossier.verification_code
-        assert client.get(f"/verify/dossier/{code}").status_code == 200
-        pledge.status = PledgeStatus.DRAFT  # as if it had never been published
-        db.session.commit()
-        assert client.get(f"/verify/dossier/{code}").status_code == 404
+def test_drafts_get_no_dossier_and_an_unpublished_pledges_dossier_does_not_verify(client, app_ctx):
+    draft = make_pledge(status=PledgeStatus.DRAFT)
+    with pytest.raises(service.DossierError, match="Open the pledge first"):
+        service.request_dossier(draft, "officials")
+    pledge = campaign()
+    dossier = service.request_dossier(pledge, "media")
+    db.session.commit()
+    service.issue(dossier)
+    code = dossier.verification_code
+    assert client.get(f"/verify/dossier/{code}").status_code == 200
+    pledge.status = PledgeStatus.DRAFT  # as if it had never been published
+    db.session.commit()
+    assert client.get(f"/verify/dossier/{code}").status_code == 404
 
 
 @pytest.mark.config(DOSSIER_MAX_BUILDS=2)
-def test_only_so_many_dossiers_build_at_once_from_the_web(app):
+def test_only_so_many_dossiers_build_at_once_from_the_web(app_ctx):
+    busy = []
+    for _ in range(2):
+        other = make_pledge()
+        busy.append(service.request_dossier(other, "officials"))
+        busy[-1].status = DossierStatus.BUILDING
+    pledge = campaign()
+    db.session.commit()
+    with pytest.raises(service.DossierError, match="Other dossiers are being built"):
+        service.request_dossier(pledge, "officials", limit_builds=True)
+    service.request_dossier(pledge, "officials")  # the command line is not held back
+    db.session.rollback()
+    # A build that stopped moving long ago no longer counts.
+    busy[0].updated_at = busy[0].updated_at - timedelta(hours=1)
+    db.session.commit()
+    assert service.request_dossier(pledge, "funders", limit_builds=True).status == "queued"
+
+
+def test_export_dossier_to_an_unwritable_path_is_a_one_line_error(app, runner):
     with app.app_context():
-        busy = []
-        for _ in range(2):
-            other = make_pledge()
-            busy.append(service.request_dossier(other, "officials"))
-            busy[-1].status = DossierStatus.BUILDING
-        pledge = campaign()
-        db.session.commit()
-        with pytest.raises(service.DossierError, match="Other dossiers are being built"):
-            service.request_dossier(pledge, "officials", limit_builds=True)
-        service.request_dossier(pledge, "officials")  # the command line is not held back
-        db.session.rollback()
-        # A build that stopped moving long ago no longer counts.
-        busy[0].updated_at = busy[0].updated_at - timedelta(hours=1)
-        db.session.commit()
-        assert service.request_dossier(pledge, "funders", limit_builds=True).status == "queued"
+        make_pledge(slug="peace")
+    result = runner.invoke(args=["export-dossier", "peace", "-o", "/proc/x.pdf"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1].startswith("Error: Cannot write /proc/x.pdf: ")
+    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)
+    with app.app_context():
+        [dossier] = db.session.scalars(select(Dossier)).all()
+        assert dossier.status == DossierStatus.FAILED

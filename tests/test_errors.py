@@ -7,19 +7,6 @@ import pytest
 from pledges.extensions import db
 
 
-@pytest.fixture
-def failing_app(app):
-    @app.get("/boom")
-    def boom():
-        raise RuntimeError("secret internal detail")
-
-    @app.get("/api/v1/boom")
-    def api_boom():
-        raise RuntimeError("secret internal detail")
-
-    return app
-
-
 def test_500_is_a_friendly_page_without_a_trace(failing_app):
     client = failing_app.test_client()
     response = client.get("/boom")

@@ -23,7 +23,7 @@ from pledges.models import (
 )
 from pledges.signing import service as signing
 from tests.factories import confirmed_signature, make_pledge, make_user, run_by, signature_input
-from tests.helpers import log_in
+from tests.helpers import logged_in
 
 EXPORT = "/organize/export-me/export"
 
@@ -82,12 +82,6 @@ def sent(app) -> list:
     responses: list = []
     app.after_request(lambda response: responses.append(response) or response)
     return responses
-
-
-def logged_in(app, email: str):
-    client = app.test_client()
-    log_in(client, email)
-    return client
 
 
 def test_the_form_offers_columns_and_statuses(app, pledge_with_signers):

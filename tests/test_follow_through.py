@@ -102,20 +102,19 @@ def test_figures_match_a_hand_count(app, client):
         assert "33%" in client.get(f"/p/{pledge.slug}/wall").text
 
 
-def test_activity_lapses_when_the_cycle_ends(app):
-    with app.app_context():
-        with time_machine.travel(START, tick=False):
-            pledge = make_pledge()
-            signer = confirmed_signature(pledge)
-            log(signer, "First cycle action")
-            assert tally_for(pledge.id).active_signers == 1
-        with time_machine.travel(START + timedelta(days=31), tick=False):
-            assert tally_for(pledge.id).active_signers == 0
-            signer = db.session.get(Signature, signer.id)
-            log(signer, "Second cycle action", when=START + timedelta(days=31))
-            assert tally_for(pledge.id).active_signers == 1
-            assert recount(pledge.id).active_signers == 1
-            db.session.commit()
+def test_activity_lapses_when_the_cycle_ends(app_ctx):
+    with time_machine.travel(START, tick=False):
+        pledge = make_pledge()
+        signer = confirmed_signature(pledge)
+        log(signer, "First cycle action")
+        assert tally_for(pledge.id).active_signers == 1
+    with time_machine.travel(START + timedelta(days=31), tick=False):
+        assert tally_for(pledge.id).active_signers == 0
+        signer = db.session.get(Signature, signer.id)
+        log(signer, "Second cycle action", when=START + timedelta(days=31))
+        assert tally_for(pledge.id).active_signers == 1
+        assert recount(pledge.id).active_signers == 1
+        db.session.commit()
 
 
 def test_public_feed_shows_public_actions_as_each_signer_chose(app, client):

@@ -17,29 +17,17 @@ from pledges.headers import allow_framing
 from pledges.models import Pledge
 from tests.factories import confirmed_signature, make_pledge
 from tests.helpers import (
+    CSP,
+    INLINE_OR_FOREIGN,
+    PARTNER_LINK_RE,
     action_form_data,
+    assert_security_headers,
     csrf_token,
     deliver_and_read,
     links_in,
     sign_via_form,
     text_of,
 )
-
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "form-action 'self'; base-uri 'self'; frame-ancestors 'none'; object-src 'none'"
-)
-PARTNER_LINK_RE = re.compile(r"http://pledges\.test(/partner/[\w-]+)")
-
-
-def assert_security_headers(response, referrer: str = "strict-origin-when-cross-origin"):
-    headers = response.headers
-    assert headers["Content-Security-Policy"] == CSP
-    assert headers["X-Content-Type-Options"] == "nosniff"
-    assert headers["X-Frame-Options"] == "DENY"
-    assert headers["Referrer-Policy"] == referrer
-    assert headers["Permissions-Policy"] == "camera=(), microphone=(), geolocation=()"
-    assert "Strict-Transport-Security" not in headers  # plain HTTP
 
 
 @dataclass
@@ -77,15 +65,6 @@ def site(app, client, outbox_dir) -> Site:
         to_partner = [m for m in deliver_and_read(outbox_dir) if m["To"] == "grace@example.org"]
         partner = PARTNER_LINK_RE.search(text_of(to_partner[-1])).group(1)
         return Site(pledge.slug, links["confirm"], me, partner)
-
-
-@pytest.fixture
-def failing_app(app):
-    @app.get("/boom")
-    def boom():
-        raise RuntimeError("test failure")
-
-    return app
 
 
 def test_pages_errors_api_static_and_redirects_all_carry_the_headers(failing_app, site):
@@ -214,18 +193,6 @@ def test_production_may_turn_secure_cookies_off_explicitly(app):
 
 
 # --- what the policy allows: nothing inline, nothing from elsewhere -------------------------
-
-INLINE_OR_FOREIGN = [
-    ("an inline or external script", re.compile(r"<script", re.I)),
-    ("a style attribute", re.compile(r"\sstyle=", re.I)),
-    ("a <style> element", re.compile(r"<style", re.I)),
-    ("an inline event handler", re.compile(r"\son[a-z]+=", re.I)),
-    ("a javascript: URL", re.compile(r"javascript:", re.I)),
-    (
-        "a resource from another origin",
-        re.compile(r"<(?:link|img|iframe|source|embed|object)\b[^>]*(?:src|href)=\"(?:https?:)?//"),
-    ),
-]
 
 
 def test_pages_have_no_inline_script_or_style_nor_foreign_resources(failing_app, site):

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
-import socket
 import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -17,15 +13,7 @@ import pytest
 from pledges import PROJECT_ROOT, create_app
 from pledges.extensions import db
 from tests.conftest import _base_config
-
-GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
-
-
-def closed_port() -> int:
-    """A local port nothing listens on (it was free a moment ago)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.helpers import GUNICORN, free_port, get_when_up, gunicorn_env
 
 
 def test_healthy_after_a_real_query(client):
@@ -44,7 +32,7 @@ def unreachable(url: str, tmp_path: Path):
 
 
 def test_postgres_server_down_is_503(tmp_path, capsys):
-    port = closed_port()
+    port = free_port()
     response = unreachable(f"postgresql+psycopg://root:hunter2@127.0.0.1:{port}/x", tmp_path)
     assert response.status_code == 503
     assert response.json == {"status": "unavailable", "database": "unreachable"}
@@ -66,22 +54,6 @@ def test_unreadable_sqlite_file_is_503(tmp_path, where):
 
 
 # --- gunicorn -------------------------------------------------------------------------------
-
-
-def gunicorn_env(tmp_path: Path, **settings: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PLEDGES_", "LOG_", "PROXY_FIX_", "DATABASE_URL", "BIND", "PORT"))
-        and key not in {"WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS"}
-    }
-    env.update(
-        PLEDGES_INSTANCE=str(tmp_path / "instance"),
-        DATABASE_URL=f"sqlite:///{tmp_path / 'pledges.db'}",
-        MAIL_DISPATCH="worker",
-        **settings,
-    )
-    return env
 
 
 def gunicorn(*args: str, env: dict[str, str], **kwargs) -> subprocess.CompletedProcess[str]:
@@ -132,7 +104,7 @@ def test_gunicorn_serves_with_headers_and_json_logs(tmp_path):
     with app.app_context():
         db.create_all()
         db.engine.dispose()
-    port = closed_port()
+    port = free_port()
     env = gunicorn_env(
         tmp_path,
         BIND=f"127.0.0.1:{port}",
@@ -148,7 +120,7 @@ def test_gunicorn_serves_with_headers_and_json_logs(tmp_path):
         text=True,
     )
     try:
-        health = _get_when_up(f"http://127.0.0.1:{port}/healthz")
+        health = get_when_up(f"http://127.0.0.1:{port}/healthz")
         assert json.loads(health.read()) == {"status": "ok", "database": "ok"}
         page = urllib.request.Request(
             f"http://127.0.0.1:{port}/",
@@ -170,14 +142,3 @@ def test_gunicorn_serves_with_headers_and_json_logs(tmp_path):
     assert [(r["method"], r["path"], r["status"], r["request_id"]) for r in requests] == [
         ("GET", "/", 200, "from-the-proxy")
     ]  # the health check logs at DEBUG only
-
-
-def _get_when_up(url: str, seconds: float = 20):
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return urllib.request.urlopen(url, timeout=5)  # noqa: S310
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)

@@ -8,17 +8,22 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from babel import support
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
+from flask_babel import Domain
 from sqlalchemy import select
 
 from pledges import PROJECT_ROOT
 from pledges.extensions import db
 from pledges.i18n import LOCALE_COOKIE
+from pledges.me import service as me_service
 from pledges.models import OutboxEmail
 from pledges.presentation import ACTION_KIND_LABELS, format_date
+from pledges.signers import SigningError, check_commitments, check_visibility
 from pledges.signing import service
+from pledges.signing import service as signing
 from tests.factories import confirmed_signature, make_pledge, make_user, signature_input
 from tests.helpers import log_in
 
@@ -88,24 +93,23 @@ def test_right_to_left_languages_set_the_page_direction(app, client):
     assert 'dir="ltr"' in html_tag(page)
 
 
-def test_wall_cache_keeps_languages_apart(app, client):
-    with app.app_context():
-        pledge = make_pledge()
-        confirmed_signature(pledge, name="Dorothy Attema")
-        wall = f"/p/{pledge.slug}/wall"
+def test_wall_cache_keeps_languages_apart(client, app_ctx):
+    pledge = make_pledge()
+    confirmed_signature(pledge, name="Dorothy Attema")
+    wall = f"/p/{pledge.slug}/wall"
 
-        french = client.get(wall, headers={"Accept-Language": "fr"})
-        assert 'lang="fr"' in html_tag(french.text) and "Aller au contenu" in french.text
-        assert {"Accept-Language", "Cookie"} <= set(french.vary)
+    french = client.get(wall, headers={"Accept-Language": "fr"})
+    assert 'lang="fr"' in html_tag(french.text) and "Aller au contenu" in french.text
+    assert {"Accept-Language", "Cookie"} <= set(french.vary)
 
-        # Same page and filters, other language: not the French copy from the cache.
-        english = client.get(wall, headers={"Accept-Language": "en"}).text
-        assert 'lang="en"' in html_tag(english) and "Skip to content" in english
-        assert "Aller au contenu" not in english
+    # Same page and filters, other language: not the French copy from the cache.
+    english = client.get(wall, headers={"Accept-Language": "en"}).text
+    assert 'lang="en"' in html_tag(english) and "Skip to content" in english
+    assert "Aller au contenu" not in english
 
-        # And each language is still served (from the cache) to its own readers.
-        again = client.get(wall, headers={"Accept-Language": "fr"}).text
-        assert "Aller au contenu" in again and "Dorothy Attema" in again
+    # And each language is still served (from the cache) to its own readers.
+    again = client.get(wall, headers={"Accept-Language": "fr"}).text
+    assert "Aller au contenu" in again and "Dorothy Attema" in again
 
 
 def test_email_queued_in_a_french_request_is_french(app):
@@ -241,3 +245,52 @@ def test_no_translation_function_hides_behind_an_alias():
         if re.search(r"\b(lazy_)?n?gettext as (?!_\b)\w+", path.read_text())
     ]
     assert offenders == []
+
+
+# --- errors of the signing service speak the reader's language ----------------------------
+
+
+class MarkedTranslations(support.NullTranslations):
+    """A stand-in catalog that marks every message it translates."""
+
+    def gettext(self, message):
+        return f"[xx] {message}"
+
+    ugettext = gettext
+
+
+@pytest.fixture
+def marked_language(monkeypatch):
+    monkeypatch.setattr(Domain, "get_translations", lambda self: MarkedTranslations())
+
+
+def signing_error(call, *args) -> str:
+    with pytest.raises(SigningError) as caught:
+        call(*args)
+    return caught.value.message
+
+
+def test_signing_errors_are_translated(app, marked_language):
+    with app.test_request_context("/"):
+        pledge = make_pledge(
+            commitments=[("Required one", True), ("Required two", True), ("Optional", False)]
+        )
+        optional = pledge.commitments[2].id
+        messages = [
+            signing_error(check_commitments, pledge, []),
+            signing_error(check_commitments, pledge, [optional, 10_000]),
+            signing_error(check_commitments, pledge, [optional]),
+            signing_error(check_visibility, "organization", " "),
+            signing_error(signing.check_email_allowed, "x@mailinator.com"),
+        ]
+        signature = confirmed_signature(pledge)
+        me_service.withdraw(signature)
+        messages.append(
+            signing_error(me_service.change_visibility, signature, "organization", "Somewhere")
+        )
+        pledge.status = "closed"
+        messages.append(signing_error(signing.sign, pledge, signature_input(pledge)))
+    for message in messages:
+        assert message.startswith("[xx] "), message
+    assert "tick #1, #2." in messages[2]
+    assert "mailinator.com" in messages[4]

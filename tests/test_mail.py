@@ -1,143 +1,125 @@
-"""The outbox: written with what caused it, delivered after, retried, never lost."""
+"""The outbox: written with what caused it, delivered after, retried, never lost; and
+delivery under trouble: slow servers, several workers, outages, short-lived commands."""
 
 from __future__ import annotations
 
-import socket
+import asyncio
+import os
+import signal
+import threading
 import time
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from pledges.database import utcnow
 from pledges.extensions import db
-from pledges.mail import queue_email
+from pledges.mail import delivery, dispatch, queue_email
 from pledges.mail.delivery import deliver_due, retry_delay
-from pledges.models import MailStatus, OutboxEmail
+from pledges.mail.transports import FileTransport
+from pledges.models import MailStatus, OutboxEmail, Signature
 from pledges.signing import service
-from tests.factories import make_pledge, signature_input
-from tests.helpers import read_outbox, sign_via_form, text_of
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.factories import confirmed_signature, make_pledge, signature_input
+from tests.helpers import (
+    Inbox,
+    free_port,
+    outbox_rows,
+    read_outbox,
+    send_mail_through,
+    sign_via_form,
+    smtp_sink,
+    text_of,
+)
 
 
 def send_to_a_closed_port(app, **settings) -> None:
     """SMTP delivery to a port nobody listens on: a real "connection refused"."""
-    app.config.update(
-        MAIL_TRANSPORT="smtp",
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=free_port(),
-        SMTP_SECURITY="none",
-        **settings,
+    send_mail_through(app, free_port(), **settings)
+
+
+def test_email_is_written_in_the_same_transaction_as_the_signature(app_ctx):
+    pledge = make_pledge()
+    service.sign(pledge, signature_input(pledge))
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == 0
+    service.sign(pledge, signature_input(pledge))
+    db.session.commit()
+    [row] = outbox_rows()
+    assert row.status == MailStatus.PENDING
+
+
+def test_file_transport_writes_an_eml_per_message(outbox_dir, app_ctx):
+    queue_email(
+        "ally@example.org",
+        "Hello ally",
+        "confirm",
+        signature=type("S", (), {"full_name": "Ali Gohar"})(),
+        pledge=type("P", (), {"title": "Peace pledge"})(),
+        confirm_url="http://pledges.test/confirm/x",
+        manage_url="http://pledges.test/me/y",
     )
-
-
-def outbox_rows() -> list[OutboxEmail]:
-    return db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)).all()
-
-
-def test_email_is_written_in_the_same_transaction_as_the_signature(app):
-    with app.app_context():
-        pledge = make_pledge()
-        service.sign(pledge, signature_input(pledge))
-        db.session.rollback()
-        assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == 0
-        service.sign(pledge, signature_input(pledge))
-        db.session.commit()
-        [row] = outbox_rows()
-        assert row.status == MailStatus.PENDING
-
-
-def test_file_transport_writes_an_eml_per_message(app, outbox_dir):
-    with app.app_context():
-        queue_email(
-            "ally@example.org",
-            "Hello ally",
-            "confirm",
-            signature=type("S", (), {"full_name": "Ali Gohar"})(),
-            pledge=type("P", (), {"title": "Peace pledge"})(),
-            confirm_url="http://pledges.test/confirm/x",
-            manage_url="http://pledges.test/me/y",
-        )
-        db.session.commit()
-        report = deliver_due()
-        assert report.sent == 1
-        [message] = read_outbox(outbox_dir)
-        assert message["Subject"] == "Hello ally"
-        assert message["Message-ID"]
-        assert "Ali Gohar" in text_of(message)
-        assert message.get_body(preferencelist=("html",)) is not None
-        # Delivering again sends nothing twice.
-        assert deliver_due().attempted == 0
-        assert len(read_outbox(outbox_dir)) == 1
+    db.session.commit()
+    report = deliver_due()
+    assert report.sent == 1
+    [message] = read_outbox(outbox_dir)
+    assert message["Subject"] == "Hello ally"
+    assert message["Message-ID"]
+    assert "Ali Gohar" in text_of(message)
+    assert message.get_body(preferencelist=("html",)) is not None
+    # Delivering again sends nothing twice.
+    assert deliver_due().attempted == 0
+    assert len(read_outbox(outbox_dir)) == 1
 
 
 @pytest.fixture
 def smtp_server():
-    handler = _Collect()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, handler
-    controller.stop()
+    handler = Inbox()
+    with smtp_sink(handler) as controller:
+        yield controller, handler
 
 
-class _Collect(Message):
-    def __init__(self):
-        super().__init__()
-        self.messages = []
-
-    def handle_message(self, message):
-        self.messages.append(message)
-
-
-def test_failed_delivery_is_retried_with_backoff_then_delivered(app, smtp_server):
+def test_failed_delivery_is_retried_with_backoff_then_delivered(app, smtp_server, app_ctx):
     controller, handler = smtp_server
-    with app.app_context():
-        pledge = make_pledge()
-        service.sign(pledge, signature_input(pledge, email="retry@example.org"))
-        db.session.commit()
+    pledge = make_pledge()
+    service.sign(pledge, signature_input(pledge, email="retry@example.org"))
+    db.session.commit()
 
-        # The mail server is down: nothing is lost, the row waits for its retry.
-        send_to_a_closed_port(app)
-        report = deliver_due()
-        assert (report.sent, report.failed) == (0, 1)
-        [row] = outbox_rows()
-        assert row.status == MailStatus.PENDING and row.attempts == 1
-        assert "Connection" in row.last_error or "refused" in row.last_error.lower()
-        assert row.next_attempt_at > utcnow() + timedelta(seconds=20)
-        assert deliver_due().attempted == 0  # not due yet
+    # The mail server is down: nothing is lost, the row waits for its retry.
+    send_to_a_closed_port(app)
+    report = deliver_due()
+    assert (report.sent, report.failed) == (0, 1)
+    [row] = outbox_rows()
+    assert row.status == MailStatus.PENDING and row.attempts == 1
+    assert "Connection" in row.last_error or "refused" in row.last_error.lower()
+    assert row.next_attempt_at > utcnow() + timedelta(seconds=20)
+    assert deliver_due().attempted == 0  # not due yet
 
-        # Time passes; the server is back.
-        db.session.execute(update(OutboxEmail).values(next_attempt_at=utcnow()))
-        db.session.commit()
-        app.config["SMTP_PORT"] = controller.port
-        assert deliver_due().sent == 1
-        [received] = handler.messages
-        assert received["To"] == "retry@example.org"
-        db.session.expire_all()
-        [row] = outbox_rows()
-        assert row.status == MailStatus.SENT and row.attempts == 2 and row.last_error is None
+    # Time passes; the server is back.
+    db.session.execute(update(OutboxEmail).values(next_attempt_at=utcnow()))
+    db.session.commit()
+    app.config["SMTP_PORT"] = controller.port
+    assert deliver_due().sent == 1
+    [received] = handler.messages
+    assert received["To"] == "retry@example.org"
+    db.session.expire_all()
+    [row] = outbox_rows()
+    assert row.status == MailStatus.SENT and row.attempts == 2 and row.last_error is None
 
 
-def test_a_message_that_never_goes_is_kept_as_dead(app):
-    with app.app_context():
-        pledge = make_pledge()
-        service.sign(pledge, signature_input(pledge))
-        db.session.commit()
-        send_to_a_closed_port(app, MAIL_MAX_ATTEMPTS=2)
-        deliver_due()
-        db.session.execute(update(OutboxEmail).values(next_attempt_at=utcnow()))
-        db.session.commit()
-        assert deliver_due().dead == 1
-        [row] = outbox_rows()
-        assert row.status == MailStatus.DEAD and row.attempts == 2
-        assert row.body_text  # still there for an admin to resend
+def test_a_message_that_never_goes_is_kept_as_dead(app, app_ctx):
+    pledge = make_pledge()
+    service.sign(pledge, signature_input(pledge))
+    db.session.commit()
+    send_to_a_closed_port(app, MAIL_MAX_ATTEMPTS=2)
+    deliver_due()
+    db.session.execute(update(OutboxEmail).values(next_attempt_at=utcnow()))
+    db.session.commit()
+    assert deliver_due().dead == 1
+    [row] = outbox_rows()
+    assert row.status == MailStatus.DEAD and row.attempts == 2
+    assert row.body_text  # still there for an admin to resend
 
 
 def test_retry_delay_doubles_up_to_six_hours():
@@ -175,3 +157,180 @@ def test_dead_letters_are_shown_to_operators_and_can_be_retried(app, runner, out
     with app.app_context():
         assert deliver_due().sent == 1
     assert [m["To"] for m in read_outbox(outbox_dir)] == ["amina@example.org"]
+
+
+# --- under trouble: slow servers, several workers, outages, short-lived commands -------------
+
+
+def queue_raw(*addresses: str) -> None:
+    """Rows as another process (cron, another host) would have left them in the outbox."""
+    for address in addresses:
+        db.session.add(OutboxEmail(to_address=address, subject="Hello", body_text="Hi."))
+    db.session.commit()
+
+
+def wait_for(condition, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+class SlowFileTransport(FileTransport):
+    """The real file transport behind a slow link, counting what it was asked to send."""
+
+    def __init__(self, directory: str, seconds: float, sent: list[str]) -> None:
+        super().__init__(directory)
+        self.seconds, self.sent = seconds, sent
+
+    def send(self, message, name: str) -> None:
+        time.sleep(self.seconds)
+        super().send(message, name)
+        self.sent.append(name)
+
+
+def test_a_second_worker_never_resends_what_a_slow_worker_still_holds(app, monkeypatch):
+    # A lease shorter than a batch takes: 100 messages over slow SMTP against 5 minutes.
+    monkeypatch.setattr(delivery, "CLAIM_LEASE", timedelta(seconds=1))
+    with app.app_context():
+        queue_raw(*(f"ally{i}@example.org" for i in range(4)))
+    sent: list[str] = []
+
+    def worker() -> None:
+        with app.app_context():
+            transport = SlowFileTransport(app.config["MAIL_OUTBOX_DIR"], 0.6, sent)
+            delivery.deliver_due(transport=transport)
+
+    first = threading.Thread(target=worker)
+    first.start()
+    time.sleep(1.3)  # the first worker's initial lease has run out
+    second = threading.Thread(target=worker)
+    second.start()
+    first.join()
+    second.join()
+
+    assert sorted(sent) == sorted(set(sent)), "a message was sent twice"
+    with app.app_context():
+        assert len(sent) == 4
+        assert {row.status for row in outbox_rows()} == {MailStatus.SENT}
+        assert all(row.attempts == 1 and row.claimed_until is None for row in outbox_rows())
+
+
+class RefuseRecipients(Message):
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        return f"550 5.1.1 <{address}> user unknown"
+
+    def handle_message(self, message):  # pragma: no cover - every recipient is refused
+        pass
+
+
+def test_mail_status_masks_addresses_inside_the_error(app, runner):
+    with smtp_sink(RefuseRecipients()) as controller:
+        send_mail_through(app, controller.port, MAIL_MAX_ATTEMPTS=1)
+        with app.app_context():
+            queue_raw("amina.odhiambo@example.org")
+            assert delivery.deliver_due().dead == 1
+            assert "amina.odhiambo@example.org" in outbox_rows()[0].last_error
+    shown = runner.invoke(args=["mail-status"])
+    assert shown.exit_code == 0
+    assert "user unknown" in shown.output
+    assert "a…@example.org" in shown.output
+    assert "amina.odhiambo" not in shown.output
+
+
+def test_deliver_mail_refuses_a_negative_interval_in_one_line(app, runner):
+    result = runner.invoke(args=["deliver-mail", "--loop", "--interval", "-1"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--interval'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_deliver_mail_loop_outlives_a_database_outage_and_stops_on_sigterm(app, runner, outbox_dir):
+    with app.app_context():
+        queue_raw("ally@example.org")
+        engine = db.engine
+    # The table is gone for a moment, as during a restore or a failover: a real database error.
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE outbox_emails RENAME TO outbox_emails_away"))
+    finished = threading.Event()
+
+    def operator() -> None:
+        time.sleep(0.5)  # long enough for a round or two to fail
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE outbox_emails_away RENAME TO outbox_emails"))
+        wait_for(lambda: read_outbox(outbox_dir), seconds=10)
+        if not finished.is_set():
+            os.kill(os.getpid(), signal.SIGTERM)  # as systemd or `docker stop` would
+
+    # A SIGTERM arriving after the command has ended must not end the test run.
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    helper = threading.Thread(target=operator)
+    try:
+        helper.start()
+        result = runner.invoke(args=["deliver-mail", "--loop", "--interval", "0.1"])
+        finished.set()
+        helper.join()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert "Delivery failed (" in result.output and "retrying in" in result.output
+    assert "sent 1, will retry 0, gave up 0" in result.output
+    assert result.output.rstrip().endswith("Stopped.")
+    assert [m["To"] for m in read_outbox(outbox_dir)] == ["ally@example.org"]
+
+
+@pytest.mark.config(MAIL_DISPATCH="thread")
+def test_thread_dispatch_delivers_mail_queued_by_other_processes(
+    app, client, outbox_dir, monkeypatch
+):
+    monkeypatch.setattr(dispatch, "RETRY_POLL_SECONDS", 0.2)
+    with app.app_context():
+        queue_raw("before@example.org")  # e.g. by `pledges send-reminders` before a restart
+    assert client.get("/healthz").status_code == 200
+    assert wait_for(lambda: len(read_outbox(outbox_dir)) == 1)
+    with app.app_context():
+        queue_raw("later@example.org")  # while the web process keeps running
+    assert wait_for(lambda: len(read_outbox(outbox_dir)) == 2)
+    assert [m["To"] for m in read_outbox(outbox_dir)] == ["before@example.org", "later@example.org"]
+
+
+class SlowServer(Inbox):
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(0.5)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_send_reminders_with_thread_dispatch_delivers_before_it_exits(app, runner):
+    with app.app_context():
+        pledge = make_pledge()
+        signature = confirmed_signature(pledge, email="ally@example.org")
+        db.session.execute(
+            update(Signature)
+            .where(Signature.id == signature.id)
+            .values(
+                confirmed_at=utcnow() - timedelta(days=31),
+                next_checkin_at=utcnow() - timedelta(days=1),
+            )
+        )
+        db.session.commit()
+        delivery.deliver_due()  # the confirmation mail
+    # The command runs as it would on a host configured with MAIL_DISPATCH=thread.
+    app.config["MAIL_DISPATCH"] = "thread"
+    dispatch.init_app(app)
+    handler = SlowServer()
+    with smtp_sink(handler) as controller:
+        send_mail_through(app, controller.port)
+        result = runner.invoke(args=["send-reminders"])
+        # The process would end here: whatever a daemon thread had not finished is cut off.
+        assert result.exit_code == 0, result.output
+        assert "1 reminder queued" in result.output
+        assert [m["To"] for m in handler.messages] == ["ally@example.org"]
+    with app.app_context():
+        reminder = db.session.scalars(
+            select(OutboxEmail).where(OutboxEmail.subject.startswith("Check-in"))
+        ).one()
+        assert reminder.status == MailStatus.SENT and reminder.claimed_until is None

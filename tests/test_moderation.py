@@ -233,44 +233,42 @@ def test_hiding_takes_a_signature_and_its_actions_out_of_every_figure(app, clien
         ]
 
 
-def test_a_hidden_signer_can_still_withdraw_and_delete_actions(app):
-    with app.app_context():
-        pledge = setup_pledge()
-        confirmed_signature(pledge)
-        one = confirmed_signature(pledge)
-        two = confirmed_signature(pledge)
-        log(one, people=3)
-        action = log(two, people=7)
-        log(two, people=1)
-        service.hide(one, "spam")
-        service.hide(two, "spam")
-        db.session.commit()
-        me_service.withdraw(one)
-        actions.delete_action(two, action)
-        db.session.commit()
-        tally = tally_for(pledge.id)
-        assert (tally.total, tally.actions, tally.people_reached) == (1, 0, 0)
-        assert_agrees_with_recount(pledge.id)
-        service.unhide(two, "fine after all")
-        db.session.commit()
-        tally = tally_for(pledge.id)
-        assert (tally.total, tally.actions, tally.people_reached) == (2, 1, 1)
-        assert_agrees_with_recount(pledge.id)
+def test_a_hidden_signer_can_still_withdraw_and_delete_actions(app_ctx):
+    pledge = setup_pledge()
+    confirmed_signature(pledge)
+    one = confirmed_signature(pledge)
+    two = confirmed_signature(pledge)
+    log(one, people=3)
+    action = log(two, people=7)
+    log(two, people=1)
+    service.hide(one, "spam")
+    service.hide(two, "spam")
+    db.session.commit()
+    me_service.withdraw(one)
+    actions.delete_action(two, action)
+    db.session.commit()
+    tally = tally_for(pledge.id)
+    assert (tally.total, tally.actions, tally.people_reached) == (1, 0, 0)
+    assert_agrees_with_recount(pledge.id)
+    service.unhide(two, "fine after all")
+    db.session.commit()
+    tally = tally_for(pledge.id)
+    assert (tally.total, tally.actions, tally.people_reached) == (2, 1, 1)
+    assert_agrees_with_recount(pledge.id)
 
 
-def test_two_moderators_hiding_at_once_count_it_once(app):
-    with app.app_context():
-        pledge = setup_pledge()
-        signature = confirmed_signature(pledge)
-        confirmed_signature(pledge)
-        stale = db.session.get(Signature, signature.id)
-        service.hide(signature, "first moderator")
-        with pytest.raises(ModerationError):
-            service.hide(stale, "second moderator")
-        assert service.bulk_invalidate(pledge, email_domain="example.org", reason="again") == 1
-        db.session.commit()
-        assert tally_for(pledge.id).total == 0
-        assert_agrees_with_recount(pledge.id)
+def test_two_moderators_hiding_at_once_count_it_once(app_ctx):
+    pledge = setup_pledge()
+    signature = confirmed_signature(pledge)
+    confirmed_signature(pledge)
+    stale = db.session.get(Signature, signature.id)
+    service.hide(signature, "first moderator")
+    with pytest.raises(ModerationError):
+        service.hide(stale, "second moderator")
+    assert service.bulk_invalidate(pledge, email_domain="example.org", reason="again") == 1
+    db.session.commit()
+    assert tally_for(pledge.id).total == 0
+    assert_agrees_with_recount(pledge.id)
 
 
 # Pre-moderation.
@@ -440,31 +438,28 @@ def test_bulk_hide_by_domain_previews_then_hides_with_one_audit_entry(app, clien
     assert "Remove the invisible control characters from this text." in nul.text
 
 
-def test_bulk_hide_by_time_window(app):
-    with app.app_context():
-        pledge = setup_pledge()
-        early = confirmed_signature(pledge, country="KE")
-        flood = [confirmed_signature(pledge, country="SO") for _ in range(3)]
-        late = confirmed_signature(pledge, country="KE")
-        start = utcnow() - timedelta(hours=3)
-        early.signed_at = start - timedelta(hours=2)
-        for n, signature in enumerate(flood):
-            signature.signed_at = start + timedelta(minutes=n)
-        late.signed_at = start + timedelta(hours=2)
-        db.session.commit()
-        criteria = service.BulkCriteria.of(None, start, start + timedelta(minutes=30))
-        assert service.bulk_preview(pledge, criteria) == 3
-        count = service.bulk_invalidate(
-            pledge, signed_from=start, signed_until=start + timedelta(minutes=30), reason="Flood"
-        )
-        db.session.commit()
-        assert count == 3
-        assert tally_for(pledge.id).by_country == {"KE": 2}
-        assert_agrees_with_recount(pledge.id)
-        with pytest.raises(ModerationError):
-            service.bulk_invalidate(
-                pledge, signed_from=late.signed_at, signed_until=start, reason="x"
-            )
+def test_bulk_hide_by_time_window(app_ctx):
+    pledge = setup_pledge()
+    early = confirmed_signature(pledge, country="KE")
+    flood = [confirmed_signature(pledge, country="SO") for _ in range(3)]
+    late = confirmed_signature(pledge, country="KE")
+    start = utcnow() - timedelta(hours=3)
+    early.signed_at = start - timedelta(hours=2)
+    for n, signature in enumerate(flood):
+        signature.signed_at = start + timedelta(minutes=n)
+    late.signed_at = start + timedelta(hours=2)
+    db.session.commit()
+    criteria = service.BulkCriteria.of(None, start, start + timedelta(minutes=30))
+    assert service.bulk_preview(pledge, criteria) == 3
+    count = service.bulk_invalidate(
+        pledge, signed_from=start, signed_until=start + timedelta(minutes=30), reason="Flood"
+    )
+    db.session.commit()
+    assert count == 3
+    assert tally_for(pledge.id).by_country == {"KE": 2}
+    assert_agrees_with_recount(pledge.id)
+    with pytest.raises(ModerationError):
+        service.bulk_invalidate(pledge, signed_from=late.signed_at, signed_until=start, reason="x")
 
 
 # The audit log.

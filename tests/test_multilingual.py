@@ -4,14 +4,12 @@ theirs, and the signer's mail and signed document keep the language they signed 
 from __future__ import annotations
 
 import html
-import io
 import re
 import shutil
 import subprocess
 from datetime import timedelta
 
 import pytest
-from pypdf import PdfReader
 from sqlalchemy import select
 
 from pledges.database import utcnow
@@ -25,56 +23,32 @@ from pledges.models import (
     Signature,
 )
 from pledges.organize import service as builder
-from tests.factories import confirmed_signature, make_pledge, make_user, run_by
+from tests.factories import (
+    FRENCH_COMMITMENTS,
+    confirmed_signature,
+    french_pledge,
+    make_pledge,
+    make_user,
+    run_by,
+    translate,
+)
 from tests.helpers import (
     confirm_via_link,
     csrf_token,
     deliver_and_read,
     links_in,
     log_in,
+    pdf_text,
     sign_via_form,
 )
 
-FRENCH_COMMITMENTS = [
-    "J'écouterai d'abord les femmes artisanes de paix.",
-    "Je remettrai en cause les idées violentes de la masculinité.",
-    "Je participerai aux dialogues à chaque cycle.",
-]
 URDU_TITLE = "امن کے لیے اتحادی"
 URDU_PREAMBLE = "مرد اور عورتیں، ایک ساتھ۔"
 URDU_COMMITMENT = "میں پہلے خواتین امن سازوں کی بات سنوں گا۔"
 
 
-def translate(pledge: Pledge, locale: str, title: str, preamble: str, commitments: list[str]):
-    builder.save_translation(
-        pledge,
-        builder.TranslationInput(
-            locale=locale,
-            title=title,
-            preamble=preamble,
-            guidelines="",
-            commitments={
-                c.id: text for c, text in zip(pledge.commitments, commitments, strict=True)
-            },
-        ),
-    )
-    db.session.commit()
-
-
-def french_pledge() -> Pledge:
-    pledge = make_pledge()
-    translate(
-        pledge, "fr", "Alliés pour la paix", "Hommes et femmes, ensemble.", FRENCH_COMMITMENTS
-    )
-    return pledge
-
-
 def content_block(page: str) -> str:
     return re.search(r'<div class="pledge-content"[^>]*>', page).group(0)
-
-
-def pdf_text(data: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
 def test_organizer_translates_their_pledge_and_strangers_cannot(app, client):
@@ -261,45 +235,44 @@ def test_urdu_signed_pledge_prints_in_urdu(app, client, outbox_dir):
     assert re.sub(r"\s", "", URDU_PREAMBLE) in squeezed
 
 
-def test_rewording_keeps_the_translated_words_the_signer_signed(app):
-    with app.app_context():
-        pledge = french_pledge()
-        signature = confirmed_signature(pledge, locale="fr")
-        first = pledge.commitments[0]
-        # Those French words are the signer's now: they cannot be edited in place...
-        with pytest.raises(builder.BuilderError):
-            builder.save_translation(
-                pledge,
-                builder.TranslationInput(
-                    locale="fr",
-                    title="Alliés pour la paix",
-                    preamble="Hommes et femmes, ensemble.",
-                    guidelines="",
-                    commitments={
-                        first.id: "Autre chose.",
-                        **{
-                            c.id: text
-                            for c, text in zip(
-                                pledge.commitments[1:], FRENCH_COMMITMENTS[1:], strict=True
-                            )
-                        },
-                    },
-                ),
-            )
-        db.session.rollback()
-        # ...only reworded, which asks for a new translation.
-        builder.reword_commitment(first, "I will listen first to women who build peace.")
-        db.session.commit()
-        translate(
+def test_rewording_keeps_the_translated_words_the_signer_signed(app_ctx):
+    pledge = french_pledge()
+    signature = confirmed_signature(pledge, locale="fr")
+    first = pledge.commitments[0]
+    # Those French words are the signer's now: they cannot be edited in place...
+    with pytest.raises(builder.BuilderError):
+        builder.save_translation(
             pledge,
-            "fr",
-            "Alliés pour la paix",
-            "Hommes et femmes, ensemble.",
-            ["J'écouterai en premier les femmes qui bâtissent la paix.", *FRENCH_COMMITMENTS[1:]],
+            builder.TranslationInput(
+                locale="fr",
+                title="Alliés pour la paix",
+                preamble="Hommes et femmes, ensemble.",
+                guidelines="",
+                commitments={
+                    first.id: "Autre chose.",
+                    **{
+                        c.id: text
+                        for c, text in zip(
+                            pledge.commitments[1:], FRENCH_COMMITMENTS[1:], strict=True
+                        )
+                    },
+                },
+            ),
         )
-        db.session.expire_all()
-        signature = db.session.get(Signature, signature.id)
-        assert signature.chosen_commitments[0].text == FRENCH_COMMITMENTS[0]
+    db.session.rollback()
+    # ...only reworded, which asks for a new translation.
+    builder.reword_commitment(first, "I will listen first to women who build peace.")
+    db.session.commit()
+    translate(
+        pledge,
+        "fr",
+        "Alliés pour la paix",
+        "Hommes et femmes, ensemble.",
+        ["J'écouterai en premier les femmes qui bâtissent la paix.", *FRENCH_COMMITMENTS[1:]],
+    )
+    db.session.expire_all()
+    signature = db.session.get(Signature, signature.id)
+    assert signature.chosen_commitments[0].text == FRENCH_COMMITMENTS[0]
 
 
 def test_french_signer_gets_a_french_reminder_from_the_command(app, runner):
@@ -323,13 +296,12 @@ def test_french_signer_gets_a_french_reminder_from_the_command(app, runner):
     assert FRENCH_COMMITMENTS[0] in html.unescape(message.body_html)
 
 
-def test_translation_rows_belong_to_the_pledge(app):
-    with app.app_context():
-        pledge = french_pledge()
-        assert db.session.scalars(select(PledgeTranslation.locale)).all() == ["fr"]
-        builder.remove_translation(pledge, "fr")
-        db.session.commit()
-        assert db.session.scalars(select(PledgeTranslation)).all() == []
+def test_translation_rows_belong_to_the_pledge(app_ctx):
+    pledge = french_pledge()
+    assert db.session.scalars(select(PledgeTranslation.locale)).all() == ["fr"]
+    builder.remove_translation(pledge, "fr")
+    db.session.commit()
+    assert db.session.scalars(select(PledgeTranslation)).all() == []
 
 
 def test_every_public_page_names_the_pledge_in_the_readers_language(app, client):

@@ -235,3 +235,19 @@ def test_an_unknown_organization_is_not_found(app, client):
 
 def test_the_organizer_bar_links_to_organizations(app, client, organizer):
     assert 'href="/organize/orgs/"' in client.get("/organize/").text
+
+
+def test_an_accented_name_in_other_capitals_is_the_same_organization(app, client):
+    with app.app_context():
+        make_user("runner@example.org")
+    log_in(client, "runner@example.org")
+    assert add_organization(client, name="École de la Paix").status_code == 302
+    response = add_organization(client, name="ÉCOLE DE LA PAIX")
+    assert response.status_code == 400
+    assert "There is already an organization of that name." in response.text
+    with app.app_context():
+        [school] = db.session.scalars(select(Organization)).all()
+        pledge = make_pledge()
+        signature = confirmed_signature(pledge, organization="école de la paix ")
+        assert signature.organization_id == school.id
+        assert signature.organization_name == "école de la paix"

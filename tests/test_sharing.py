@@ -13,8 +13,14 @@ from pledges.sharing import summary
 from pledges.wall.feed import atom_feed
 from pledges.wall.service import public_pledge_or_404
 from tests.factories import confirmed_signature, make_pledge
-from tests.helpers import action_form_data, csrf_token, signer_page
-from tests.test_headers import CSP, INLINE_OR_FOREIGN, assert_security_headers
+from tests.helpers import (
+    CSP,
+    INLINE_OR_FOREIGN,
+    action_form_data,
+    assert_security_headers,
+    csrf_token,
+    signer_page,
+)
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 NASTY_TITLE = '<script>alert("x")</script> Allies & friends'

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from pledges.extensions import db
 from pledges.models import AccessToken, Organization, OutboxEmail, PledgeStatus, Signature
@@ -11,6 +11,7 @@ from pledges.tallies import tally_for
 from tests.factories import make_pledge
 from tests.helpers import (
     confirm_via_link,
+    count,
     csrf_token,
     deliver_and_read,
     links_in,
@@ -18,10 +19,6 @@ from tests.helpers import (
     sign_via_form,
     text_of,
 )
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 @pytest.mark.parametrize(
@@ -44,107 +41,99 @@ def count(model) -> int:
     ],
 )
 def test_sign_confirm_and_appear_on_wall_as_chosen(
-    app, client, outbox_dir, visibility, organization, shown, hidden
+    client, outbox_dir, visibility, organization, shown, hidden, app_ctx
 ):
-    with app.app_context():
-        pledge = make_pledge()
-        response = sign_via_form(
-            client,
-            pledge,
-            name="Amina Wanjiru Odhiambo",
-            email="Amina.Odhiambo@Example.org",
-            organization=organization,
-            visibility=visibility,
-        )
-        assert response.status_code == 302
-        assert response.headers["Location"] == f"/p/{pledge.slug}/thanks"
-        assert "Check your inbox" in client.get(response.headers["Location"]).text
+    pledge = make_pledge()
+    response = sign_via_form(
+        client,
+        pledge,
+        name="Amina Wanjiru Odhiambo",
+        email="Amina.Odhiambo@Example.org",
+        organization=organization,
+        visibility=visibility,
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/p/{pledge.slug}/thanks"
+    assert "Check your inbox" in client.get(response.headers["Location"]).text
 
-        # Pending signatures are not on the wall yet.
-        assert "Amina" not in client.get(f"/p/{pledge.slug}/wall").text
-        assert tally_for(pledge.id).total == 0
+    # Pending signatures are not on the wall yet.
+    assert "Amina" not in client.get(f"/p/{pledge.slug}/wall").text
+    assert tally_for(pledge.id).total == 0
 
-        [message] = deliver_and_read(outbox_dir)
-        assert message["To"] == "Amina.Odhiambo@Example.org"
-        assert pledge.title in message["Subject"]
-        links = links_in(message)
-        assert confirm_via_link(client, links["confirm"]).status_code == 302
+    [message] = deliver_and_read(outbox_dir)
+    assert message["To"] == "Amina.Odhiambo@Example.org"
+    assert pledge.title in message["Subject"]
+    links = links_in(message)
+    assert confirm_via_link(client, links["confirm"]).status_code == 302
 
-        wall = client.get(f"/p/{pledge.slug}/wall").text
-        for text in shown:
-            assert text in wall
-        for text in hidden:
-            assert text not in wall
-        assert tally_for(pledge.id).total == 1
-        assert tally_for(pledge.id).by_role == {"woman": 1}
-        assert tally_for(pledge.id).by_country == {"KE": 1}
-
-
-def test_signature_records_exactly_what_was_chosen(app, client):
-    with app.app_context():
-        pledge = make_pledge()
-        required, optional, _ = pledge.commitments
-        sign_via_form(
-            client,
-            pledge,
-            commitments=[str(required.id), str(optional.id)],
-            personal_note="  Because peace starts at home.\r\n\r\nAnd at work.  ",
-            country="LK",
-            role="man",
-        )
-        signature = db.session.scalar(select(Signature))
-        assert signature.chosen_commitment_ids == {required.id, optional.id}
-        assert signature.status == "pending"
-        assert signature.email_normalized == "amina@example.org"
-        assert signature.personal_note == "Because peace starts at home.\n\nAnd at work."
-        assert (signature.country, signature.role) == ("LK", "man")
-        assert len(signature.verification_code) == 11
+    wall = client.get(f"/p/{pledge.slug}/wall").text
+    for text in shown:
+        assert text in wall
+    for text in hidden:
+        assert text not in wall
+    assert tally_for(pledge.id).total == 1
+    assert tally_for(pledge.id).by_role == {"woman": 1}
+    assert tally_for(pledge.id).by_country == {"KE": 1}
 
 
-def test_a_known_organization_is_linked_by_name(app, client):
-    with app.app_context():
-        organization = Organization(slug="wpp", name="Women Peacemakers Program")
-        db.session.add(organization)
-        pledge = make_pledge()
-        sign_via_form(
-            client, pledge, email="a@example.org", organization="women peacemakers program"
-        )
-        sign_via_form(client, pledge, email="b@example.org", organization="Another Group")
-        linked = dict(db.session.execute(select(Signature.email, Signature.organization_id)).all())
-        assert linked == {"a@example.org": organization.id, "b@example.org": None}
+def test_signature_records_exactly_what_was_chosen(client, app_ctx):
+    pledge = make_pledge()
+    required, optional, _ = pledge.commitments
+    sign_via_form(
+        client,
+        pledge,
+        commitments=[str(required.id), str(optional.id)],
+        personal_note="  Because peace starts at home.\r\n\r\nAnd at work.  ",
+        country="LK",
+        role="man",
+    )
+    signature = db.session.scalar(select(Signature))
+    assert signature.chosen_commitment_ids == {required.id, optional.id}
+    assert signature.status == "pending"
+    assert signature.email_normalized == "amina@example.org"
+    assert signature.personal_note == "Because peace starts at home.\n\nAnd at work."
+    assert (signature.country, signature.role) == ("LK", "man")
+    assert len(signature.verification_code) == 11
 
 
-def test_required_commitments_must_be_ticked_and_nothing_is_stored(app, client):
-    with app.app_context():
-        pledge = make_pledge()
-        optional = pledge.commitments[1]
-        response = sign_via_form(client, pledge, commitments=[str(optional.id)])
-        assert response.status_code == 400
-        assert "required" in response.text and "tick #1" in response.text
-        # What the person typed and chose is still there.
-        assert 'value="Amina Odhiambo"' in response.text
-        assert '<option value="KE" selected>Kenya</option>' in response.text
-        assert response.text.count(" selected>") == 1
-        assert count(Signature) == 0
-        assert count(OutboxEmail) == 0
+def test_a_known_organization_is_linked_by_name(client, app_ctx):
+    organization = Organization(slug="wpp", name="Women Peacemakers Program")
+    db.session.add(organization)
+    pledge = make_pledge()
+    sign_via_form(client, pledge, email="a@example.org", organization="women peacemakers program")
+    sign_via_form(client, pledge, email="b@example.org", organization="Another Group")
+    linked = dict(db.session.execute(select(Signature.email, Signature.organization_id)).all())
+    assert linked == {"a@example.org": organization.id, "b@example.org": None}
 
 
-def test_at_least_one_commitment(app, client):
-    with app.app_context():
-        pledge = make_pledge(commitments=[("Only optional", False)])
-        response = sign_via_form(client, pledge, commitments=[])
-        assert response.status_code == 400
-        assert "Choose at least one commitment." in response.text
-        assert count(Signature) == 0
+def test_required_commitments_must_be_ticked_and_nothing_is_stored(client, app_ctx):
+    pledge = make_pledge()
+    optional = pledge.commitments[1]
+    response = sign_via_form(client, pledge, commitments=[str(optional.id)])
+    assert response.status_code == 400
+    assert "required" in response.text and "tick #1" in response.text
+    # What the person typed and chose is still there.
+    assert 'value="Amina Odhiambo"' in response.text
+    assert '<option value="KE" selected>Kenya</option>' in response.text
+    assert response.text.count(" selected>") == 1
+    assert count(Signature) == 0
+    assert count(OutboxEmail) == 0
 
 
-def test_commitment_of_another_pledge_is_refused(app, client):
-    with app.app_context():
-        pledge, other = make_pledge(), make_pledge()
-        ids = [str(pledge.commitments[0].id), str(other.commitments[0].id)]
-        response = sign_via_form(client, pledge, commitments=ids)
-        assert response.status_code == 400
-        assert count(Signature) == 0
+def test_at_least_one_commitment(client, app_ctx):
+    pledge = make_pledge(commitments=[("Only optional", False)])
+    response = sign_via_form(client, pledge, commitments=[])
+    assert response.status_code == 400
+    assert "Choose at least one commitment." in response.text
+    assert count(Signature) == 0
+
+
+def test_commitment_of_another_pledge_is_refused(client, app_ctx):
+    pledge, other = make_pledge(), make_pledge()
+    ids = [str(pledge.commitments[0].id), str(other.commitments[0].id)]
+    response = sign_via_form(client, pledge, commitments=ids)
+    assert response.status_code == 400
+    assert count(Signature) == 0
 
 
 @pytest.mark.parametrize(
@@ -164,138 +153,138 @@ def test_commitment_of_another_pledge_is_refused(app, client):
         ("name", "Amina\x00", "control characters"),
     ],
 )
-def test_bad_input_gets_a_clear_message_and_stores_nothing(app, client, field, value, message):
-    with app.app_context():
-        pledge = make_pledge()
-        response = sign_via_form(client, pledge, **{field: value})
-        assert response.status_code == 400
-        assert message in response.text
-        assert 'aria-invalid="true"' in response.text
-        assert count(Signature) == 0
-        assert count(OutboxEmail) == 0
+def test_bad_input_gets_a_clear_message_and_stores_nothing(client, field, value, message, app_ctx):
+    pledge = make_pledge()
+    response = sign_via_form(client, pledge, **{field: value})
+    assert response.status_code == 400
+    assert message in response.text
+    assert 'aria-invalid="true"' in response.text
+    assert count(Signature) == 0
+    assert count(OutboxEmail) == 0
 
 
-def test_organization_visibility_needs_an_organization(app, client):
-    with app.app_context():
-        pledge = make_pledge()
-        response = sign_via_form(client, pledge, visibility="organization", organization="")
-        assert response.status_code == 400
-        assert "tell us its name" in response.text
-        assert count(Signature) == 0
+def test_organization_visibility_needs_an_organization(client, app_ctx):
+    pledge = make_pledge()
+    response = sign_via_form(client, pledge, visibility="organization", organization="")
+    assert response.status_code == 400
+    assert "tell us its name" in response.text
+    assert count(Signature) == 0
 
 
-def test_signing_again_creates_nothing_and_emails_the_links(app, client, outbox_dir):
-    with app.app_context():
-        pledge = make_pledge()
-        first = sign_via_form(client, pledge, email="amina@example.org")
-        [confirmation] = deliver_and_read(outbox_dir)
-        confirm_via_link(client, links_in(confirmation)["confirm"])
+def test_signing_again_creates_nothing_and_emails_the_links(client, outbox_dir, app_ctx):
+    pledge = make_pledge()
+    first = sign_via_form(client, pledge, email="amina@example.org")
+    [confirmation] = deliver_and_read(outbox_dir)
+    confirm_via_link(client, links_in(confirmation)["confirm"])
 
-        again = sign_via_form(client, pledge, email="  AMINA@EXAMPLE.ORG ", name="Someone Else")
-        # The screen is the same whether or not the address had signed, and has no link.
-        assert again.status_code == first.status_code == 302
-        assert again.headers["Location"] == first.headers["Location"]
-        thanks = client.get(again.headers["Location"]).text
-        assert "/me/" not in thanks and "/confirm/" not in thanks
+    again = sign_via_form(client, pledge, email="  AMINA@EXAMPLE.ORG ", name="Someone Else")
+    # The screen is the same whether or not the address had signed, and has no link.
+    assert again.status_code == first.status_code == 302
+    assert again.headers["Location"] == first.headers["Location"]
+    thanks = client.get(again.headers["Location"]).text
+    assert "/me/" not in thanks and "/confirm/" not in thanks
 
-        assert count(Signature) == 1
-        assert db.session.scalar(select(Signature.full_name)) == "Amina Odhiambo"
-        messages = deliver_and_read(outbox_dir)
-        assert len(messages) == 2
-        reminder = messages[1]
-        assert "already signed" in reminder["Subject"]
-        assert "were not saved" in text_of(reminder)
-        links = links_in(reminder)
-        assert "me" in links and "confirm" not in links  # already confirmed
-        assert client.get(links["me"]).status_code == 200
-        # The first manage link still works: a stranger re-signing cannot lock the owner out.
-        assert client.get(links_in(confirmation)["me"]).status_code == 200
-
-
-def test_signing_again_before_confirming_sends_a_fresh_confirm_link(app, client, outbox_dir):
-    with app.app_context():
-        pledge = make_pledge()
-        sign_via_form(client, pledge)
-        sign_via_form(client, pledge)
-        first, second = deliver_and_read(outbox_dir)
-        assert "confirm" in links_in(second)
-        assert confirm_via_link(client, links_in(second)["confirm"]).status_code == 302
-        assert db.session.scalar(select(Signature.status)) == "confirmed"
+    assert count(Signature) == 1
+    assert db.session.scalar(select(Signature.full_name)) == "Amina Odhiambo"
+    messages = deliver_and_read(outbox_dir)
+    assert len(messages) == 2
+    reminder = messages[1]
+    assert "already signed" in reminder["Subject"]
+    assert "were not saved" in text_of(reminder)
+    links = links_in(reminder)
+    assert "me" in links and "confirm" not in links  # already confirmed
+    assert client.get(links["me"]).status_code == 200
+    # The first manage link still works: a stranger re-signing cannot lock the owner out.
+    assert client.get(links_in(confirmation)["me"]).status_code == 200
 
 
-def test_confirm_link_opened_twice_and_confirmed_twice(app, client, outbox_dir):
-    with app.app_context():
-        pledge = make_pledge()
-        sign_via_form(client, pledge)
-        [message] = deliver_and_read(outbox_dir)
-        path = links_in(message)["confirm"]
-
-        # A mail scanner opening the link first confirms nothing.
-        scanner = client.application.test_client()
-        assert scanner.get(path).status_code == 200
-        assert scanner.get(path).status_code == 200
-        assert db.session.scalar(select(Signature.status)) == "pending"
-
-        page = client.get(path)
-        assert "Confirm my signature" in page.text
-        token = csrf_token(page.text)
-        assert client.post(path, data={"csrf_token": token}).status_code == 302
-        assert client.post(path, data={"csrf_token": token}).status_code == 200
-        assert "Your signature is confirmed" in client.get(path).text
-        assert tally_for(pledge.id).total == 1
+def test_signing_again_before_confirming_sends_a_fresh_confirm_link(client, outbox_dir, app_ctx):
+    pledge = make_pledge()
+    sign_via_form(client, pledge)
+    sign_via_form(client, pledge)
+    first, second = deliver_and_read(outbox_dir)
+    assert "confirm" in links_in(second)
+    assert confirm_via_link(client, links_in(second)["confirm"]).status_code == 302
+    assert db.session.scalar(select(Signature.status)) == "confirmed"
 
 
-def test_unknown_links_answer_404(client, app):
-    with app.app_context():
-        assert client.get("/confirm/not-a-token").status_code == 404
-        assert client.get("/me/not-a-token").status_code == 404
+def test_confirm_link_opened_twice_and_confirmed_twice(client, outbox_dir, app_ctx):
+    pledge = make_pledge()
+    sign_via_form(client, pledge)
+    [message] = deliver_and_read(outbox_dir)
+    path = links_in(message)["confirm"]
+
+    # A mail scanner opening the link first confirms nothing.
+    scanner = client.application.test_client()
+    assert scanner.get(path).status_code == 200
+    assert scanner.get(path).status_code == 200
+    assert db.session.scalar(select(Signature.status)) == "pending"
+
+    page = client.get(path)
+    assert "Confirm my signature" in page.text
+    token = csrf_token(page.text)
+    assert client.post(path, data={"csrf_token": token}).status_code == 302
+    assert client.post(path, data={"csrf_token": token}).status_code == 200
+    assert "Your signature is confirmed" in client.get(path).text
+    assert tally_for(pledge.id).total == 1
 
 
-def test_tokens_are_stored_only_as_hashes(app, client, outbox_dir):
-    with app.app_context():
-        pledge = make_pledge()
-        sign_via_form(client, pledge)
-        [message] = deliver_and_read(outbox_dir)
-        tokens = [path.rsplit("/", 1)[1] for path in links_in(message).values()]
-        stored = db.session.scalars(select(AccessToken.token_hash)).all()
-        assert len(stored) == 2
-        for token in tokens:
-            assert len(token) >= 40
-            assert token not in stored
-            assert all(token not in value for value in stored)
+def test_unknown_links_answer_404(client, app_ctx):
+    assert client.get("/confirm/not-a-token").status_code == 404
+    assert client.get("/me/not-a-token").status_code == 404
 
 
-def test_post_without_csrf_token_is_refused_and_keeps_the_answers(app, client):
-    with app.app_context():
-        pledge = make_pledge()
-        response = sign_via_form(client, pledge, csrf_token="", name="Jens van Tricht")
-        assert response.status_code == 400
-        assert "Nothing was saved yet" in response.text
-        assert 'value="Jens van Tricht"' in response.text
-        assert count(Signature) == 0
+def test_tokens_are_stored_only_as_hashes(client, outbox_dir, app_ctx):
+    pledge = make_pledge()
+    sign_via_form(client, pledge)
+    [message] = deliver_and_read(outbox_dir)
+    tokens = [path.rsplit("/", 1)[1] for path in links_in(message).values()]
+    stored = db.session.scalars(select(AccessToken.token_hash)).all()
+    assert len(stored) == 2
+    for token in tokens:
+        assert len(token) >= 40
+        assert token not in stored
+        assert all(token not in value for value in stored)
 
 
-def test_draft_pledge_is_invisible(app, client):
-    with app.app_context():
-        pledge = make_pledge(status=PledgeStatus.DRAFT)
-        assert client.get(f"/p/{pledge.slug}").status_code == 404
-        assert client.get(f"/p/{pledge.slug}/wall").status_code == 404
-        assert client.post(f"/p/{pledge.slug}", data={}).status_code in (400, 404)
-        assert count(Signature) == 0
+def test_post_without_csrf_token_is_refused_and_keeps_the_answers(client, app_ctx):
+    pledge = make_pledge()
+    response = sign_via_form(client, pledge, csrf_token="", name="Jens van Tricht")
+    assert response.status_code == 400
+    assert "Nothing was saved yet" in response.text
+    assert 'value="Jens van Tricht"' in response.text
+    assert count(Signature) == 0
 
 
-def test_closed_pledge_shows_but_takes_no_signatures(app, client):
-    with app.app_context():
-        open_pledge = make_pledge()
-        pledge = make_pledge(status=PledgeStatus.CLOSED)
-        page = client.get(f"/p/{pledge.slug}")
-        assert page.status_code == 200
-        assert "no longer takes signatures" in page.text
-        assert 'name="email"' not in page.text
-        # A form kept open in another tab from before the pledge closed.
-        token = csrf_token(client.get(f"/p/{open_pledge.slug}").text)
-        data = sign_form_data(pledge, csrf_token=token)
-        response = client.post(f"/p/{pledge.slug}", data=data)
-        assert response.status_code == 409
-        assert "no longer takes signatures" in response.text
-        assert count(Signature) == 0
+def test_draft_pledge_is_invisible(client, app_ctx):
+    pledge = make_pledge(status=PledgeStatus.DRAFT)
+    assert client.get(f"/p/{pledge.slug}").status_code == 404
+    assert client.get(f"/p/{pledge.slug}/wall").status_code == 404
+    assert client.post(f"/p/{pledge.slug}", data={}).status_code in (400, 404)
+    assert count(Signature) == 0
+
+
+def test_closed_pledge_shows_but_takes_no_signatures(client, app_ctx):
+    open_pledge = make_pledge()
+    pledge = make_pledge(status=PledgeStatus.CLOSED)
+    page = client.get(f"/p/{pledge.slug}")
+    assert page.status_code == 200
+    assert "no longer takes signatures" in page.text
+    assert 'name="email"' not in page.text
+    # A form kept open in another tab from before the pledge closed.
+    token = csrf_token(client.get(f"/p/{open_pledge.slug}").text)
+    data = sign_form_data(pledge, csrf_token=token)
+    response = client.post(f"/p/{pledge.slug}", data=data)
+    assert response.status_code == 409
+    assert "no longer takes signatures" in response.text
+    assert count(Signature) == 0
+
+
+def test_a_commitment_sent_twice_is_chosen_once(client, outbox_dir, app_ctx):
+    pledge = make_pledge()
+    first, second = pledge.commitments[0].id, pledge.commitments[1].id
+    response = sign_via_form(client, pledge, commitments=[str(first), str(second), str(second)])
+    assert response.status_code == 302
+    signature = db.session.scalar(select(Signature))
+    assert [row.commitment_id for row in signature.chosen] == [first, second]
+    assert count(OutboxEmail) == 1

@@ -15,59 +15,56 @@ from tests.factories import confirmed_signature, make_pledge
 CACHES = ["SimpleCache", "RedisCache"] if REDIS_URL else ["SimpleCache"]
 
 
-def test_wall_is_served_from_the_cache_until_something_changes(app, client):
-    with app.app_context():
-        pledge = make_pledge()
-        signature = confirmed_signature(pledge, name="Dorothy Attema")
-        other = confirmed_signature(pledge, name="Jose de Vries")
-        wall = f"/p/{pledge.slug}/wall"
-        assert "Dorothy Attema" in client.get(wall).text
+def test_wall_is_served_from_the_cache_until_something_changes(client, app_ctx):
+    pledge = make_pledge()
+    signature = confirmed_signature(pledge, name="Dorothy Attema")
+    other = confirmed_signature(pledge, name="Jose de Vries")
+    wall = f"/p/{pledge.slug}/wall"
+    assert "Dorothy Attema" in client.get(wall).text
 
-        # A change behind the services' back is not seen: the page came from the cache.
-        db.session.execute(
-            update(Signature).where(Signature.id == signature.id).values(full_name="Changed")
-        )
-        db.session.commit()
-        assert "Dorothy Attema" in client.get(wall).text
+    # A change behind the services' back is not seen: the page came from the cache.
+    db.session.execute(
+        update(Signature).where(Signature.id == signature.id).values(full_name="Changed")
+    )
+    db.session.commit()
+    assert "Dorothy Attema" in client.get(wall).text
 
-        # A change through the services is seen at once.
-        service.change_visibility(other, "anonymous", "")
-        db.session.commit()
-        page = client.get(wall).text
-        assert "Jose de Vries" not in page and "Anonymous ally" in page
-        assert "Changed" in page
+    # A change through the services is seen at once.
+    service.change_visibility(other, "anonymous", "")
+    db.session.commit()
+    page = client.get(wall).text
+    assert "Jose de Vries" not in page and "Anonymous ally" in page
+    assert "Changed" in page
 
 
-def test_the_feed_is_cached_like_the_wall(app, client):
-    with app.app_context():
-        pledge = make_pledge()
-        signature = confirmed_signature(pledge, name="Dorothy Attema")
-        feed = f"/p/{pledge.slug}/feed.atom"
-        first = client.get(feed)
-        assert first.mimetype == "application/atom+xml" and "Dorothy Attema" in first.text
+def test_the_feed_is_cached_like_the_wall(client, app_ctx):
+    pledge = make_pledge()
+    signature = confirmed_signature(pledge, name="Dorothy Attema")
+    feed = f"/p/{pledge.slug}/feed.atom"
+    first = client.get(feed)
+    assert first.mimetype == "application/atom+xml" and "Dorothy Attema" in first.text
 
-        db.session.execute(
-            update(Signature).where(Signature.id == signature.id).values(full_name="Changed")
-        )
-        db.session.commit()
-        assert client.get(feed).data == first.data  # from the cache
+    db.session.execute(
+        update(Signature).where(Signature.id == signature.id).values(full_name="Changed")
+    )
+    db.session.commit()
+    assert client.get(feed).data == first.data  # from the cache
 
-        confirmed_signature(pledge, name="Jose de Vries")  # a change the wall shows
-        fresh = client.get(feed).text
-        assert "Jose de Vries" in fresh and "Changed" in fresh
+    confirmed_signature(pledge, name="Jose de Vries")  # a change the wall shows
+    fresh = client.get(feed).text
+    assert "Jose de Vries" in fresh and "Changed" in fresh
 
 
 @pytest.mark.config(WALL_CACHE_SECONDS=0)
-def test_cache_can_be_switched_off(app, client):
-    with app.app_context():
-        pledge = make_pledge()
-        signature = confirmed_signature(pledge, name="Dorothy Attema")
-        client.get(f"/p/{pledge.slug}/wall")
-        db.session.execute(
-            update(Signature).where(Signature.id == signature.id).values(full_name="Changed")
-        )
-        db.session.commit()
-        assert "Changed" in client.get(f"/p/{pledge.slug}/wall").text
+def test_cache_can_be_switched_off(client, app_ctx):
+    pledge = make_pledge()
+    signature = confirmed_signature(pledge, name="Dorothy Attema")
+    client.get(f"/p/{pledge.slug}/wall")
+    db.session.execute(
+        update(Signature).where(Signature.id == signature.id).values(full_name="Changed")
+    )
+    db.session.commit()
+    assert "Changed" in client.get(f"/p/{pledge.slug}/wall").text
 
 
 @pytest.mark.parametrize("cache_type", CACHES)
@@ -96,15 +93,14 @@ def test_a_change_on_one_host_shows_on_another_at_once(app_config, app, cache_ty
             db.engine.dispose()
 
 
-def test_a_visitor_with_a_message_is_not_served_or_stored_as_everyone(app, client):
-    with app.app_context():
-        pledge = make_pledge()
-        confirmed_signature(pledge, name="Seema Kakran")
-        with client.session_transaction() as session:
-            session["_flashes"] = [("success", "Only for this visitor")]
-        assert "Only for this visitor" in client.get(f"/p/{pledge.slug}/wall").text
-        stranger = app.test_client()
-        assert "Only for this visitor" not in stranger.get(f"/p/{pledge.slug}/wall").text
+def test_a_visitor_with_a_message_is_not_served_or_stored_as_everyone(app, client, app_ctx):
+    pledge = make_pledge()
+    confirmed_signature(pledge, name="Seema Kakran")
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Only for this visitor")]
+    assert "Only for this visitor" in client.get(f"/p/{pledge.slug}/wall").text
+    stranger = app.test_client()
+    assert "Only for this visitor" not in stranger.get(f"/p/{pledge.slug}/wall").text
 
 
 def test_one_visitors_query_parameters_never_reach_the_cached_page(app, client):

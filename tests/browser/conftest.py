@@ -9,17 +9,16 @@ fail and say what to install. Only ``PLEDGES_BROWSER_TESTS=0``, set by hand, ski
 
 from __future__ import annotations
 
-import email
 import os
 import re
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from email.message import EmailMessage
-from email.policy import default
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -41,7 +40,7 @@ from tests.factories import (
     run_by,
     signature_input,
 )
-from tests.helpers import text_of
+from tests.helpers import read_outbox, text_of
 
 REPO = Path(__file__).resolve().parents[2]
 AXE_SCRIPT = REPO / "node_modules" / "axe-core" / "axe.min.js"
@@ -97,11 +96,7 @@ class LiveServer:
         """Deliver what is due, then every email sent to ``address``, oldest first."""
         with self.app.app_context():
             deliver_due()
-        messages = [
-            email.message_from_bytes(path.read_bytes(), policy=default)
-            for path in sorted(self.outbox_dir.glob("*.eml"))
-        ]
-        return [m for m in messages if address in m["To"]]
+        return [m for m in read_outbox(self.outbox_dir) if address in m["To"]]
 
     def links(self, address: str) -> dict[str, str]:
         """{"confirm": url, "me": url} from the newest email to ``address``."""
@@ -170,6 +165,11 @@ class LiveServer:
             db.session.commit()
             address, code = signature.email, signature.verification_code
         return SeededSigner(email=address, verification_code=code, **self.links(address))
+
+
+def goto(path_of: Callable[[Any], str]) -> Callable[..., None]:
+    """A way to reach a page: open the path that ``path_of`` finds in the test's site."""
+    return lambda page, site: page.goto(path_of(site))
 
 
 def log_in(page, email: str, password: str = PASSWORD) -> None:

@@ -18,6 +18,7 @@ from tests.browser.conftest import (
     SeededPledge,
     SeededSigner,
     assert_accessible,
+    goto,
 )
 
 
@@ -49,10 +50,6 @@ def confirmed(page, site: Site) -> None:
     page.goto(site.pending.confirm)
     page.get_by_role("button", name="Confirm my signature").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your signature is confirmed")
-
-
-def goto(path_of: Callable[[Site], str]) -> Callable[..., None]:
-    return lambda page, site: page.goto(path_of(site))
 
 
 #: How to reach each page: a function of (page, site) that leaves the browser on it.

@@ -19,7 +19,7 @@ from pledges.models import OutboxEmail
 from pledges.moderation import service as moderation
 from pledges.organize import service as organize
 from pledges.orgs.service import OrganizationInput, create_organization
-from tests.browser.conftest import LiveServer, assert_accessible, log_in
+from tests.browser.conftest import LiveServer, assert_accessible, goto, log_in
 from tests.factories import confirmed_signature, make_pledge, make_user, run_by
 
 ORGANIZER = "farida.organizer@example.org"
@@ -151,10 +151,6 @@ def site(live_server: LiveServer, browser) -> Site:
         sessions[who] = context.storage_state()
         context.close()
     return Site(sessions=sessions, **seeded)
-
-
-def goto(path_of: Callable[[Site], str]) -> Callable[..., None]:
-    return lambda page, site: page.goto(path_of(site))
 
 
 def submitted_empty(path_of: Callable[[Site], str], button: str) -> Callable[..., None]:
