@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+import time
 from datetime import timedelta
 
 import pytest
@@ -9,7 +11,7 @@ import time_machine
 
 from pledges.database import utcnow
 from pledges.extensions import db
-from pledges.models import AuditEntry, User
+from pledges.models import AuditEntry, OutboxEmail, User, UserSession
 from tests.factories import PASSWORD, make_pledge, make_user, run_by
 from tests.helpers import csrf_token, deliver_and_read, log_in, text_of
 
@@ -213,3 +215,57 @@ def test_deactivated_accounts_lose_their_sessions(app, client):
         db.session.get(User, user_id).active = False
         db.session.commit()
     assert client.get("/organize/").status_code == 302
+
+
+def test_a_cookie_saved_before_logout_opens_nothing_after_it(app, client):
+    with app.app_context():
+        user = make_user("me@example.org")
+        pledge = run_by(make_pledge(), user)
+        export = f"/organize/{pledge.slug}/export"
+    log_in(client, "me@example.org")
+    assert client.get(export).status_code == 200
+    saved = client.get_cookie("session").value
+
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/organize/").text)})
+    replay = app.test_client()  # another browser, or another host behind the balancer
+    replay.set_cookie("session", saved)
+    response = replay.get(export)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(UserSession)) == 0
+
+
+def test_log_out_everywhere_ends_the_other_browsers_and_keeps_this_one(app, client):
+    with app.app_context():
+        make_user("me@example.org")
+    other = app.test_client()
+    log_in(other, "me@example.org")
+    log_in(client, "me@example.org")
+    page = client.get("/account")
+    client.post("/account/sessions", data={"csrf_token": csrf_token(page.text)})
+    assert client.get("/account").status_code == 200
+    assert other.get("/account").status_code == 302
+    with app.app_context():  # only this browser's session is stored, and only as a hash
+        (stored,) = db.session.scalars(db.select(UserSession)).all()
+        assert stored.secret_hash != client.get_cookie("session").value
+        assert len(stored.secret_hash) == 64
+
+
+@pytest.mark.config(LOGIN_LIMIT_PER_IP="1000 per minute")
+def test_a_reset_request_takes_as_long_for_an_unknown_address_as_for_a_known_one(app, client):
+    with app.app_context():
+        make_user("me@example.org")
+    token = csrf_token(client.get("/password/forgot").text)
+    times: dict[str, list[float]] = {"me@example.org": [], "nobody@example.org": []}
+    for _ in range(40):  # interleaved, so a busy moment of the machine falls on both
+        for email, samples in times.items():
+            started = time.perf_counter()
+            client.post("/password/forgot", data={"email": email, "csrf_token": token})
+            samples.append(time.perf_counter() - started)
+    known, unknown = (statistics.median(samples[5:]) for samples in times.values())
+    # Before, the known address took half again as long (its email was rendered and queued).
+    assert abs(known - unknown) < 0.2 * min(known, unknown), (known, unknown)
+    with app.app_context():  # and only the real account got mail
+        addresses = db.session.scalars(db.select(OutboxEmail.to_address)).all()
+        assert set(addresses) == {"me@example.org"}
