@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
 
+from flask import Flask
 from flask.testing import FlaskClient
 
 from pledges.mail.delivery import deliver_due
@@ -111,3 +112,22 @@ def log_in(client: FlaskClient, email: str, password: str = "correct horse batte
         "/login",
         data={"email": email, "password": password, "csrf_token": csrf_token(page.text)},
     )
+
+
+def organizer_urls(
+    app: Flask, slug: str, prefixes: tuple[str, ...] = ("/organize", "/admin")
+) -> list[tuple[str, str, str]]:
+    """(method, url, endpoint) for every route under ``prefixes``, found in the URL map."""
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(prefixes):
+            continue
+        values = {}
+        for name in rule.arguments:
+            converter = rule._converters[name].__class__.__name__
+            values[name] = slug if name == "slug" else 1 if "Integer" in converter else "x"
+        with app.test_request_context():
+            url = app.url_for(rule.endpoint, **values)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            urls.append((method, url, rule.endpoint))
+    return urls
