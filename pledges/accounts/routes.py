@@ -33,6 +33,7 @@ from pledges.rules import RuleError
 
 bp = Blueprint("accounts", __name__)
 
+
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: never an open redirect to another host."""
     if target:

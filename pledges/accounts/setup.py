@@ -40,4 +40,3 @@ def load_user(user_id: str) -> User | None:
     if user is None or not user.active or user.session_version != int(raw_version):
         return None
     return user
-
