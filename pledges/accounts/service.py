@@ -20,7 +20,12 @@ from pledges.accounts.passwords import (
 )
 from pledges.database import utcnow
 from pledges.extensions import db
-from pledges.forms import clean_line, has_control_characters
+from pledges.forms import (
+    bidi_control_message,
+    clean_line,
+    has_bidi_controls,
+    has_control_characters,
+)
 from pledges.mail.outbox import queue_email
 from pledges.models import EMAIL_MAX, NAME_MAX, User, UserRole
 from pledges.rules import RuleError
@@ -91,6 +96,8 @@ def _checked_name(name: str) -> str:
         raise AccountError(
             gettext("Remove the invisible control characters from this text."), field="name"
         )
+    if has_bidi_controls(name):
+        raise AccountError(bidi_control_message(), field="name")
     return name
 
 
