@@ -140,6 +140,9 @@ URL_MAX = 500
 PEOPLE_REACHED_MAX = 10_000_000
 DESCRIPTION_MAX = 2000
 REASON_MAX = 500
+# A pledge's own texts: a page or two each, printed in every signed PDF and dossier.
+PREAMBLE_MAX = 6000
+GUIDELINES_MAX = 4000
 
 
 class User(UserMixin, db.Model):
