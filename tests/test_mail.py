@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 
 import pytest
+import time_machine
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 from sqlalchemy import func, select, update
@@ -175,3 +176,28 @@ def test_dead_letters_are_shown_to_operators_and_can_be_retried(app, runner, out
     with app.app_context():
         assert deliver_due().sent == 1
     assert [m["To"] for m in read_outbox(outbox_dir)] == ["amina@example.org"]
+
+
+@pytest.mark.config(OUTBOX_RETENTION_DAYS=7)
+def test_sent_mail_is_deleted_after_the_retention_period_and_the_rest_stays(app, runner):
+    with app.app_context():
+        pledge = make_pledge()
+        for _ in range(3):
+            service.sign(pledge, signature_input(pledge))
+        db.session.commit()
+        sent, dead, pending = outbox_rows()
+        deliver_due()  # file transport: all three are sent now
+        sent.status, dead.status, pending.status = (
+            MailStatus.SENT,
+            MailStatus.DEAD,
+            MailStatus.PENDING,
+        )
+        db.session.commit()
+    with time_machine.travel(utcnow() + timedelta(days=6)):
+        assert "0 sent emails deleted" in runner.invoke(args=["purge-sent-mail"]).output
+    with time_machine.travel(utcnow() + timedelta(days=8)):
+        result = runner.invoke(args=["purge-sent-mail"])
+    assert result.exit_code == 0, result.output
+    assert "1 sent email deleted" in result.output
+    with app.app_context():
+        assert sorted(row.status for row in outbox_rows()) == [MailStatus.DEAD, MailStatus.PENDING]
