@@ -24,7 +24,7 @@ from sqlalchemy import update
 
 from pledges.database import utcnow
 from pledges.extensions import db, limiter
-from pledges.models import Signature
+from pledges.models import Report, Signature
 
 
 def configured(setting: str) -> Callable[[], str]:
@@ -75,6 +75,24 @@ def limit_verifying(view):
     return limiter.limit(configured("VERIFY_LIMIT_PER_IP"), scope="verify")(view)
 
 
+def _private_link_key() -> str:
+    """Key for limits per signer: a hash of the private link's token (the rate-limit
+    storage never holds a working link)."""
+    token = (request.view_args or {}).get("token") or ""
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+def limit_action_posts(view):
+    """Actions logged, edited or deleted through one private link, counted together:
+    each one is stored, tallied and printed in the signed PDF."""
+    return limiter.shared_limit(
+        configured("ACTION_LIMIT_PER_TOKEN"),
+        scope="action-token",
+        key_func=_private_link_key,
+        methods=["POST"],
+    )(view)
+
+
 def limit_api(blueprint) -> None:
     limiter.limit(configured("API_LIMIT_PER_IP"), scope="api")(blueprint)
 
@@ -100,12 +118,18 @@ def _ip_key(secret_key: str) -> bytes:
 
 
 def purge_ip_hashes() -> int:
-    """Forget the IP hashes of signatures older than the retention period."""
+    """Forget the IP hashes of signatures and of reports older than the retention period.
+
+    Returns how many were forgotten; the caller commits, then checkpoints.
+    """
     cutoff = utcnow() - timedelta(days=current_app.config["IP_HASH_RETENTION_DAYS"])
-    result = db.session.execute(
-        update(Signature)
-        .where(Signature.ip_hash.is_not(None), Signature.signed_at < cutoff)
-        .values(ip_hash=None)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount
+    forgotten = 0
+    for model, timestamp in ((Signature, Signature.signed_at), (Report, Report.created_at)):
+        result = db.session.execute(
+            update(model)
+            .where(model.ip_hash.is_not(None), timestamp < cutoff)
+            .values(ip_hash=None)
+            .execution_options(synchronize_session=False)
+        )
+        forgotten += result.rowcount
+    return forgotten

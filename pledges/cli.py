@@ -13,6 +13,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
+from pledges.database import checkpoint
 from pledges.extensions import db
 
 if TYPE_CHECKING:
@@ -157,12 +158,26 @@ def send_reminders_command() -> None:
 @click.command("purge-ip-hashes")
 @with_appcontext
 def purge_ip_hashes_command() -> None:
-    """Forget the IP hashes older than IP_HASH_RETENTION_DAYS (schedule it daily)."""
+    """Forget the IP hashes of signatures and reports older than IP_HASH_RETENTION_DAYS
+    (schedule it daily)."""
     from pledges.abuse import purge_ip_hashes
 
     purged = purge_ip_hashes()
     db.session.commit()
+    checkpoint()  # the forgotten hashes leave the WAL too
     click.echo(f"{purged} IP hash{'es' if purged != 1 else ''} forgotten")
+
+
+@click.command("purge-sent-mail")
+@with_appcontext
+def purge_sent_mail_command() -> None:
+    """Delete sent emails older than OUTBOX_RETENTION_DAYS (schedule it daily)."""
+    from pledges.mail.outbox import purge_sent_mail
+
+    purged = purge_sent_mail()
+    db.session.commit()
+    checkpoint()
+    click.echo(f"{purged} sent email{'s' if purged != 1 else ''} deleted")
 
 
 @click.command("recount")
@@ -273,6 +288,7 @@ def init_app(app: Flask) -> None:
         mail_status_command,
         send_reminders_command,
         purge_ip_hashes_command,
+        purge_sent_mail_command,
         recount_command,
         create_user_command,
         export_dossier_command,

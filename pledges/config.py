@@ -86,6 +86,13 @@ DEFAULTS: dict[str, Any] = {
     "PDF_LIMIT_PER_IP": "10 per minute;60 per hour",
     "VERIFY_LIMIT_PER_IP": "60 per minute;600 per hour",
     "IP_HASH_RETENTION_DAYS": 30,
+    # Sent emails are deleted after this many days by `pledges purge-sent-mail`.
+    "OUTBOX_RETENTION_DAYS": 30,
+    # Actions one signer may log in one check-in cycle, and action posts (new, edit,
+    # delete) per signer's link; the signed PDF lists only the newest PDF_MAX_ACTIONS.
+    "ACTIONS_PER_CYCLE": 50,
+    "ACTION_LIMIT_PER_TOKEN": "20 per hour;100 per day",
+    "PDF_MAX_ACTIONS": 30,
     # Rendered wall pages are cached under a key that includes the pledge's wall_version,
     # so a change shows at once on every host; the timeout only bounds memory.
     "WALL_CACHE_SECONDS": 300,
@@ -150,6 +157,10 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PDF_LIMIT_PER_IP": ("PDF_LIMIT_PER_IP", str),
     "VERIFY_LIMIT_PER_IP": ("VERIFY_LIMIT_PER_IP", str),
     "IP_HASH_RETENTION_DAYS": ("IP_HASH_RETENTION_DAYS", int),
+    "OUTBOX_RETENTION_DAYS": ("OUTBOX_RETENTION_DAYS", int),
+    "ACTIONS_PER_CYCLE": ("ACTIONS_PER_CYCLE", int),
+    "ACTION_LIMIT_PER_TOKEN": ("ACTION_LIMIT_PER_TOKEN", str),
+    "PDF_MAX_ACTIONS": ("PDF_MAX_ACTIONS", int),
     "MAIL_TRANSPORT": ("MAIL_TRANSPORT", str),
     "MAIL_FROM": ("MAIL_FROM", str),
     "MAIL_OUTBOX_DIR": ("MAIL_OUTBOX_DIR", str),
@@ -185,6 +196,9 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
 NUMBER_RANGES: dict[str, tuple[int, int | None]] = {
     "WALL_CACHE_SECONDS": (0, None),  # 0: no cache
     "IP_HASH_RETENTION_DAYS": (0, None),
+    "OUTBOX_RETENTION_DAYS": (0, None),
+    "ACTIONS_PER_CYCLE": (1, None),
+    "PDF_MAX_ACTIONS": (1, None),
     "MAIL_MAX_ATTEMPTS": (1, None),
     "SMTP_PORT": (1, 65535),
     "SMTP_TIMEOUT": (1, None),
@@ -202,7 +216,7 @@ NUMBER_RANGES: dict[str, tuple[int, int | None]] = {
 RATE_LIMITS = tuple(
     key
     for key in DEFAULTS
-    if key.endswith(("_LIMIT_PER_IP", "_LIMIT_PER_DOMAIN"))
+    if key.endswith(("_LIMIT_PER_IP", "_LIMIT_PER_DOMAIN", "_LIMIT_PER_TOKEN"))
     or key == "LOGIN_FAILURES_BEFORE_LOCKOUT"
 )
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+import os
 import sqlite3
+import stat
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -22,6 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapper
 from sqlalchemy.types import TypeDecorator
+
+from pledges.extensions import db
 
 
 def utcnow() -> datetime:
@@ -135,18 +139,82 @@ def _coerce_enum_attributes(mapper: Mapper, class_: type) -> None:
             )
 
 
+#: The companions SQLite keeps beside a database file in WAL mode.
+SQLITE_COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
+#: Read and write for the owner only: the files hold signers' names and addresses.
+OWNER_ONLY = 0o600
+
+
+def _sqlite_file(cargs: tuple, cparams: dict) -> str | None:
+    """The path of the file a pysqlite connect() is about to open, if it is a plain file."""
+    database = cargs[0] if cargs else cparams.get("database")
+    if not isinstance(database, str) or database in ("", ":memory:"):
+        return None
+    if database.startswith("file:"):  # a URI: mode=ro or memory; not ours to create
+        return None
+    return database
+
+
+@event.listens_for(Engine, "do_connect")
+def _create_sqlite_file_owner_only(dialect: Any, record: Any, cargs: tuple, cparams: dict) -> None:
+    """Create the SQLite file readable by its owner only before SQLite opens it (SQLite
+    creates -wal and -shm with the database file's permissions)."""
+    if dialect.name != "sqlite":
+        return
+    path = _sqlite_file(cargs, cparams)
+    if path is None or os.path.exists(path):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY))
+    except FileExistsError:  # another process got there first
+        pass
+    except OSError:  # a missing folder: let SQLite report it as it would
+        pass
+
+
+def restrict_sqlite_files(path: str) -> None:
+    """Take group and world access off a database file made before, and its companions."""
+    for name in (path, *(path + suffix for suffix in SQLITE_COMPANION_SUFFIXES)):
+        try:
+            mode = stat.S_IMODE(os.stat(name).st_mode)
+            if mode & 0o077:
+                os.chmod(name, mode & 0o700)
+        except OSError:  # absent, or not ours to change: nothing to do
+            continue
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     cursor = dbapi_connection.cursor()
+    # Deleted rows are overwritten with zeros, not left in free pages of the file: a
+    # withdrawn signer's name must not be recoverable from a copy of it.
+    cursor.execute("PRAGMA secure_delete=ON")
     # WAL lets the wall be read while signatures are written; NORMAL is durable in WAL
     # mode except for the last commits on power loss, the usual trade for a web app.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    for _, name, path in cursor.execute("PRAGMA database_list").fetchall():
+        if name == "main" and path:
+            restrict_sqlite_files(path)
     cursor.close()
+
+
+def checkpoint() -> bool:
+    """After erasing (and committing): copy the WAL into the database file and truncate
+    it, so deleted text lingers in neither (with secure_delete, freed pages are zeroed).
+
+    False if a reader kept the WAL from being emptied; it is then emptied by a later
+    checkpoint. Nothing to do on PostgreSQL, whose VACUUM reclaims dead rows by itself.
+    """
+    if db.engine.dialect.name != "sqlite":
+        return True
+    with db.engine.connect() as connection:
+        busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    return not busy
 
 
 def upsert_increment(session: Any, table: Any, keys: dict[str, Any], column: str, delta: int):

@@ -9,7 +9,7 @@ from functools import cache
 from flask_babel import gettext
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import IntegerField, SelectMultipleField
+from wtforms import IntegerField, SelectMultipleField, TextAreaField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
 
@@ -22,6 +22,13 @@ _NONCHARACTERS = "".join(f"\\U{plane:04x}fffe\\U{plane:04x}ffff" for plane in ra
 _CONTROL = re.compile(
     rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufdd0-\ufdef{_NONCHARACTERS}]"
 )
+
+# Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): they
+# reorder what follows, so "https://example.org/\u202egpj.exe" reads ".../exe.jpg". A name,
+# title, organization or link never needs them; the left-to-right and right-to-left marks
+# (U+200E, U+200F, U+061C) only steer neutral characters, cannot reverse a word, and may
+# be typed by people writing in right-to-left scripts, so they stay allowed.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def strip(value: str | None) -> str | None:
@@ -56,9 +63,23 @@ def has_control_characters(text: str | None) -> bool:
     return bool(text) and _CONTROL.search(text) is not None
 
 
+def has_bidi_controls(text: str | None) -> bool:
+    return bool(text) and _BIDI_CONTROLS.search(text) is not None
+
+
+def bidi_control_message() -> str:
+    return gettext("Remove the invisible text-direction controls from this text.")
+
+
 def no_control_characters(form, field) -> None:
+    """Refuse control characters; in one-line fields (names, organizations, titles,
+    addresses, links) also the bidirectional controls that disguise text. Multi-line texts
+    may hold them (right-to-left writing): every page and PDF isolates each text, so they
+    cannot reach beyond it."""
     if has_control_characters(field.data):
         raise ValidationError(gettext("Remove the invisible control characters from this text."))
+    if not isinstance(field, TextAreaField) and has_bidi_controls(field.data):
+        raise ValidationError(bidi_control_message())
 
 
 class ButtonForm(FlaskForm):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pledges.config import ConfigurationError
@@ -38,6 +38,10 @@ IMAGE_CONTENT_SECURITY_POLICY = (
 #: Pages whose URL is itself the key to someone's data: their address must never travel
 #: to another site in a Referer header, not even as an origin.
 PRIVATE_PATH_PREFIXES = ("/me/", "/confirm/", "/partner/", "/password/reset/")
+
+#: Organizer and admin pages: they show people (signers, exports, audit, accounts), so no
+#: shared cache, back-forward cache or disk cache may keep a copy.
+ORGANIZER_PATH_PREFIXES = ("/organize", "/admin", "/account")
 
 # A year, the figure browsers' preload lists ask for; no "preload": that is an operator's
 # decision for the whole domain.
@@ -75,6 +79,18 @@ def is_private_path(path: str) -> bool:
     return path.startswith(PRIVATE_PATH_PREFIXES)
 
 
+def is_personal_response() -> bool:
+    """Whether this response may show someone's data: a private link's page, an organizer
+    page, or any page rendered for a logged-in organizer."""
+    if is_private_path(request.path) or request.path.startswith(ORGANIZER_PATH_PREFIXES):
+        return True
+    if request.endpoint == "static":
+        return False
+    # Read the session only if the browser sent one: reading it adds "Vary: Cookie".
+    cookie_name = current_app.config["SESSION_COOKIE_NAME"]
+    return cookie_name in request.cookies and "_user_id" in session
+
+
 def _framing_allowed() -> bool:
     view = current_app.view_functions.get(request.endpoint or "")
     return bool(getattr(view, "allow_framing", False))
@@ -96,9 +112,10 @@ def set_security_headers(response: Response) -> Response:
         # The URL is the key to someone's signature: never leak it, never keep the page
         # in a shared cache or the back-forward cache of a borrowed phone.
         headers["Referrer-Policy"] = "no-referrer"
-        headers["Cache-Control"] = "no-store"
     else:
         headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    if is_personal_response() and "no-store" not in headers.get("Cache-Control", ""):
+        headers["Cache-Control"] = "no-store"
     if request.is_secure:
         # Sent over HTTP it would be ignored, and it would be wrong in development.
         headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY

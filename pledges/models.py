@@ -142,6 +142,9 @@ URL_MAX = 500
 PEOPLE_REACHED_MAX = 10_000_000
 DESCRIPTION_MAX = 2000
 REASON_MAX = 500
+# A pledge's own texts: a page or two each, printed in every signed PDF and dossier.
+PREAMBLE_MAX = 6000
+GUIDELINES_MAX = 4000
 
 
 class User(UserMixin, db.Model):
@@ -180,6 +183,23 @@ class User(UserMixin, db.Model):
     @property
     def display_name(self) -> str:
         return self.name or self.email
+
+
+class UserSession(db.Model):
+    """One logged-in browser of an organizer, known to every host through the database.
+
+    The cookie holds a random id; only its SHA-256 is stored, so a copy of the database
+    opens no session. Deleting the row (logout, "log out everywhere", a new password) ends
+    the session on every host at once, whatever the cookie says.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Organization(db.Model):

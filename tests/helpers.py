@@ -279,3 +279,22 @@ def get_when_up(url: str, seconds: float = 20):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def organizer_urls(
+    app: Flask, slug: str, prefixes: tuple[str, ...] = ("/organize", "/admin")
+) -> list[tuple[str, str, str]]:
+    """(method, url, endpoint) for every route under ``prefixes``, found in the URL map."""
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(prefixes):
+            continue
+        values = {}
+        for name in rule.arguments:
+            converter = rule._converters[name].__class__.__name__
+            values[name] = slug if name == "slug" else 1 if "Integer" in converter else "x"
+        with app.test_request_context():
+            url = app.url_for(rule.endpoint, **values)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            urls.append((method, url, rule.endpoint))
+    return urls

@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from pledges.abuse import hash_ip, purge_ip_hashes
 from pledges.database import utcnow
 from pledges.extensions import db
-from pledges.models import OutboxEmail, Signature
+from pledges.models import OutboxEmail, Report, Signature
 from pledges.signers import normalize_email
 from tests.conftest import REDIS_URL
-from tests.factories import make_pledge
+from tests.factories import confirmed_signature, make_pledge
 from tests.helpers import csrf_token, deliver_and_read, links_in, sign_via_form
 
 STORAGES = ["memory://", REDIS_URL] if REDIS_URL else ["memory://"]
@@ -156,3 +156,22 @@ def test_purge_command_forgets_old_ip_hashes(app, client, runner):
     assert "1 IP hash forgotten" in result.output
     with app.app_context():
         assert db.session.scalar(select(Signature.ip_hash)) is None
+
+
+def test_report_ip_hashes_are_forgotten_with_the_signatures(app, client, runner):
+    from pledges.moderation.service import file_report
+
+    with app.app_context():
+        pledge = make_pledge()
+        signature = confirmed_signature(pledge)
+        file_report(signature, "spam", "", "198.51.100.7")
+        db.session.commit()
+    with time_machine.travel(utcnow() + timedelta(days=29)):
+        assert "0 IP hashes forgotten" in runner.invoke(args=["purge-ip-hashes"]).output
+    with time_machine.travel(utcnow() + timedelta(days=31)):
+        result = runner.invoke(args=["purge-ip-hashes"])
+    assert result.exit_code == 0, result.output
+    assert "1 IP hash forgotten" in result.output  # the factory's signature had none
+    with app.app_context():
+        assert db.session.scalar(select(Report.ip_hash)) is None
+        assert db.session.scalar(select(func.count()).select_from(Report)) == 1  # the report stays

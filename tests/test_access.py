@@ -8,37 +8,19 @@ confirmed), and only admins reach /admin/….
 from __future__ import annotations
 
 import pytest
-from flask import Flask
 
 from tests.factories import make_pledge, make_user, run_by
-from tests.helpers import log_in
-
-
-def _protected_urls(app: Flask, slug: str) -> list[tuple[str, str, str]]:
-    """(method, url, endpoint) for every /organize and /admin route."""
-    urls = []
-    for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith(("/organize", "/admin")):
-            continue
-        values = {}
-        for name in rule.arguments:
-            converter = rule._converters[name].__class__.__name__
-            values[name] = slug if name == "slug" else 1 if "Integer" in converter else "x"
-        with app.test_request_context():
-            url = app.url_for(rule.endpoint, **values)
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            urls.append((method, url, rule.endpoint))
-    return urls
+from tests.helpers import log_in, organizer_urls
 
 
 def test_there_are_organizer_routes_to_check(app, app_ctx):
-    assert len(_protected_urls(app, "x")) >= 2
+    assert len(organizer_urls(app, "x")) >= 2
 
 
 def test_anonymous_visitors_are_sent_to_log_in(app, client):
     with app.app_context():
         pledge = make_pledge()
-        urls = _protected_urls(app, pledge.slug)
+        urls = organizer_urls(app, pledge.slug)
     for method, url, endpoint in urls:
         response = client.open(url, method=method)
         # POSTs without a CSRF token may be refused before the login check; never served.
@@ -53,7 +35,7 @@ def test_an_organizer_cannot_see_another_organizers_pledge(app, client):
         theirs = make_pledge()
         run_by(theirs, make_user("other@example.org"))
         make_user("me@example.org")
-        urls = _protected_urls(app, theirs.slug)
+        urls = organizer_urls(app, theirs.slug)
     log_in(client, "me@example.org")
     client.application.config["WTF_CSRF_ENABLED"] = False  # reach the view itself
     for method, url, endpoint in urls:
@@ -67,7 +49,7 @@ def test_an_organizer_cannot_see_another_organizers_pledge(app, client):
 def test_only_admins_reach_admin_pages(app, client, role, expected):
     with app.app_context():
         make_user("me@example.org", role=role)
-        urls = [u for u in _protected_urls(app, "x") if u[1].startswith("/admin")]
+        urls = [u for u in organizer_urls(app, "x") if u[1].startswith("/admin")]
     log_in(client, "me@example.org")
     for method, url, endpoint in urls:
         if method != "GET":
@@ -84,7 +66,7 @@ def test_every_organizer_and_admin_form_needs_its_csrf_token(app, client):
     organizer (an admin too): nothing reaches a service without it."""
     with app.app_context():
         pledge = run_by(make_pledge(), make_user("me@example.org", role="admin"))
-        posts = [(m, u, e) for m, u, e in _protected_urls(app, pledge.slug) if m == "POST"]
+        posts = [(m, u, e) for m, u, e in organizer_urls(app, pledge.slug) if m == "POST"]
     log_in(client, "me@example.org")
     assert len(posts) >= 10
     for _, url, endpoint in posts:

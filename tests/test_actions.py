@@ -280,3 +280,53 @@ def test_editing_an_action_keeps_a_commitment_since_dropped(app, client, outbox_
         db.session.expire_all()
         assert db.session.get(Action, older_id).commitment_id != second_id
         assert count(Action) == 2
+
+
+@pytest.mark.config(ACTIONS_PER_CYCLE=3)
+def test_a_cycle_holds_at_most_actions_per_cycle_and_says_until_when(app, client, outbox_dir):
+    with app.app_context():
+        pledge = make_pledge()
+        me = signer_page(client, outbox_dir, pledge)
+        for _ in range(3):
+            assert post_action(client, me, pledge).status_code == 302
+        response = post_action(client, me, pledge)
+        assert response.status_code == 400
+        assert "You have logged 3 actions this cycle, the most one cycle holds." in response.text
+        assert "You can log more from" in response.text
+        assert actions_count() == 3
+        # Editing what is there is still allowed: the cap is on new rows.
+        action_id = db.session.scalar(select(Action.id).limit(1))
+        edited = post_action(client, me, pledge, path=f"/actions/{action_id}/edit")
+        assert edited.status_code == 302
+
+
+@pytest.mark.config(ACTION_LIMIT_PER_TOKEN="2 per hour")
+def test_action_posts_are_rate_limited_per_private_link(app, client, outbox_dir):
+    with app.app_context():
+        pledge = make_pledge()
+        other = signer_page(client, outbox_dir, pledge, email="other@example.org")
+        me = signer_page(client, outbox_dir, pledge)
+        assert post_action(client, me, pledge).status_code == 302
+        assert post_action(client, me, pledge).status_code == 302
+        assert post_action(client, me, pledge).status_code == 429
+        assert client.get(f"{me}/actions/new").status_code == 200  # the form still opens
+        # Another signer, from the same address, is not held back by the first one.
+        assert post_action(client, other, pledge).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "link, message",
+    [
+        ("https://example.org/\u202egpj.exe", "text-direction controls"),
+        ("https://example.org/\u2066report\u2069", "text-direction controls"),
+        ("https://example.org/a\x00b", "invisible control characters"),
+    ],
+)
+def test_an_evidence_link_that_disguises_itself_is_refused(app, client, outbox_dir, link, message):
+    with app.app_context():
+        pledge = make_pledge()
+        me = signer_page(client, outbox_dir, pledge)
+        response = post_action(client, me, pledge, evidence_url=link)
+        assert response.status_code == 400
+        assert message in response.text
+        assert actions_count() == 0

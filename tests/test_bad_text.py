@@ -8,6 +8,8 @@ from datetime import date
 from types import SimpleNamespace
 
 import pytest
+from pypdf import PdfReader
+from wtforms import Form, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 from pledges.actions import service as actions
@@ -159,3 +161,76 @@ def test_the_signing_limit_on_a_pledge_nobody_can_sign_is_a_plain_answer(app, cl
     }
     assert 429 in statuses
     assert statuses <= {404, 429}
+
+
+BIDI_MESSAGE = "Remove the invisible text-direction controls from this text."
+
+
+@pytest.mark.parametrize(
+    "control",
+    ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"],
+)
+def test_one_line_fields_refuse_bidi_controls_and_long_texts_keep_them(control):
+    one_line = StringField().bind(Form(), "name")
+    one_line.data = f"Ada{control}Corp"
+    with pytest.raises(ValidationError, match="text-direction"):
+        no_control_characters(None, one_line)
+    long_text = TextAreaField().bind(Form(), "note")
+    long_text.data = f"In Arabic: {control}سلام"
+    no_control_characters(None, long_text)  # right-to-left writing may need them
+
+
+def test_the_marks_that_only_steer_neutral_characters_are_allowed():
+    field = StringField().bind(Form(), "name")
+    field.data = "Amina\u200f \u200eO.\u061c"
+    no_control_characters(None, field)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("name", "Ada \u202eecalevoL"), ("organization", "\u2067Evil\u2069 Corp")],
+)
+def test_a_signer_name_or_organization_with_bidi_controls_is_refused(app, client, field, value):
+    with app.app_context():
+        pledge = make_pledge()
+        response = sign_via_form(client, pledge, **{field: value})
+        assert response.status_code == 400
+        assert BIDI_MESSAGE in response.text
+        assert count(Signature) == 0
+
+
+def test_a_pledge_title_with_bidi_controls_is_refused(app, client):
+    with app.app_context():
+        make_user("me@example.org")
+    log_in(client, "me@example.org")
+    page = client.get("/organize/new")
+    response = client.post(
+        "/organize/new",
+        data={
+            "title": "Allies \u202eecaep rof",
+            "preamble": "Why.",
+            "checkin_cadence_days": "30",
+            "csrf_token": csrf_token(page.text),
+        },
+    )
+    assert response.status_code in (400, 422)
+    assert BIDI_MESSAGE in response.text
+
+
+def test_a_reversed_organization_does_not_flip_the_next_signers_entry(app, tmp_path):
+    """Stored before the rule: the wall and the dossier isolate each entry."""
+    from pledges.dossier import service as dossier_service
+
+    with app.app_context():
+        pledge = make_pledge()
+        confirmed_signature(pledge, name="Ada Quist", organization="\u202eCorp Evil", country="KE")
+        confirmed_signature(pledge, name="Bob Smith", country="KE")
+        confirmed_signature(pledge, name="Carl Jones", country="KE")
+        wall = app.test_client().get(f"/p/{pledge.slug}/wall").text
+        dossier = dossier_service.request_dossier(pledge, "officials")
+        db.session.commit()
+        path = tmp_path / "dossier.pdf"
+        dossier_service.issue(dossier, path, progress=lambda done, total: None, part_size=10)
+    assert "<bdi>\u202eCorp Evil</bdi>" in wall
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(str(path)).pages).split())
+    assert "Bob Smith" in text and "Carl Jones" in text  # not "htimS boB"

@@ -136,6 +136,7 @@ def test_rate_limits_that_do_not_parse_are_refused(monkeypatch, name, value):
 def test_rate_limit_settings_are_all_checked():
     assert {"SIGN_LIMIT_PER_IP", "SIGN_LIMIT_PER_DOMAIN", "API_LIMIT_PER_IP"} <= set(RATE_LIMITS)
     assert {"LOGIN_LIMIT_PER_IP", "LOGIN_FAILURES_BEFORE_LOCKOUT"} <= set(RATE_LIMITS)
+    assert "ACTION_LIMIT_PER_TOKEN" in RATE_LIMITS
 
 
 def test_urls_that_do_not_parse_are_refused_with_an_example(monkeypatch):
@@ -166,6 +167,9 @@ def test_urls_that_do_not_parse_are_refused_with_an_example(monkeypatch):
         ("DOSSIER_SYNC_MAX_SIGNATURES", "-1", "0 or more"),
         ("WALL_CACHE_SECONDS", "-5", "0 or more"),
         ("IP_HASH_RETENTION_DAYS", "-1", "0 or more"),
+        ("OUTBOX_RETENTION_DAYS", "-1", "0 or more"),
+        ("ACTIONS_PER_CYCLE", "0", "1 or more"),
+        ("PDF_MAX_ACTIONS", "0", "1 or more"),
     ],
 )
 def test_numbers_out_of_range_are_refused(monkeypatch, name, value, allowed):
@@ -225,3 +229,12 @@ def test_gunicorn_reads_good_numbers(monkeypatch):
     monkeypatch.setenv("PORT", "8080")
     settings = gunicorn_settings()
     assert settings["workers"] == 3 and settings["bind"] == "0.0.0.0:8080"
+
+
+def test_every_environment_setting_is_in_the_readme_table():
+    from pledges import PROJECT_ROOT
+    from pledges.config import ENV_SETTINGS
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    missing = [name for name in ENV_SETTINGS if f"`{name}`" not in readme]
+    assert missing == []

@@ -15,7 +15,7 @@ from pledges.config import ConfigurationError
 from pledges.extensions import db
 from pledges.headers import allow_framing
 from pledges.models import Pledge
-from tests.factories import confirmed_signature, make_pledge
+from tests.factories import confirmed_signature, make_pledge, make_user, run_by
 from tests.helpers import (
     CSP,
     INLINE_OR_FOREIGN,
@@ -25,6 +25,8 @@ from tests.helpers import (
     csrf_token,
     deliver_and_read,
     links_in,
+    log_in,
+    organizer_urls,
     sign_via_form,
     text_of,
 )
@@ -228,3 +230,26 @@ def test_stylesheets_load_nothing_from_elsewhere():
         text = sheet.read_text()
         assert not re.search(r"url\(\s*['\"]?(?:https?:)?//", text), sheet
         assert "@import" not in text, sheet
+
+
+def test_every_organizer_page_is_kept_out_of_every_cache(app, client):
+    with app.app_context():
+        admin = make_user("me@example.org", role="admin")
+        pledge = run_by(make_pledge(), admin)
+        confirmed_signature(pledge, name="Ada Lovelace")
+        urls = organizer_urls(app, pledge.slug, ("/organize", "/admin", "/account"))
+    log_in(client, "me@example.org")
+    checked = 0
+    for method, url, endpoint in urls:
+        if method != "GET":
+            continue
+        response = client.get(url)
+        if response.status_code == 200:
+            checked += 1
+        assert "no-store" in response.headers.get("Cache-Control", ""), (url, endpoint)
+    assert checked >= 10  # the walk reached real pages, not only 404s
+    # A public page rendered for a logged-in organizer is not cached either; for anyone
+    # else it may be, and it does not vary on a cookie they did not send.
+    assert client.get(f"/p/{pledge.slug}/wall").headers["Cache-Control"] == "no-store"
+    public = app.test_client().get(f"/p/{pledge.slug}/wall")
+    assert "no-store" not in public.headers.get("Cache-Control", "")

@@ -11,6 +11,7 @@ import time
 from datetime import timedelta
 
 import pytest
+import time_machine
 from aiosmtpd.handlers import Message
 from sqlalchemy import func, select, text, update
 
@@ -334,3 +335,28 @@ def test_send_reminders_with_thread_dispatch_delivers_before_it_exits(app, runne
             select(OutboxEmail).where(OutboxEmail.subject.startswith("Check-in"))
         ).one()
         assert reminder.status == MailStatus.SENT and reminder.claimed_until is None
+
+
+@pytest.mark.config(OUTBOX_RETENTION_DAYS=7)
+def test_sent_mail_is_deleted_after_the_retention_period_and_the_rest_stays(app, runner):
+    with app.app_context():
+        pledge = make_pledge()
+        for _ in range(3):
+            service.sign(pledge, signature_input(pledge))
+        db.session.commit()
+        sent, dead, pending = outbox_rows()
+        deliver_due()  # file transport: all three are sent now
+        sent.status, dead.status, pending.status = (
+            MailStatus.SENT,
+            MailStatus.DEAD,
+            MailStatus.PENDING,
+        )
+        db.session.commit()
+    with time_machine.travel(utcnow() + timedelta(days=6)):
+        assert "0 sent emails deleted" in runner.invoke(args=["purge-sent-mail"]).output
+    with time_machine.travel(utcnow() + timedelta(days=8)):
+        result = runner.invoke(args=["purge-sent-mail"])
+    assert result.exit_code == 0, result.output
+    assert "1 sent email deleted" in result.output
+    with app.app_context():
+        assert sorted(row.status for row in outbox_rows()) == [MailStatus.DEAD, MailStatus.PENDING]

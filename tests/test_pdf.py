@@ -280,3 +280,20 @@ def test_the_fetcher_serves_only_the_apps_static_files(tmp_path, app_ctx):
         StaticFilesFetcher(static, "http://pledges.test/static").fetch(
             "http://pledges.test/static/leak"
         )
+
+
+@pytest.mark.config(PDF_MAX_ACTIONS=2, ACTION_LIMIT_PER_TOKEN="100 per hour")
+def test_the_signed_pledge_prints_the_newest_actions_and_counts_the_rest(app, client, outbox_dir):
+    with app.app_context():
+        from tests.factories import make_pledge
+
+        pledge = make_pledge()
+        me = signer_page(client, outbox_dir, pledge)
+        for day in (1, 2, 3, 4):
+            log_action(client, me, pledge, done_on=f"2025-01-0{day}", description=f"Step {day}")
+        response = client.get(f"{me}/pledge.pdf")
+        assert response.status_code == 200
+        text = pdf_text(response.data)
+    assert "Step 4" in text and "Step 3" in text
+    assert "Step 2" not in text and "Step 1" not in text
+    assert "And 2 earlier actions, listed on the signer's page." in " ".join(text.split())

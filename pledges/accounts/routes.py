@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -20,7 +18,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from pledges import audit
 from pledges.abuse import configured
-from pledges.accounts import service
+from pledges.accounts import service, sessions
 from pledges.accounts.forms import (
     ChangePasswordForm,
     EndSessionsForm,
@@ -34,8 +32,6 @@ from pledges.forms import attach_error
 from pledges.rules import RuleError
 
 bp = Blueprint("accounts", __name__)
-
-LOGIN_AT = "login_at"
 
 
 def _safe_next(target: str | None) -> str:
@@ -51,9 +47,13 @@ def _safe_next(target: str | None) -> str:
 
 
 def start_session(user) -> None:
+    """Log ``user`` in on this browser: a new row in user_sessions, its secret in the cookie."""
+    secret = sessions.open_session(user)
+    db.session.commit()
+    session.clear()  # nothing of a previous session carries over
     login_user(user)
-    session.permanent = True  # expires after SESSION_IDLE_MINUTES without a request
-    session[LOGIN_AT] = int(time.time())
+    session.permanent = True  # the cookie outlives the browser; the row decides how long
+    session[sessions.SESSION_ID_KEY] = secret
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -79,6 +79,8 @@ def login():
 @bp.post("/logout")
 def logout():
     if LogoutForm().validate_on_submit():
+        sessions.close_current_session()
+        db.session.commit()
         logout_user()
         session.clear()
         flash(gettext("You are logged out."), "info")
@@ -153,10 +155,12 @@ def end_other_sessions():
 
 
 def end_stale_session() -> None:
-    """Before each request: a session older than SESSION_MAX_HOURS ends, however active."""
-    if LOGIN_AT not in session:
+    """Before each request: a cookie whose server-side session has ended (logged out,
+    idle past SESSION_IDLE_MINUTES, older than SESSION_MAX_HOURS) is cleared."""
+    if "_user_id" not in session or request.endpoint == "static":
         return
-    max_age = current_app.config["SESSION_MAX_HOURS"] * 3600
-    if time.time() - session[LOGIN_AT] > max_age:
+    if current_user.is_authenticated:
+        sessions.touch_current_session()
+    else:
         logout_user()
         session.clear()

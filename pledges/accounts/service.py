@@ -11,7 +11,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from pledges import audit
-from pledges.accounts import lockout
+from pledges.accounts import lockout, sessions
 from pledges.accounts.passwords import (
     check_new_password,
     hash_password,
@@ -20,7 +20,12 @@ from pledges.accounts.passwords import (
 )
 from pledges.database import utcnow
 from pledges.extensions import db
-from pledges.forms import clean_line, has_control_characters
+from pledges.forms import (
+    bidi_control_message,
+    clean_line,
+    has_bidi_controls,
+    has_control_characters,
+)
 from pledges.mail.outbox import queue_email
 from pledges.models import EMAIL_MAX, NAME_MAX, User, UserRole
 from pledges.rules import RuleError
@@ -91,6 +96,8 @@ def _checked_name(name: str) -> str:
         raise AccountError(
             gettext("Remove the invisible control characters from this text."), field="name"
         )
+    if has_bidi_controls(name):
+        raise AccountError(bidi_control_message(), field="name")
     return name
 
 
@@ -153,7 +160,9 @@ def set_password(user: User, password: str) -> None:
 
 
 def end_sessions(user: User) -> None:
+    """Every session of ``user`` ends, on every host (the caller commits)."""
     user.session_version += 1
+    sessions.end_all_sessions(user)
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -178,15 +187,25 @@ def user_for_reset_token(token: str) -> User | None:
 
 
 def send_reset_link(email: str) -> None:
-    """Email a reset link if the address has an active account; say nothing either way."""
+    """Email a reset link if the address has an active account; say nothing either way.
+
+    Known or not, the request does the same work, so its time does not tell which
+    addresses have accounts: the same lookup, a link signed, the email rendered and its
+    row written; for an unknown address the message goes to a stand-in account that is
+    never stored, and its row is rolled back to a savepoint instead of being kept.
+    """
     user = user_by_email(email)
-    if user is None or not user.active:
-        return
-    queue_email(
-        user.email,
-        gettext("Reset your Joining Forces password"),
-        "password_reset",
-        user=user,
-        reset_url=external_url("accounts.reset_password", token=reset_token(user)),
-        hours=current_app.config["PASSWORD_RESET_HOURS"],
-    )
+    known = user is not None and user.active
+    recipient = user if known else User(id=0, email=normalize(email), password_hash="-" * 16)
+    with db.session.begin_nested() as savepoint:
+        queue_email(
+            recipient.email,
+            gettext("Reset your Joining Forces password"),
+            "password_reset",
+            user=recipient,
+            reset_url=external_url("accounts.reset_password", token=reset_token(recipient)),
+            hours=current_app.config["PASSWORD_RESET_HOURS"],
+        )
+        db.session.flush()
+        if not known:
+            savepoint.rollback()

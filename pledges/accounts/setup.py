@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import Flask
 from flask_babel import lazy_gettext
 
+from pledges.accounts import sessions
 from pledges.extensions import db, login_manager
 from pledges.models import User
 
@@ -28,9 +29,12 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """The session holds "id:session_version"; an old version means the session has ended."""
+    """The session holds "id:session_version" and a session id that must still be in
+    ``user_sessions``: logged out, ended or idle too long, the cookie opens nothing."""
     raw_id, _, raw_version = user_id.partition(":")
     if not (raw_id.isdigit() and raw_version.isdigit()):
+        return None
+    if sessions.session_of(int(raw_id)) is None:
         return None
     user = db.session.get(User, int(raw_id))
     if user is None or not user.active or user.session_version != int(raw_version):

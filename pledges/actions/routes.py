@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 
+from pledges.abuse import limit_action_posts
 from pledges.actions import service
 from pledges.actions.forms import ActionForm
 from pledges.actions.service import ActionInput
@@ -16,6 +17,7 @@ bp = Blueprint("actions", __name__)
 
 
 @bp.route("/me/<token>/actions/new", methods=["GET", "POST"])
+@limit_action_posts
 def new(token: str):
     signature = _confirmed_signature_or_403(token)
     form = ActionForm(service.commitments_for(signature))
@@ -29,6 +31,7 @@ def new(token: str):
 
 
 @bp.route("/me/<token>/actions/<int:action_id>/edit", methods=["GET", "POST"])
+@limit_action_posts
 def edit(token: str, action_id: int):
     signature = _confirmed_signature_or_403(token)
     action = service.action_of(signature, action_id) or abort(404)
@@ -43,6 +46,7 @@ def edit(token: str, action_id: int):
 
 
 @bp.post("/me/<token>/actions/<int:action_id>/delete")
+@limit_action_posts
 def delete(token: str, action_id: int):
     signature = private_page_signature_or_404(token)
     action = service.action_of(signature, action_id) or abort(404)

@@ -6,12 +6,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
-from flask_babel import gettext
-from sqlalchemy import select
+from flask import current_app
+from flask_babel import gettext, ngettext
+from sqlalchemy import func, select
 
 from pledges import transitions
+from pledges.checkins import cycles
 from pledges.database import utcnow
 from pledges.extensions import db
+from pledges.forms import bidi_control_message, has_bidi_controls, has_control_characters
 from pledges.models import (
     URL_MAX,
     Action,
@@ -19,6 +22,7 @@ from pledges.models import (
     SignatureStatus,
     SignedCommitment,
 )
+from pledges.presentation import format_date
 from pledges.rules import RuleError
 
 # The world's earliest time zone is UTC+14: an action done "today" there is still valid.
@@ -69,6 +73,12 @@ def clean_evidence_url(raw: str | None) -> str | None:
         )
     if any(ch.isspace() for ch in url):
         raise ActionError(gettext("The link cannot contain spaces."), "evidence_url")
+    if has_control_characters(url):  # a NUL was once stored and published
+        raise ActionError(
+            gettext("Remove the invisible control characters from this text."), "evidence_url"
+        )
+    if has_bidi_controls(url):
+        raise ActionError(bidi_control_message(), "evidence_url")
     return url
 
 
@@ -84,8 +94,32 @@ def check_commitment(signature: Signature, commitment_id: int, kept: int | None 
         raise ActionError(gettext("Choose one of the commitments you made."), field="commitment_id")
 
 
+def check_room_this_cycle(signature: Signature) -> None:
+    """At most ACTIONS_PER_CYCLE actions logged per signer per check-in cycle: each is
+    stored, tallied and printed, so one link cannot make the pledge's cost unbounded."""
+    most = current_app.config["ACTIONS_PER_CYCLE"]
+    cycle = cycles.cycle_at(signature)
+    logged = db.session.scalar(
+        select(func.count())
+        .select_from(Action)
+        .where(Action.signature_id == signature.id, Action.created_at >= cycle.start)
+    )
+    if logged >= most:
+        raise ActionError(
+            ngettext(
+                "You have logged %(num)d action this cycle, the most one cycle holds. "
+                "You can log more from %(date)s.",
+                "You have logged %(num)d actions this cycle, the most one cycle holds. "
+                "You can log more from %(date)s.",
+                most,
+                date=format_date(cycle.end),
+            )
+        )
+
+
 def log_action(signature: Signature, data: ActionInput) -> Action:
     check_may_log(signature)
+    check_room_this_cycle(signature)
     action = Action(pledge_id=signature.pledge_id, created_at=utcnow())
     _apply(signature, action, data)
     transitions.log_action(signature, action)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from flask import render_template
+from flask import current_app, render_template
+from sqlalchemy import delete
 
+from pledges.database import utcnow
 from pledges.extensions import db
-from pledges.models import OutboxEmail, Signature
+from pledges.models import MailStatus, OutboxEmail, Signature
 
 #: Set on the session when it holds new outbox rows, read by the dispatcher after commit.
 PENDING_FLAG = "pledges.mail_pending"
@@ -32,3 +35,16 @@ def queue_email(
     db.session.add(message)
     db.session.info[PENDING_FLAG] = True
     return message
+
+
+def purge_sent_mail() -> int:
+    """Delete sent messages older than OUTBOX_RETENTION_DAYS: their recipients, subjects
+    and bodies are needed for nothing once delivered. Pending and dead ones stay (dead
+    letters can still be retried). Returns how many went; the caller commits."""
+    cutoff = utcnow() - timedelta(days=current_app.config["OUTBOX_RETENTION_DAYS"])
+    result = db.session.execute(
+        delete(OutboxEmail)
+        .where(OutboxEmail.status == MailStatus.SENT, OutboxEmail.sent_at < cutoff)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount

@@ -27,7 +27,15 @@ from pledges.forms import (
     no_control_characters,
     strip,
 )
-from pledges.models import COMMITMENT_MAX, EMAIL_MAX, SLUG_MAX, TITLE_MAX, Organization
+from pledges.models import (
+    COMMITMENT_MAX,
+    EMAIL_MAX,
+    GUIDELINES_MAX,
+    PREAMBLE_MAX,
+    SLUG_MAX,
+    TITLE_MAX,
+    Organization,
+)
 from pledges.slugs import SLUG_HINT, SLUG_PATTERN
 
 GOAL_MAX = 100_000_000
@@ -62,6 +70,7 @@ class PledgeForm(FlaskForm):
         filters=[clean_text],
         validators=[
             DataRequired(lazy_gettext("Write the preamble signers read first.")),
+            Length(max=PREAMBLE_MAX),
             no_control_characters,
         ],
         description=lazy_gettext("Why this pledge exists. A blank line starts a new paragraph."),
@@ -69,7 +78,7 @@ class PledgeForm(FlaskForm):
     guidelines = TextAreaField(
         lazy_gettext("Guidelines for signers (optional)"),
         filters=[clean_text],
-        validators=[Optional(), no_control_characters],
+        validators=[Optional(), Length(max=GUIDELINES_MAX), no_control_characters],
         description=lazy_gettext("Shown above the form as “Before you sign”."),
     )
     goal = WholeNumberField(
@@ -181,12 +190,16 @@ class TranslationForm(FlaskForm):
     preamble = TextAreaField(
         lazy_gettext("Preamble"),
         filters=[clean_text],
-        validators=[DataRequired(lazy_gettext("Translate the preamble.")), no_control_characters],
+        validators=[
+            DataRequired(lazy_gettext("Translate the preamble.")),
+            Length(max=PREAMBLE_MAX),
+            no_control_characters,
+        ],
     )
     guidelines = TextAreaField(
         lazy_gettext("Guidelines for signers (optional)"),
         filters=[clean_text],
-        validators=[Optional(), no_control_characters],
+        validators=[Optional(), Length(max=GUIDELINES_MAX), no_control_characters],
     )
     # One entry per commitment, in the pledge's order (see routes.translations).
     commitments = FieldList(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
 
+from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -72,18 +73,22 @@ def signed_pledge_context(
 ) -> dict:
     """What the print template needs, for the PDF and its HTML preview alike.
 
-    The signer's own copy carries every action; the copy an organizer downloads leaves the
-    private ones out, as the action form promises ("only you and your partners").
+    The signer's own copy carries their actions; the copy an organizer downloads leaves the
+    private ones out, as the action form promises ("only you and your partners"). Either
+    prints only the newest PDF_MAX_ACTIONS (newest first) and counts the earlier ones, so
+    a long log cannot make a document of a hundred pages and seconds of CPU.
     """
     verify_url = external_url("verify.verify", code=signature.verification_code)
     actions = [
         action
-        for action in signature.actions
+        for action in signature.actions  # newest first
         if with_private_actions or action.visibility != ActionVisibility.PRIVATE
     ]
+    shown = current_app.config["PDF_MAX_ACTIONS"]
     return {
         "signature": signature,
-        "actions": actions,
+        "actions": actions[:shown],
+        "earlier_actions": len(actions[shown:]),
         "private_left_out": len(actions) < len(signature.actions),
         # The pledge in the language it was signed in; the template's own words follow the
         # current language: render inside ``signer_language(signature.locale)``.
