@@ -273,14 +273,16 @@ def test_two_deliverers_send_each_message_once(app, smtp_inbox, monkeypatch):
 
 
 def test_a_bulk_hide_racing_confirmations_leaves_counters_equal_to_a_recount(app, monkeypatch):
-    """Guard: the bulk hide moves and uncounts only the rows its own UPDATE … WHERE status
-    = 'confirmed' … RETURNING names (moderation/service.py), never rows it merely listed
-    or that were confirmed after it listed them."""
+    """Guard: the bulk hide moves and uncounts only the rows its own UPDATE … WHERE id IN
+    <listed> AND status = 'confirmed' … RETURNING names (moderation/service.py): not the
+    signers confirmed after it listed them, nor a listed one withdrawn meanwhile."""
     with app.app_context():
         pledge = make_pledge()
         pledge_id = pledge.id
-        for n in range(5):
-            confirmed_signature(pledge, email=f"early{n}@flood.example", country="UG")
+        early = [
+            confirmed_signature(pledge, email=f"early{n}@flood.example", country="UG").id
+            for n in range(5)
+        ]
         for n in range(5):
             signing_service.sign(pledge, signature_input(pledge, email=f"late{n}@flood.example"))
         confirmed_signature(pledge, email="keeper@other.example")
@@ -306,15 +308,17 @@ def test_a_bulk_hide_racing_confirmations_leaves_counters_equal_to_a_recount(app
         db.session.commit()
         return hidden
 
-    def confirm_the_late_ones():
+    def confirm_the_late_ones_and_withdraw_an_early_one():
         assert listed.wait(WAIT)
         for signature_id in pending:
             assert signing_service.confirm(db.session.get(Signature, signature_id))
             db.session.commit()
+        signing_service.withdraw(db.session.get(Signature, early[0]))
+        db.session.commit()
         confirmed.set()
 
-    hidden, _ = run_together(app, bulk_hide, confirm_the_late_ones)
-    assert hidden == 5
+    hidden, _ = run_together(app, bulk_hide, confirm_the_late_ones_and_withdraw_an_early_one)
+    assert hidden == 4
     with app.app_context():
         counters_match_a_recount(pledge_id)
         assert tallies.tally_for(pledge_id).total == 6
