@@ -5,7 +5,7 @@ PostgreSQL and Redis join the run whenever they answer at their default local ad
 PLEDGES_TEST_REDIS_URL name them, so ``make test`` runs what CI runs. Every test that takes
 ``app`` then runs once per database. A server named by its variable, or any server when
 CI=true, that does not answer is an error, never a quieter SQLite-only run. The closing
-summary names the backends that ran.
+summary names the backends that ran. Setting a variable to ``off`` leaves its server out.
 """
 
 from __future__ import annotations
@@ -61,6 +61,8 @@ def _server_under_test(variable: str, default: str, answers) -> str | None:
     """The server's URL if it is to be tested: named by ``variable``, or answering at
     ``default``. Named (or on CI) and silent is an error: the run stops saying so."""
     named = os.environ.get(variable)
+    if named is not None and named.lower() in {"", "0", "no", "off"}:
+        return None  # left out on purpose, for a quick SQLite-only run
     url = named or default
     if answers(url):
         return url

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import email
 import re
-from datetime import date
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
 
 from flask.testing import FlaskClient
 
+from pledges.database import utcnow
 from pledges.mail.delivery import deliver_due
 from pledges.models import Pledge
 
@@ -95,7 +95,7 @@ def action_form_data(pledge: Pledge, **overrides) -> dict:
     return {
         "commitment_id": str(pledge.commitments[0].id),
         "kind": "conversation",
-        "done_on": date.today().isoformat(),
+        "done_on": utcnow().date().isoformat(),
         "description": "Talked with my brothers about sharing care work at home.",
         "people_reached": "3",
         "evidence_url": "",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from pledges.actions.service import latest_allowed_date
+from pledges.database import utcnow
 from pledges.extensions import db
 from pledges.models import Action, OutboxEmail, Signature
 from tests.factories import make_pledge
@@ -73,7 +74,7 @@ def test_a_pending_signature_cannot_log_actions(app, client, outbox_dir):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("done_on", (date.today() + timedelta(days=2)).isoformat(), "cannot be in the future"),
+        ("done_on", (utcnow().date() + timedelta(days=2)).isoformat(), "cannot be in the future"),
         ("done_on", "yesterday", "Not a valid date value"),
         ("evidence_url", "file:///etc/passwd", "must be a web address starting with http"),
         ("evidence_url", "javascript:alert(1)", "must be a web address starting with http"),
@@ -129,7 +130,7 @@ def test_only_commitments_the_signer_chose(app, client, outbox_dir):
                 signature_id=signature.id,
                 commitment_id=not_chosen.id,
                 kind="other",
-                done_on=date.today(),
+                done_on=utcnow().date(),
                 description="x",
             )
         )

@@ -178,7 +178,9 @@ def _send_reminders_in_a_process(config: dict, barrier, results) -> None:
         result = app.test_cli_runner().invoke(args=["send-reminders"])
         with app.app_context():
             db.engine.dispose()
-        results.put(f"error: {result.exception!r} {result.output}" if result.exception else result.output)
+        results.put(
+            f"error: {result.exception!r} {result.output}" if result.exception else result.output
+        )
     except BaseException as error:  # noqa: BLE001 - reported to the test
         results.put(f"error: {error!r}")
 

@@ -19,9 +19,9 @@ from flask import Flask
 from sqlalchemy import func, select, update
 
 from pledges import create_app
+from pledges.database import utcnow
 from pledges.dossier import service as dossier_service
 from pledges.extensions import db
-from pledges.database import utcnow
 from pledges.models import Dossier, DossierStatus, Signature
 from tests.conftest import redis_settings
 from tests.factories import confirmed_signature, make_pledge, make_user
@@ -205,9 +205,7 @@ def test_dossier_build_slots_are_counted_across_hosts(app, other_host):
             dossier_service.request_dossier(pledge, "officials", limit_builds=True)
         db.session.rollback()
     with app.app_context():
-        db.session.execute(
-            update(Dossier).values(updated_at=utcnow() - timedelta(hours=1))
-        )
+        db.session.execute(update(Dossier).values(updated_at=utcnow() - timedelta(hours=1)))
         db.session.commit()
     with other_host.app_context():
         pledge = db.session.merge(waiting)
