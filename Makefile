@@ -4,21 +4,33 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 
-.PHONY: run test install install-test system-test-packages catalogs translations migrate seed bench lint clean
+.PHONY: run test install install-test system-test-packages catalogs translations migrate seed bench lint lock clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Re-install whenever pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Installed from the lock files, every package pinned and checked against its hashes, so a
+# new release of anything cannot change what runs (warnings are errors in the tests); then
+# the app itself, whose dependencies the lock already holds. Re-installed when they change.
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test,dev]'
+$(VENV)/.installed-test: requirements-test.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements-test.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(VENV)/.installed $@
+
+# After changing dependencies in pyproject.toml, or to take newer releases within its ranges:
+# resolve again (for every platform) and rewrite both lock files with hashes.
+UV_COMPILE := $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--generate-hashes --upgrade --quiet
+lock: $(VENV)/.installed-test
+	$(UV_COMPILE) -o requirements.lock
+	$(UV_COMPILE) --extra test --extra dev -o requirements-test.lock
 
 # Test-only JavaScript: axe-core, which tests/browser loads into the pages it checks.
 node_modules/.installed: package.json package-lock.json
@@ -70,8 +82,10 @@ run: seed
 	@echo "Serving on http://127.0.0.1:$(PORT) (emails appear in instance/outbox/)"
 	$(BIN)/pledges run --host 127.0.0.1 --port $(PORT)
 
+# PostgreSQL and Redis join in whenever they answer locally (tests/conftest.py); the last
+# line names the backends that ran, and the 25 slowest tests are listed above it.
 test: lint
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest --durations=25 $(PYTEST_ARGS)
 
 bench: install-test
 	$(BIN)/python bench/wall.py

@@ -1,7 +1,11 @@
-"""Fixtures: an app on a fresh database per test, on SQLite and, when configured, PostgreSQL.
+"""Fixtures: an app on a fresh database per test, on SQLite and, when available, PostgreSQL.
 
-PostgreSQL runs when PLEDGES_TEST_POSTGRES_URL is set (``.ci/run`` sets it). Every test that
-takes ``app`` then runs once per database; an unreachable server is an error, not a skip.
+PostgreSQL and Redis join the run whenever they answer at their default local addresses
+(127.0.0.1:5432 database ``test``, 127.0.0.1:6379) or PLEDGES_TEST_POSTGRES_URL /
+PLEDGES_TEST_REDIS_URL name them, so ``make test`` runs what CI runs. Every test that takes
+``app`` then runs once per database. A server named by its variable, or any server when
+CI=true, that does not answer is an error, never a quieter SQLite-only run. The closing
+summary names the backends that ran. Setting a variable to ``off`` leaves its server out.
 """
 
 from __future__ import annotations
@@ -13,25 +17,82 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from pledges import create_app
-from pledges.extensions import db
+from pledges.extensions import db, limiter
 from pledges.mail.dispatch import EXTENSION_KEY
 
-POSTGRES_URL = os.environ.get("PLEDGES_TEST_POSTGRES_URL")
-REDIS_URL = os.environ.get("PLEDGES_TEST_REDIS_URL")
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://127.0.0.1:5432/test"
+# Database 15: out of the way of an instance's own data on the same server.
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+ON_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def postgres_answers(url: str) -> bool:
+    engine = create_engine(url, connect_args={"connect_timeout": 2}, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return True
+    except OperationalError:
+        return False
+    finally:
+        engine.dispose()
+
+
+def redis_answers(url: str) -> bool:
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+
+
+def _server_under_test(variable: str, default: str, answers) -> str | None:
+    """The server's URL if it is to be tested: named by ``variable``, or answering at
+    ``default``. Named (or on CI) and silent is an error: the run stops saying so."""
+    named = os.environ.get(variable)
+    if named is not None and named.lower() in {"", "0", "no", "off"}:
+        return None  # left out on purpose, for a quick SQLite-only run
+    url = named or default
+    if answers(url):
+        return url
+    if named or ON_CI:
+        why = f"{variable}={named}" if named else f"CI=true and nothing answers at {default}"
+        raise pytest.UsageError(f"{why}: the server does not answer; start it or unset it")
+    return None
+
+
+POSTGRES_URL = _server_under_test(
+    "PLEDGES_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL, postgres_answers
+)
+REDIS_URL = _server_under_test("PLEDGES_TEST_REDIS_URL", DEFAULT_REDIS_URL, redis_answers)
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+# What the tests of this run used, for the closing summary.
+_USED: dict[str, bool] = {}
 
 
 def pytest_report_header(config) -> str:
     return (
         f"databases: {', '.join(BACKENDS)}"
-        + ("" if POSTGRES_URL else " (set PLEDGES_TEST_POSTGRES_URL to add PostgreSQL)")
-        + f"; redis: {'yes' if REDIS_URL else 'no (set PLEDGES_TEST_REDIS_URL)'}"
+        + ("" if POSTGRES_URL else f" (nothing at {DEFAULT_POSTGRES_URL})")
+        + f"; redis: {'yes' if REDIS_URL else f'no (nothing at {DEFAULT_REDIS_URL})'}"
+    )
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    ran = [name for name in ("sqlite", "postgresql") if _USED.get(name)]
+    terminalreporter.write_line(
+        f"backends: {', '.join(ran) or 'none'}; redis: {'yes' if _USED.get('redis') else 'no'}"
     )
 
 
@@ -84,12 +145,54 @@ def _base_config(url: str, tmp_path: Path) -> dict:
         # Tests share one Redis: each app gets keys of its own.
         "CACHE_KEY_PREFIX": f"pledges-test-{secrets.token_hex(6)}:",
         "RATELIMIT_KEY_PREFIX": f"pledges-test-rl-{secrets.token_hex(6)}",
+        # Production lets people sign when Redis is down; a test on Redis must fail instead
+        # of passing quietly on the limiter's in-memory stand-in.
+        "RATELIMIT_SWALLOW_ERRORS": False,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": False,
     }
+
+
+@pytest.fixture(autouse=True)
+def limiter_without_a_previous_apps_settings() -> None:
+    """Flask-Limiter's one ``limiter`` keeps the first app's key prefix, strategy, error
+    swallowing and in-memory fallback for every later app of the process. A server runs one
+    app; a test run makes hundreds, so each test's app starts from the settings it names
+    (else a test could run on the memory fallback, or share counters with another test)."""
+    limiter._key_prefix = ""
+    limiter._strategy = None
+    limiter._swallow_errors = None
+    limiter._headers_enabled = None
+    limiter._in_memory_fallback_enabled = False
+    limiter._storage_dead = False
 
 
 @pytest.fixture(params=BACKENDS)
 def backend(request) -> str:
+    _USED[request.param] = True
     return request.param
+
+
+@pytest.fixture(params=[REDIS_URL] if REDIS_URL else [], ids=["redis"] if REDIS_URL else [])
+def redis_url(request) -> str:
+    """The Redis server under test, checked to answer: a test that takes it runs on Redis or
+    fails. Without a server (and not on CI) such tests are skipped, and the summary says so."""
+    client = redis.Redis.from_url(request.param, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        assert client.ping(), f"Redis at {request.param} does not answer PING"
+    finally:
+        client.close()
+    _USED["redis"] = True
+    return request.param
+
+
+def redis_settings(url: str) -> dict:
+    """Settings that put an app's rate limits, lock-out and page cache in Redis at ``url``."""
+    return {
+        "REDIS_URL": url,
+        "RATELIMIT_STORAGE_URI": url,
+        "CACHE_TYPE": "RedisCache",
+        "CACHE_REDIS_URL": url,
+    }
 
 
 @pytest.fixture
@@ -110,6 +213,8 @@ def app(app_config: dict, backend: str, request) -> Iterator[Flask]:
     """The app on an empty database; ``@pytest.mark.config(KEY=value)`` changes settings."""
     marker = request.node.get_closest_marker("config")
     app = create_app({**app_config, **(marker.kwargs if marker else {})})
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("redis") or app.config["REDIS_URL"]:
+        _USED["redis"] = True
     with app.app_context():
         if backend == "postgresql":
             tables = ", ".join(t.name for t in db.metadata.sorted_tables)

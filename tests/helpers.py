@@ -15,7 +15,6 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
@@ -27,6 +26,7 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from pledges.database import utcnow
 from pledges.extensions import db
 from pledges.mail.delivery import deliver_due
 from pledges.models import Action, OutboxEmail, Pledge
@@ -113,7 +113,7 @@ def action_form_data(pledge: Pledge, **overrides) -> dict:
     return {
         "commitment_id": str(pledge.commitments[0].id),
         "kind": "conversation",
-        "done_on": date.today().isoformat(),
+        "done_on": utcnow().date().isoformat(),
         "description": "Talked with my brothers about sharing care work at home.",
         "people_reached": "3",
         "evidence_url": "",

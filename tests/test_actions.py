@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from pledges.actions.service import latest_allowed_date
+from pledges.database import utcnow
 from pledges.extensions import db
 from pledges.models import Action, OutboxEmail, Signature
 from pledges.organize import service as builder
@@ -72,7 +73,7 @@ def test_a_pending_signature_cannot_log_actions(client, outbox_dir, app_ctx):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("done_on", (date.today() + timedelta(days=2)).isoformat(), "cannot be in the future"),
+        ("done_on", (utcnow().date() + timedelta(days=2)).isoformat(), "cannot be in the future"),
         ("done_on", "yesterday", "Not a valid date value"),
         ("evidence_url", "file:///etc/passwd", "must be a web address starting with http"),
         ("evidence_url", "javascript:alert(1)", "must be a web address starting with http"),
@@ -125,7 +126,7 @@ def test_only_commitments_the_signer_chose(client, outbox_dir, app_ctx):
             signature_id=signature.id,
             commitment_id=not_chosen.id,
             kind="other",
-            done_on=date.today(),
+            done_on=utcnow().date(),
             description="x",
         )
     )

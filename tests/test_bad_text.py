@@ -4,7 +4,6 @@ answer, store nothing, and never break a page for everyone else."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import date
 from types import SimpleNamespace
 
 import pytest
@@ -13,6 +12,7 @@ from wtforms import Form, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 from pledges.actions import service as actions
+from pledges.database import utcnow
 from pledges.extensions import db
 from pledges.forms import no_control_characters
 from pledges.models import PledgeOrganizer, PledgeStatus, PledgeTranslation, Signature
@@ -59,7 +59,7 @@ def test_the_feed_survives_text_stored_before_the_validator_knew_better(app, cli
             actions.ActionInput(
                 commitment_id=pledge.commitments[0].id,
                 kind="conversation",
-                done_on=date.today(),
+                done_on=utcnow().date(),
                 description="Talked\uffff with my brothers.",
                 people_reached=3,
                 evidence_url=None,

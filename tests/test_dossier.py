@@ -8,7 +8,7 @@ import io
 import re
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from pledges import tallies
 from pledges.actions.service import ActionInput, log_action
+from pledges.database import utcnow
 from pledges.dossier import service
 from pledges.extensions import db
 from pledges.me import service as me_service
@@ -50,7 +51,7 @@ def act(signature: Signature, description: str, visibility: str, people: int | N
         ActionInput(
             commitment_id=signature.pledge.commitments[0].id,
             kind="advocacy",
-            done_on=date.today(),
+            done_on=utcnow().date(),
             description=description,
             people_reached=people,
             evidence_url=None,

@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import event, select, update
 
 from pledges.actions.service import ActionInput, log_action
+from pledges.database import utcnow
 from pledges.exports import service
 from pledges.extensions import db
 from pledges.models import (
@@ -100,7 +101,7 @@ def test_the_csv_streams_exactly_the_chosen_columns(app, sent, pledge_with_signe
     assert response.status_code == 200
     assert sent[-1].is_streamed  # a generator, written out as it is read
     assert response.mimetype == "text/csv"
-    today = date.today().isoformat()
+    today = utcnow().date().isoformat()
     assert response.headers["Content-Disposition"] == (
         f'attachment; filename="export-me-signatures-{today}.csv"'
     )
@@ -240,7 +241,7 @@ def test_an_organizer_downloads_a_signers_signed_pledge(app, pledge_with_signers
                 ActionInput(
                     commitment_id=signer.chosen_commitments[0].id,
                     kind="conversation",
-                    done_on=date.today(),
+                    done_on=utcnow().date(),
                     description=description,
                     people_reached=None,
                     evidence_url="https://example.org/private-notes"

@@ -3,7 +3,7 @@ the audit log, with the counters checked against a recount after every act."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -60,7 +60,7 @@ def log(signature, people=None, confirmed_by_partner=False):
         ActionInput(
             commitment_id=signature.pledge.commitments[0].id,
             kind="advocacy",
-            done_on=date.today() - timedelta(days=1),
+            done_on=utcnow().date() - timedelta(days=1),
             description="Spoke at the district peace committee",
             people_reached=people,
             evidence_url=None,

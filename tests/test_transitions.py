@@ -8,7 +8,7 @@ real services: a transition that forgot a counter or the cache fails here.
 from __future__ import annotations
 
 import ast
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from pledges import transitions
 from pledges.actions import service as actions
 from pledges.actions.service import ActionInput
 from pledges.checkins.cycles import cadence
+from pledges.database import utcnow
 from pledges.extensions import db
 from pledges.me import service as me_service
 from pledges.models import (
@@ -73,7 +74,7 @@ def log(signature: Signature, people: int | None = None) -> actions.Action:
         ActionInput(
             commitment_id=signature.pledge.commitments[0].id,
             kind="advocacy",
-            done_on=date.today() - timedelta(days=1),
+            done_on=utcnow().date() - timedelta(days=1),
             description="Spoke at the district peace committee",
             people_reached=people,
             evidence_url=None,

@@ -37,6 +37,10 @@ def send_due_reminders(now: datetime | None = None, batch: int = 500) -> int:
     """
     now = now or utcnow()
     sent = 0
+    # Walked once, in id order: a row this run cannot claim (another run moved it first,
+    # or its stored time does not compare equal to the one read) stays behind the cursor
+    # instead of being selected again and again, at full CPU, for ever.
+    after_id = 0
     while True:
         due = db.session.scalars(
             select(Signature)
@@ -44,13 +48,15 @@ def send_due_reminders(now: datetime | None = None, batch: int = 500) -> int:
                 Signature.status == SignatureStatus.CONFIRMED,
                 Signature.reminders == Reminders.ON,
                 Signature.next_checkin_at <= now,
+                Signature.id > after_id,
             )
-            .order_by(Signature.next_checkin_at, Signature.id)
+            .order_by(Signature.id)
             .limit(batch)
         ).all()
         if not due:
             return sent
         for signature in due:
+            after_id = signature.id
             sent += _remind(signature, now)
             db.session.commit()
 

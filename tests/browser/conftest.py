@@ -15,7 +15,6 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from werkzeug.serving import make_server
 
 from pledges import create_app
 from pledges.actions.service import ActionInput, log_action
+from pledges.database import utcnow
 from pledges.extensions import db
 from pledges.mail.delivery import deliver_due
 from pledges.models import Pledge
@@ -155,7 +155,7 @@ class LiveServer:
                     ActionInput(
                         commitment_id=pledge.commitments[0].id,
                         kind="conversation",
-                        done_on=date.today(),
+                        done_on=utcnow().date(),
                         description=f"Talked with my neighbours about shared care, time {n + 1}.",
                         people_reached=4,
                         evidence_url=None,

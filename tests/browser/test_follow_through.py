@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
+from pledges.database import utcnow
 from tests.browser.conftest import PHONE
 
 
@@ -22,7 +22,7 @@ def test_a_partner_accepts_the_invitation_and_confirms_a_logged_action(open_page
     page.get_by_role("link", name="Log an action").tap()
     page.get_by_label("Which commitment did this keep?").select_option(label=pledge.commitments[0])
     page.get_by_label("What kind of action").select_option(label="Training or workshop")
-    page.get_by_label("When").fill(date.today().isoformat())
+    page.get_by_label("When").fill(utcnow().date().isoformat())
     page.get_by_label("What you did").fill("Co-led a workshop on shared care with the elders.")
     page.get_by_role("radio", name=re.compile("^Public")).tap()
     page.get_by_role("button", name="Log this action").tap()

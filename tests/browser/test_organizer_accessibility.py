@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 
 import pytest
 from playwright.sync_api import expect
 
 from pledges.actions.service import ActionInput, log_action
+from pledges.database import utcnow
 from pledges.dossier import service as dossiers
 from pledges.extensions import db
 from pledges.models import OutboxEmail
@@ -80,7 +80,7 @@ def _seed(live_server: LiveServer) -> dict:
                 ActionInput(
                     commitment_id=pledge.commitments[0].id,
                     kind="conversation",
-                    done_on=date.today(),
+                    done_on=utcnow().date(),
                     description="Talked with my neighbours about shared care.",
                     people_reached=5,
                     evidence_url=None,

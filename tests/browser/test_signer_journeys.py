@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from pledges.database import utcnow
 from pledges.extensions import db
 from pledges.models import Signature
 from tests.browser.conftest import PHONE
@@ -123,7 +123,7 @@ def test_private_page_logs_an_action_without_javascript(open_page, live_server):
 
     page.get_by_label("Which commitment did this keep?").select_option(label=pledge.commitments[0])
     page.get_by_label("What kind of action").select_option(label="Training or workshop")
-    page.get_by_label("When").fill(date.today().isoformat())
+    page.get_by_label("When").fill(utcnow().date().isoformat())
     page.get_by_label("What you did").fill("Ran a listening session with the youth group.")
     page.get_by_label("People reached (optional)").fill("12")
     page.get_by_role("radio", name=re.compile("^Public")).tap()
