@@ -12,7 +12,7 @@ LOG_LEVEL, LOG_FORMAT, PLEDGES_ENV  gunicorn's own lines follow the app's format
 import multiprocessing
 import os
 
-from pledges.logs import resolve_log_format
+from pledges.infrastructure.logs import resolve_log_format
 
 
 def _whole_number(name: str, least: int, most: int | None = None) -> int | None:
@@ -60,6 +60,8 @@ if resolve_log_format(os.environ.get("LOG_FORMAT"), os.environ.get("PLEDGES_ENV"
             },
             "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
         },
-        "handlers": {"stderr": {"class": "pledges.logs.StderrHandler", "formatter": "json"}},
-        "formatters": {"json": {"()": "pledges.logs.JsonFormatter"}},
+        "handlers": {
+            "stderr": {"class": "pledges.infrastructure.logs.StderrHandler", "formatter": "json"}
+        },
+        "formatters": {"json": {"()": "pledges.infrastructure.logs.JsonFormatter"}},
     }

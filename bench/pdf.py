@@ -85,11 +85,11 @@ def run(args: argparse.Namespace) -> int:
 
         from pledges import create_app
         from pledges.actions.service import ActionInput, log_action
-        from pledges.database import utcnow
         from pledges.demo import DEMO_SLUG
         from pledges.extensions import db
+        from pledges.infrastructure.database import utcnow
         from pledges.models import Pledge, Signature
-        from pledges.pdf import render_pdf, static_files_fetcher
+        from pledges.presentation.pdf import render_pdf, static_files_fetcher
         from pledges.signing import service
         from pledges.signing.service import SignatureInput
         from pledges.verify.service import SIGNED_PLEDGE_TEMPLATE, signed_pledge_context

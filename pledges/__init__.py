@@ -38,20 +38,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def register_logging(app: Flask) -> None:
     # First, so that its request hooks wrap every other one (timing, request id).
-    from pledges import logs
+    from pledges.infrastructure import logs
 
     logs.init_app(app)
 
 
 def register_headers(app: Flask) -> None:
-    from pledges import headers
+    from pledges.infrastructure import headers
 
     headers.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:
-    from pledges.database import render_migration_type
     from pledges.extensions import cache, csrf, db, limiter, migrate
+    from pledges.infrastructure.database import render_migration_type
     from pledges.mail import dispatch
 
     db.init_app(app)
@@ -73,14 +73,14 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_i18n(app: Flask) -> None:
-    from pledges import i18n
+    from pledges.infrastructure import i18n
 
     i18n.init_app(app)
 
 
 def register_converters(app: Flask) -> None:
     # Before the blueprints: a rule picks its converter when it is added.
-    from pledges.converters import BoundedIntegerConverter
+    from pledges.infrastructure.converters import BoundedIntegerConverter
 
     app.url_map.converters["int"] = BoundedIntegerConverter
 
@@ -94,7 +94,7 @@ def register_blueprints(app: Flask) -> None:
     from pledges.dashboard.routes import bp as dashboard_bp
     from pledges.dossier.routes import bp as dossier_bp
     from pledges.exports.routes import bp as exports_bp
-    from pledges.health import bp as health_bp
+    from pledges.infrastructure.health import bp as health_bp
     from pledges.main.routes import bp as main_bp
     from pledges.me.routes import bp as me_bp
     from pledges.moderation.routes import bp as moderation_bp
@@ -126,7 +126,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_templating(app: Flask) -> None:
-    from pledges import templating
+    from pledges.presentation import templating
 
     templating.init_app(app)
 

@@ -13,8 +13,8 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
-from pledges.database import checkpoint
 from pledges.extensions import db
+from pledges.infrastructure.database import checkpoint
 
 if TYPE_CHECKING:
     from pledges.mail.delivery import DeliveryReport
@@ -160,7 +160,7 @@ def send_reminders_command() -> None:
 def purge_ip_hashes_command() -> None:
     """Forget the IP hashes of signatures and reports older than IP_HASH_RETENTION_DAYS
     (schedule it daily)."""
-    from pledges.abuse import purge_ip_hashes
+    from pledges.infrastructure.abuse import purge_ip_hashes
 
     purged = purge_ip_hashes()
     db.session.commit()
@@ -186,8 +186,8 @@ def recount_command() -> None:
     """Rebuild every pledge's signature counters from the signatures themselves."""
     from sqlalchemy import select
 
+    from pledges.domain.tallies import recount
     from pledges.models import Pledge
-    from pledges.tallies import recount
 
     for pledge in db.session.scalars(select(Pledge)):
         tally = recount(pledge.id)
@@ -208,7 +208,7 @@ def recount_command() -> None:
 def create_user_command(email: str, role: str, name: str, password_stdin: bool) -> None:
     """Create an organizer or admin account for EMAIL (the password is asked for)."""
     from pledges.accounts import service
-    from pledges.rules import RuleError
+    from pledges.domain.rules import RuleError
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -280,7 +280,7 @@ def export_dossier_command(slug: str, output: Path, audience: str, part_size: in
 
 
 def init_app(app: Flask) -> None:
-    from pledges.backup import backup_command, restore_command
+    from pledges.infrastructure.backup import backup_command, restore_command
 
     for command in (
         seed_demo_command,

@@ -61,8 +61,8 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_SECURITY": "starttls",  # starttls | ssl | none
     "SMTP_TIMEOUT": 20,
     "WALL_PAGE_SIZE": 50,
-    # Abuse protection (see pledges/abuse.py). Limits use the `limits` notation and may
-    # hold several, separated by ";".
+    # Abuse protection (see pledges/infrastructure/abuse.py). Limits use the `limits`
+    # notation and may hold several, separated by ";".
     "RATELIMIT_STORAGE_URI": None,  # computed: REDIS_URL, else in-process memory
     # Explicit, because Flask-Limiter otherwise inherits the previous app's setting.
     "RATELIMIT_ENABLED": True,
@@ -130,10 +130,11 @@ DEFAULTS: dict[str, Any] = {
     # Dossiers being built from the web at once, across every pledge and host (each takes
     # a core and about 150 MB while it runs); the command line is not counted or held.
     "DOSSIER_MAX_BUILDS": 2,
-    # Languages of the interface (pledges/i18n.py): each needs a catalog in translations/,
+    # Languages of the interface (pledges/infrastructure/i18n.py): each needs a catalog in
+    # translations/,
     # except the first, the language the code is written in and the fallback.
     "SUPPORTED_LOCALES": ("en", "fr", "es"),
-    # Languages a pledge's own words may be written or translated in (pledges/content.py):
+    # Languages a pledge's own words may be written or translated in (pledges/domain/content.py):
     # the interface languages, and others the interface does not speak (yet).
     "CONTENT_LANGUAGES": ("en", "fr", "es", "ur", "ar", "sw"),
 }

@@ -11,10 +11,11 @@ from datetime import timedelta
 from faker import Faker
 from sqlalchemy import select
 
-from pledges import transitions
-from pledges.checkins.cycles import pledge_cadence
-from pledges.database import bulk_insert, bulk_insert_returning_ids, utcnow
+from pledges.domain import transitions
+from pledges.domain.cycles import pledge_cadence
 from pledges.extensions import db
+from pledges.infrastructure.database import bulk_insert, bulk_insert_returning_ids, utcnow
+from pledges.infrastructure.security import new_verification_code
 from pledges.models import (
     Action,
     AllyRole,
@@ -27,7 +28,6 @@ from pledges.models import (
     SignatureStatus,
     Visibility,
 )
-from pledges.security import new_verification_code
 
 DEMO_SLUG = "joining-forces"
 

@@ -30,8 +30,8 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 cache = Cache()
-# Limits are set per route (pledges/abuse.py); remote_addr is the client once ProxyFix
-# has read the trusted proxy's X-Forwarded-For.
+# Limits are set per route (pledges/infrastructure/abuse.py); remote_addr is the client once
+# ProxyFix has read the trusted proxy's X-Forwarded-For.
 limiter = Limiter(key_func=get_remote_address)
 login_manager = LoginManager()
 babel = Babel()

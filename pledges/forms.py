@@ -13,7 +13,7 @@ from wtforms import IntegerField, SelectMultipleField, TextAreaField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
 
-from pledges.rules import RuleError
+from pledges.domain.rules import RuleError
 
 # Control characters other than tab and line ends, lone surrogates, and Unicode's
 # noncharacters (U+FDD0-U+FDEF and the last two code points of every plane): nobody types

@@ -25,8 +25,8 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql import ColumnElement, expression
 
-from pledges.database import StrEnumType, UTCDateTime, utcnow
 from pledges.extensions import db
+from pledges.infrastructure.database import StrEnumType, UTCDateTime, utcnow
 
 
 class PledgeStatus(enum.StrEnum):

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from flask import flash
 
+from pledges.domain.rules import RuleError
 from pledges.extensions import db
 from pledges.forms import attach_error
-from pledges.rules import RuleError
 
 
 @dataclass

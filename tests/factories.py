@@ -5,11 +5,11 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
-from pledges.database import utcnow
+from pledges.domain.signers import normalize_email
 from pledges.extensions import db
+from pledges.infrastructure.database import utcnow
 from pledges.models import Commitment, Pledge, PledgeStatus
 from pledges.organize import service as builder
-from pledges.signers import normalize_email
 from pledges.signing import service
 from pledges.signing.service import SignatureInput
 

@@ -26,8 +26,8 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from pledges.database import utcnow
 from pledges.extensions import db
+from pledges.infrastructure.database import utcnow
 from pledges.mail.delivery import deliver_due
 from pledges.models import Action, OutboxEmail, Pledge
 

@@ -10,11 +10,11 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from pledges.abuse import hash_ip, purge_ip_hashes
-from pledges.database import utcnow
+from pledges.domain.signers import normalize_email
 from pledges.extensions import db
+from pledges.infrastructure.abuse import hash_ip, purge_ip_hashes
+from pledges.infrastructure.database import utcnow
 from pledges.models import OutboxEmail, Report, Signature
-from pledges.signers import normalize_email
 from tests.conftest import REDIS_URL
 from tests.factories import confirmed_signature, make_pledge
 from tests.helpers import csrf_token, deliver_and_read, links_in, sign_via_form

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from pledges.accounts.passwords import verify_password
 from pledges.accounts.service import AccountError, create_user, reset_token
-from pledges.database import utcnow
 from pledges.extensions import db
+from pledges.infrastructure.database import utcnow
 from pledges.models import NAME_MAX, AuditEntry, OutboxEmail, User, UserSession
 from tests.factories import PASSWORD, make_pledge, make_user, run_by
 from tests.helpers import csrf_token, deliver_and_read, log_in, text_of

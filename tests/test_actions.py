@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from pledges.actions.service import latest_allowed_date
-from pledges.database import utcnow
 from pledges.extensions import db
+from pledges.infrastructure.database import utcnow
 from pledges.models import Action, OutboxEmail, Signature
 from pledges.organize import service as builder
 from tests.factories import make_pledge

@@ -14,9 +14,9 @@ from sqlalchemy import MetaData, select, text
 from sqlalchemy.engine import make_url
 
 from pledges import create_app
-from pledges.backup import libpq_connection
 from pledges.demo import DEMO_SLUG
 from pledges.extensions import db
+from pledges.infrastructure.backup import libpq_connection
 from pledges.models import Organization, Pledge
 from tests.conftest import POSTGRES_URL, _base_config, admin_engine
 from tests.helpers import sign_via_form

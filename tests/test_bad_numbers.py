@@ -18,10 +18,13 @@ from wtforms.fields.core import UnboundField
 
 import pledges
 from pledges.actions.forms import ActionForm
-from pledges.converters import MAX_ID, positive_int
-from pledges.database import utcnow
+from pledges.domain.signers import issue_private_link_token
+from pledges.domain.tallies import recount, tally_for
 from pledges.extensions import db
 from pledges.forms import WholeNumberField
+from pledges.infrastructure.converters import MAX_ID, positive_int
+from pledges.infrastructure.database import utcnow
+from pledges.infrastructure.security import hash_token
 from pledges.models import (
     Action,
     AuditEntry,
@@ -32,9 +35,6 @@ from pledges.models import (
     SignatureStatus,
 )
 from pledges.organize.forms import PledgeForm
-from pledges.security import hash_token
-from pledges.signers import issue_private_link_token
-from pledges.tallies import recount, tally_for
 from tests.factories import confirmed_signature, make_pledge, make_user, run_by
 from tests.helpers import action_form_data, csrf_token, log_in
 

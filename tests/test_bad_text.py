@@ -12,9 +12,9 @@ from wtforms import Form, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 from pledges.actions import service as actions
-from pledges.database import utcnow
 from pledges.extensions import db
 from pledges.forms import no_control_characters
+from pledges.infrastructure.database import utcnow
 from pledges.models import PledgeOrganizer, PledgeStatus, PledgeTranslation, Signature
 from tests.factories import confirmed_signature, make_pledge, make_user, run_by
 from tests.helpers import count, csrf_token, deliver_and_read, log_in, sign_via_form

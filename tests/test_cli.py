@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from pledges.demo import COMMITMENTS, DEMO_SLUG
+from pledges.domain.tallies import tally_for
 from pledges.extensions import db
 from pledges.models import Action, Organization, Pledge, Signature, SignatureCommitment
-from pledges.tallies import tally_for
 from tests.factories import make_pledge
 from tests.helpers import read_outbox, sign_via_form
 

@@ -14,14 +14,14 @@ from sqlalchemy import update
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from pledges import charts
 from pledges.dashboard import service
+from pledges.domain.tallies import recount
 from pledges.extensions import db
-from pledges.headers import IMAGE_CONTENT_SECURITY_POLICY
+from pledges.infrastructure.headers import IMAGE_CONTENT_SECURITY_POLICY
 from pledges.me import service as me_service
 from pledges.models import Pledge, PledgeStatus, Report, Signature, SignatureStatus
+from pledges.presentation import charts
 from pledges.signing import service as signing
-from pledges.tallies import recount
 from tests.factories import confirmed_signature, make_pledge, make_user, run_by, signature_input
 from tests.helpers import INLINE_OR_FOREIGN, log_in
 

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import text
 
 from pledges import create_app
-from pledges.database import checkpoint
 from pledges.extensions import db
+from pledges.infrastructure.database import checkpoint
 from tests.conftest import _base_config
 from tests.factories import confirmed_signature, make_pledge
 

@@ -15,11 +15,11 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from pledges import tallies
 from pledges.actions.service import ActionInput, log_action
-from pledges.database import utcnow
+from pledges.domain import tallies
 from pledges.dossier import service
 from pledges.extensions import db
+from pledges.infrastructure.database import utcnow
 from pledges.me import service as me_service
 from pledges.models import (
     AuditEntry,

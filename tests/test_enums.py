@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.schema import CreateTable
 
 from pledges import create_app
-from pledges.database import render_migration_type, utcnow
 from pledges.extensions import db
+from pledges.infrastructure.database import render_migration_type, utcnow
 from pledges.models import (
     Reminders,
     Report,

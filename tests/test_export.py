@@ -11,9 +11,9 @@ from pypdf import PdfReader
 from sqlalchemy import event, select, update
 
 from pledges.actions.service import ActionInput, log_action
-from pledges.database import utcnow
 from pledges.exports import service
 from pledges.extensions import db
+from pledges.infrastructure.database import utcnow
 from pledges.models import (
     Action,
     AuditEntry,

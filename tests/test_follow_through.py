@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from pledges.actions import service as actions
 from pledges.actions.service import ActionInput
+from pledges.domain.tallies import recount, tally_for
 from pledges.extensions import db
 from pledges.me import service as me_service
 from pledges.models import Action, Signature
-from pledges.tallies import recount, tally_for
 from tests.factories import confirmed_signature, make_pledge
 
 START = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)

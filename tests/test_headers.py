@@ -13,7 +13,7 @@ from sqlalchemy import select
 from pledges import PROJECT_ROOT, create_app
 from pledges.config import ConfigurationError
 from pledges.extensions import db
-from pledges.headers import allow_framing
+from pledges.infrastructure.headers import allow_framing
 from pledges.models import Pledge
 from tests.factories import confirmed_signature, make_pledge, make_user, run_by
 from tests.helpers import (

@@ -16,12 +16,12 @@ from flask_babel import Domain
 from sqlalchemy import select
 
 from pledges import PROJECT_ROOT
+from pledges.domain.signers import SigningError, check_commitments, check_visibility
 from pledges.extensions import db
-from pledges.i18n import LOCALE_COOKIE
+from pledges.infrastructure.i18n import LOCALE_COOKIE
 from pledges.me import service as me_service
 from pledges.models import OutboxEmail
-from pledges.presentation import ACTION_KIND_LABELS, format_date
-from pledges.signers import SigningError, check_commitments, check_visibility
+from pledges.presentation.display import ACTION_KIND_LABELS, format_date
 from pledges.signing import service
 from pledges.signing import service as signing
 from tests.factories import confirmed_signature, make_pledge, make_user, signature_input

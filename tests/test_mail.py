@@ -15,8 +15,8 @@ import time_machine
 from aiosmtpd.handlers import Message
 from sqlalchemy import func, select, text, update
 
-from pledges.database import utcnow
 from pledges.extensions import db
+from pledges.infrastructure.database import utcnow
 from pledges.mail import delivery, dispatch, queue_email
 from pledges.mail.delivery import deliver_due, retry_delay
 from pledges.mail.transports import FileTransport

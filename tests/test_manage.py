@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from pledges.domain.tallies import tally_for
 from pledges.extensions import db
 from pledges.models import Signature
-from pledges.tallies import tally_for
 from tests.factories import make_pledge
 from tests.helpers import (
     confirm_via_link,

@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from pledges.actions import service as actions
 from pledges.actions.service import ActionInput
-from pledges.database import utcnow
+from pledges.domain.tallies import adjust_follow_through, recount, tally_for
 from pledges.extensions import db
+from pledges.infrastructure.database import utcnow
 from pledges.me import service as me_service
 from pledges.models import (
     AuditEntry,
@@ -22,7 +23,6 @@ from pledges.models import (
 )
 from pledges.moderation import service
 from pledges.moderation.service import ModerationError
-from pledges.tallies import adjust_follow_through, recount, tally_for
 from tests.factories import confirmed_signature, make_pledge, make_user, run_by
 from tests.helpers import (
     confirm_via_link,

@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from pledges.database import utcnow
 from pledges.extensions import db
+from pledges.infrastructure.database import utcnow
 from pledges.models import (
     AuditEntry,
     CommitmentTranslation,

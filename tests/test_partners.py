@@ -12,6 +12,7 @@ import time_machine
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 
+from pledges.domain.tallies import tally_for
 from pledges.extensions import db
 from pledges.me import service as me_service
 from pledges.models import (
@@ -23,7 +24,6 @@ from pledges.models import (
     Signature,
     SignatureStatus,
 )
-from pledges.tallies import tally_for
 from tests.factories import french_pledge, make_pledge
 from tests.helpers import (
     PARTNER_LINK_RE,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from pledges.extensions import db
 from pledges.models import IssuedDocument, Signature
-from pledges.pdf import ResourceRefused, StaticFilesFetcher, static_files_fetcher
+from pledges.presentation.pdf import ResourceRefused, StaticFilesFetcher, static_files_fetcher
 from tests.helpers import (
     INLINE_OR_FOREIGN,
     assert_qpdf_valid,

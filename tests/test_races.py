@@ -26,10 +26,11 @@ from aiosmtpd.handlers import Message
 from flask import Flask
 from sqlalchemy import func, select, text
 
-from pledges import create_app, tallies
+from pledges import create_app
 from pledges.checkins import service as checkins_service
-from pledges.database import utcnow
+from pledges.domain import tallies
 from pledges.extensions import db
+from pledges.infrastructure.database import utcnow
 from pledges.mail import delivery
 from pledges.mail.dispatch import EXTENSION_KEY, deliver_before_exit
 from pledges.models import MailStatus, OutboxEmail, Pledge, Signature, SignatureStatus

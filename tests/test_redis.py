@@ -19,9 +19,9 @@ from flask import Flask
 from sqlalchemy import func, select, update
 
 from pledges import create_app
-from pledges.database import utcnow
 from pledges.dossier import service as dossier_service
 from pledges.extensions import db
+from pledges.infrastructure.database import utcnow
 from pledges.models import Dossier, DossierStatus, Signature
 from tests.conftest import redis_settings
 from tests.factories import confirmed_signature, make_pledge, make_user

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from pledges.abuse import hash_ip
+from pledges.domain.tallies import recount, tally_for
 from pledges.extensions import db
+from pledges.infrastructure.abuse import hash_ip
 from pledges.models import AuditEntry, Report, Signature, SignatureStatus
 from pledges.moderation import service
-from pledges.tallies import recount, tally_for
 from tests.factories import confirmed_signature, make_pledge, make_user, run_by
 from tests.helpers import csrf_token, log_in
 

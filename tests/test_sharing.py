@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from urllib.parse import parse_qs, urlsplit
 
 from pledges.models import PledgeStatus
-from pledges.sharing import summary
+from pledges.presentation.sharing import summary
 from pledges.wall.feed import atom_feed
 from pledges.wall.service import public_pledge_or_404
 from tests.factories import confirmed_signature, make_pledge

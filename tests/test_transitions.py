@@ -1,4 +1,4 @@
-"""The one door for changes the wall counts (pledges/transitions.py).
+"""The one door for changes the wall counts (pledges/domain/transitions.py).
 
 After every transition the stored counters equal a recount from the signatures, and the
 pledge's wall version has moved, so no cached page outlives the change. Real database,
@@ -15,12 +15,14 @@ import pytest
 from sqlalchemy import select
 
 import pledges
-from pledges import transitions
 from pledges.actions import service as actions
 from pledges.actions.service import ActionInput
-from pledges.checkins.cycles import cadence
-from pledges.database import utcnow
+from pledges.domain import transitions
+from pledges.domain.cycles import cadence
+from pledges.domain.signers import normalize_email
+from pledges.domain.tallies import recount, tally_for
 from pledges.extensions import db
+from pledges.infrastructure.database import utcnow
 from pledges.me import service as me_service
 from pledges.models import (
     Partner,
@@ -31,9 +33,7 @@ from pledges.models import (
     Signature,
     SignatureStatus,
 )
-from pledges.signers import normalize_email
 from pledges.signing import service as signing
-from pledges.tallies import recount, tally_for
 from tests.factories import confirmed_signature, make_pledge, signature_input
 
 
@@ -271,7 +271,7 @@ def test_other_wall_content_changes_refresh_the_wall(ctx):
 
 # The counters and the wall version are written only through the door.
 WRITERS = {
-    "mark_changed",
+    "_wall_changed",
     "adjust_signers",
     "adjust_follow_through",
     "record_status_change",
@@ -281,7 +281,7 @@ WRITERS = {
     "forget_activity_of",
 }
 # The door itself, and the modules that define the writers.
-DOOR = {"transitions.py", "tallies.py", "wall/cache.py", "checkins/cycles.py"}
+DOOR = {"domain/transitions.py", "domain/tallies.py", "domain/cycles.py"}
 
 
 def test_no_module_but_the_door_writes_counters_or_the_cache():

@@ -8,9 +8,9 @@ import re
 import pytest
 from sqlalchemy import select
 
+from pledges.domain.tallies import recount, tally_for
 from pledges.extensions import db
 from pledges.models import PledgeStatus, Signature
-from pledges.tallies import recount, tally_for
 from tests.factories import confirmed_signature, make_pledge
 from tests.helpers import sign_via_form
 

@@ -7,7 +7,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext
 
-from pledges.rules import RuleError
+from pledges.domain.rules import RuleError
 
 _hasher = PasswordHasher()
 

@@ -16,8 +16,6 @@ from flask import (
 from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
-from pledges import audit
-from pledges.abuse import configured
 from pledges.accounts import service, sessions
 from pledges.accounts.forms import (
     ChangePasswordForm,
@@ -27,9 +25,11 @@ from pledges.accounts.forms import (
     LogoutForm,
     NewPasswordForm,
 )
+from pledges.domain.rules import RuleError
 from pledges.extensions import db, limiter
 from pledges.forms import attach_error
-from pledges.rules import RuleError
+from pledges.infrastructure import audit
+from pledges.infrastructure.abuse import configured
 
 bp = Blueprint("accounts", __name__)
 

@@ -10,7 +10,6 @@ from flask_babel import get_locale, gettext, ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from pledges import audit
 from pledges.accounts import lockout, sessions
 from pledges.accounts.passwords import (
     check_new_password,
@@ -18,7 +17,7 @@ from pledges.accounts.passwords import (
     needs_rehash,
     verify_password,
 )
-from pledges.database import utcnow
+from pledges.domain.rules import RuleError
 from pledges.extensions import db
 from pledges.forms import (
     bidi_control_message,
@@ -26,10 +25,11 @@ from pledges.forms import (
     has_bidi_controls,
     has_control_characters,
 )
+from pledges.infrastructure import audit
+from pledges.infrastructure.database import utcnow
+from pledges.infrastructure.urls import external_url
 from pledges.mail.outbox import queue_email
 from pledges.models import EMAIL_MAX, NAME_MAX, User, UserRole
-from pledges.rules import RuleError
-from pledges.urls import external_url
 
 
 class AccountError(RuleError):

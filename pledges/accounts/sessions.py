@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from flask import current_app, g, session
 from sqlalchemy import delete, or_, select
 
-from pledges.database import utcnow
 from pledges.extensions import db
+from pledges.infrastructure.database import utcnow
 from pledges.models import User, UserSession
 
 #: The cookie key of the random session id.

@@ -21,7 +21,7 @@ from pledges.models import (
     ActionVisibility,
     SignedCommitment,
 )
-from pledges.presentation import ACTION_KIND_LABELS
+from pledges.presentation.display import ACTION_KIND_LABELS
 
 KIND_CHOICES = [SelectChoice(k.value, ACTION_KIND_LABELS.lazy(k)) for k in ActionKind]
 VISIBILITY_CHOICES = [

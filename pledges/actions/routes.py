@@ -3,14 +3,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 
-from pledges.abuse import limit_action_posts
 from pledges.actions import service
 from pledges.actions.forms import ActionForm
 from pledges.actions.service import ActionInput
+from pledges.domain.signers import private_page_signature_or_404
 from pledges.extensions import db
 from pledges.forms import ButtonForm
+from pledges.infrastructure.abuse import limit_action_posts
 from pledges.models import Signature, SignatureStatus
-from pledges.signers import private_page_signature_or_404
 from pledges.views import commit_or_show_error
 
 bp = Blueprint("actions", __name__)

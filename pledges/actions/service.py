@@ -10,11 +10,11 @@ from flask import current_app
 from flask_babel import gettext, ngettext
 from sqlalchemy import func, select
 
-from pledges import transitions
-from pledges.checkins import cycles
-from pledges.database import utcnow
+from pledges.domain import cycles, transitions
+from pledges.domain.rules import RuleError
 from pledges.extensions import db
 from pledges.forms import bidi_control_message, has_bidi_controls, has_control_characters
+from pledges.infrastructure.database import utcnow
 from pledges.models import (
     URL_MAX,
     Action,
@@ -22,8 +22,7 @@ from pledges.models import (
     SignatureStatus,
     SignedCommitment,
 )
-from pledges.presentation import format_date
-from pledges.rules import RuleError
+from pledges.presentation.display import format_date
 
 # The world's earliest time zone is UTC+14: an action done "today" there is still valid.
 EARLIEST_UTC_OFFSET = timedelta(hours=14)

@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
 from pledges.forms import clean_line, no_control_characters, strip
-from pledges.i18n import language_name, supported_locales
+from pledges.infrastructure.i18n import language_name, supported_locales
 from pledges.models import EMAIL_MAX, NAME_MAX, UserRole
 
 ROLE_CHOICES = [

@@ -9,16 +9,16 @@ from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import select
 
-from pledges import audit
 from pledges.accounts import service as accounts
 from pledges.accounts.passwords import check_new_password
+from pledges.domain.rules import RuleError
 from pledges.extensions import db
-from pledges.i18n import signer_language
+from pledges.infrastructure import audit
+from pledges.infrastructure.i18n import signer_language
+from pledges.infrastructure.urls import external_url
 from pledges.mail import delivery
 from pledges.mail.outbox import queue_email
 from pledges.models import OutboxEmail, User, UserRole
-from pledges.rules import RuleError
-from pledges.urls import external_url
 
 
 class AdminError(RuleError):

@@ -3,12 +3,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, jsonify, request
 from flask_babel import get_locale
 
-from pledges.abuse import limit_api
 from pledges.api import serializers
 from pledges.api.spec import openapi_document
-from pledges.content import translated_titles
-from pledges.converters import positive_int
-from pledges.tallies import tally_for, totals_for
+from pledges.domain.content import translated_titles
+from pledges.domain.tallies import tally_for, totals_for
+from pledges.infrastructure.abuse import limit_api
+from pledges.infrastructure.converters import positive_int
 from pledges.wall.service import (
     BadWallQuery,
     Cursor,

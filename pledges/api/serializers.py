@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pledges.content import pledge_content
+from pledges.domain.content import pledge_content
+from pledges.domain.tallies import Tally
+from pledges.infrastructure.urls import external_url
 from pledges.models import Pledge
-from pledges.presentation import PublicSigner
-from pledges.tallies import Tally
-from pledges.urls import external_url
+from pledges.presentation.display import PublicSigner
 
 
 def iso(value) -> str | None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import current_app
 
-from pledges.countries import country_names
+from pledges.domain.countries import country_names
 from pledges.models import AllyRole, PledgeStatus
 
 NULLABLE_STRING = {"type": ["string", "null"]}

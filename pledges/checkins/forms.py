@@ -6,9 +6,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from pledges.checkins.service import check_renewal, renewal_choices
+from pledges.domain.rules import RuleError
 from pledges.forms import MultiCheckboxField
 from pledges.models import Signature
-from pledges.rules import RuleError
 
 
 class CommitmentsForm(FlaskForm):

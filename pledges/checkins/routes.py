@@ -4,11 +4,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext, lazy_gettext
 
 from pledges.checkins import service
-from pledges.checkins.cycles import cycle_at
+from pledges.domain.cycles import cycle_at
+from pledges.domain.signers import private_page_signature_or_404
 from pledges.extensions import db
 from pledges.forms import ButtonForm
 from pledges.models import Reminders, SignatureStatus
-from pledges.signers import private_page_signature_or_404
 
 bp = Blueprint("checkins", __name__)
 

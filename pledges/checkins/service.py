@@ -9,16 +9,16 @@ from datetime import datetime
 from flask_babel import gettext
 from sqlalchemy import select, update
 
-from pledges.checkins.cycles import cycle_at, cycle_number
-from pledges.content import signed_content
-from pledges.database import utcnow
+from pledges.domain.content import signed_content
+from pledges.domain.cycles import cycle_at, cycle_number
+from pledges.domain.rules import RuleError
+from pledges.domain.signers import check_commitments, issue_reminder_token
 from pledges.extensions import db
-from pledges.i18n import signer_language
+from pledges.infrastructure.database import utcnow
+from pledges.infrastructure.i18n import signer_language
+from pledges.infrastructure.urls import external_url
 from pledges.mail import queue_email
 from pledges.models import Reminders, Signature, SignatureStatus, SignedCommitment
-from pledges.rules import RuleError
-from pledges.signers import check_commitments, issue_reminder_token
-from pledges.urls import external_url
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ def renewal_choices(signature: Signature, now: datetime | None = None) -> list[S
     """What the renewal form lists: the commitments the signer holds, in the words they
     agreed to (kept even if retired), and the others still offered, as worded now (in the
     signer's language where translated), in the pledge's order."""
-    from pledges.content import current_translations
+    from pledges.domain.content import current_translations
 
     now = now or utcnow()
     held = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template
 
 from pledges.accounts.access import managed_pledge_or_404, organizer_required
-from pledges.charts import svg_response
 from pledges.dashboard import service
+from pledges.presentation.charts import svg_response
 
 bp = Blueprint("dashboard", __name__, url_prefix="/organize")
 

@@ -8,13 +8,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask_babel import lazy_gettext
 from sqlalchemy import func, select
 
-from pledges import charts
-from pledges.countries import country_name
-from pledges.database import utcnow
+from pledges.domain.countries import country_name
+from pledges.domain.tallies import tally_for
 from pledges.extensions import db
+from pledges.infrastructure.database import utcnow
 from pledges.models import AllyRole, Pledge, Report, Signature, SignatureStatus
-from pledges.presentation import ROLE_LABELS, Labels
-from pledges.tallies import tally_for
+from pledges.presentation import charts
+from pledges.presentation.display import ROLE_LABELS, Labels
 
 #: The per-day chart covers at most this many days, ending today (or the day it closed).
 DAYS = 90

@@ -19,14 +19,14 @@ from pathlib import Path
 from flask import current_app, has_request_context, url_for
 from sqlalchemy import func, select
 
+from pledges.domain.tallies import tally_for
 from pledges.dossier import content
 from pledges.dossier.content import ProgressCallback
 from pledges.extensions import db
+from pledges.infrastructure.security import sha256_hex
+from pledges.infrastructure.urls import external_url
 from pledges.models import Pledge, Signature
-from pledges.pdf import generated_url, merge_pdf_files, qr_code_svg, render_document
-from pledges.security import sha256_hex
-from pledges.tallies import tally_for
-from pledges.urls import external_url
+from pledges.presentation.pdf import generated_url, merge_pdf_files, qr_code_svg, render_document
 
 FRONT_TEMPLATE = "pdf/dossier.html"
 SIGNERS_TEMPLATE = "pdf/dossier_signers.html"

@@ -15,11 +15,12 @@ import flask_babel
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import func, select
 
-from pledges import charts
-from pledges.countries import country_name
+from pledges.domain.countries import country_name
+from pledges.domain.tallies import Tally
 from pledges.extensions import db
 from pledges.models import DossierAudience, Pledge, Signature, SignatureStatus
-from pledges.presentation import (
+from pledges.presentation import charts
+from pledges.presentation.display import (
     ANONYMOUS_NAME,
     PUBLIC_SIGNER_COLUMNS,
     PUBLIC_SIGNER_FIELDS,
@@ -27,7 +28,6 @@ from pledges.presentation import (
     PublicSigner,
     public_signer,
 )
-from pledges.tallies import Tally
 from pledges.wall.service import PublicAction, public_actions
 
 

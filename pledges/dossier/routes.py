@@ -14,17 +14,17 @@ from flask import (
 from flask_babel import gettext
 from flask_login import current_user
 
-from pledges.abuse import limit_verifying
 from pledges.accounts.access import managed_pledge_or_404, organizer_required
-from pledges.charts import svg_response
-from pledges.database import utcnow
+from pledges.domain.tallies import tally_for
 from pledges.dossier import build as builder
 from pledges.dossier import content, service
 from pledges.dossier.forms import DossierForm
 from pledges.extensions import db
+from pledges.infrastructure.abuse import limit_verifying
+from pledges.infrastructure.database import utcnow
 from pledges.models import Dossier, DossierAudience, DossierStatus
-from pledges.pdf import pdf_response
-from pledges.tallies import tally_for
+from pledges.presentation.charts import svg_response
+from pledges.presentation.pdf import pdf_response
 from pledges.verify.forms import UPLOAD_MAX_BYTES, DocumentForm
 from pledges.views import commit_or_show_error
 

@@ -22,15 +22,15 @@ from flask import Flask, current_app
 from flask_babel import force_locale, get_locale, gettext
 from sqlalchemy import func, select, update
 
-from pledges import audit
-from pledges.database import utcnow
+from pledges.domain.rules import RuleError
+from pledges.domain.tallies import tally_for
 from pledges.dossier import build as builder
 from pledges.dossier.content import ProgressCallback
 from pledges.extensions import db
+from pledges.infrastructure import audit
+from pledges.infrastructure.database import utcnow
+from pledges.infrastructure.security import new_verification_code, sha256_hex
 from pledges.models import Dossier, DossierFile, DossierStatus, Pledge, User
-from pledges.rules import RuleError
-from pledges.security import new_verification_code, sha256_hex
-from pledges.tallies import tally_for
 
 log = logging.getLogger(__name__)
 
@@ -258,7 +258,7 @@ def _build_in_thread(app: Flask, dossier_id: int, locale: str) -> None:
 
 def dossier_for_code(typed: str) -> Dossier | None:
     """The issued dossier a verification code names."""
-    from pledges.security import normalize_verification_code
+    from pledges.infrastructure.security import normalize_verification_code
 
     code = normalize_verification_code(typed)
     if code is None:

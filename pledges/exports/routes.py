@@ -11,13 +11,13 @@ from flask import (
     stream_with_context,
 )
 
-from pledges import audit
 from pledges.accounts.access import managed_pledge_or_404, may_see_emails, organizer_required
 from pledges.exports import service
 from pledges.exports.forms import ExportForm
 from pledges.extensions import db
+from pledges.infrastructure import audit
 from pledges.models import DocumentVariant, Signature, SignatureStatus
-from pledges.pdf import pdf_response
+from pledges.presentation.pdf import pdf_response
 from pledges.verify import service as documents
 
 bp = Blueprint("exports", __name__, url_prefix="/organize")

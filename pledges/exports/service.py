@@ -17,10 +17,10 @@ from flask_babel import lazy_gettext
 from flask_babel.speaklater import LazyString
 from sqlalchemy import func, or_, select
 
-from pledges import audit
-from pledges.countries import country_name
-from pledges.database import utcnow
+from pledges.domain.countries import country_name
 from pledges.extensions import db
+from pledges.infrastructure import audit
+from pledges.infrastructure.database import utcnow
 from pledges.models import (
     Action,
     Commitment,
@@ -29,7 +29,7 @@ from pledges.models import (
     SignatureCommitment,
     SignatureStatus,
 )
-from pledges.presentation import ROLE_LABELS
+from pledges.presentation.display import ROLE_LABELS
 
 #: Rows fetched (and written out) per round trip: small enough to keep memory flat.
 BATCH = 1000

@@ -19,8 +19,8 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
-from pledges.database import utcnow
 from pledges.extensions import db
+from pledges.infrastructure.database import utcnow
 from pledges.mail.transports import Transport, transport_for
 from pledges.models import MailStatus, OutboxEmail
 

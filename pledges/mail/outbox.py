@@ -8,8 +8,8 @@ from typing import Any
 from flask import current_app, render_template
 from sqlalchemy import delete
 
-from pledges.database import utcnow
 from pledges.extensions import db
+from pledges.infrastructure.database import utcnow
 from pledges.models import MailStatus, OutboxEmail, Signature
 
 #: Set on the session when it holds new outbox rows, read by the dispatcher after commit.

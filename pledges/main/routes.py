@@ -1,7 +1,7 @@
 from flask import Blueprint, render_template
 from flask_babel import get_locale
 
-from pledges.content import requested_language, translated_titles
+from pledges.domain.content import requested_language, translated_titles
 from pledges.wall.service import open_pledges
 
 bp = Blueprint("main", __name__)

@@ -15,22 +15,22 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from pledges.abuse import limit_pdf_rendering
 from pledges.checkins import service as checkins
-from pledges.checkins.cycles import cycle_at
 from pledges.checkins.forms import CommitmentsForm
 from pledges.checkins.service import ending_commitments
-from pledges.content import signed_content
-from pledges.database import utcnow
+from pledges.domain.content import signed_content
+from pledges.domain.cycles import cycle_at
+from pledges.domain.signers import private_page_signature_or_404
 from pledges.extensions import db
 from pledges.forms import ButtonForm
-from pledges.i18n import signer_language
+from pledges.infrastructure.abuse import limit_pdf_rendering
+from pledges.infrastructure.database import utcnow
+from pledges.infrastructure.i18n import signer_language
 from pledges.me import service
 from pledges.me.forms import VisibilityForm, WithdrawForm
 from pledges.models import DocumentVariant, SignatureStatus
 from pledges.partners.forms import InviteForm, ReplyForm
-from pledges.pdf import pdf_response
-from pledges.signers import private_page_signature_or_404
+from pledges.presentation.pdf import pdf_response
 from pledges.verify import service as documents
 from pledges.verify.service import DocumentError
 from pledges.views import commit_or_show_error

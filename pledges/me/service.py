@@ -5,15 +5,15 @@ from __future__ import annotations
 from flask_babel import gettext
 from sqlalchemy import delete, select
 
-from pledges import transitions
 from pledges.actions.service import forget_actions
-from pledges.database import utcnow
+from pledges.domain import transitions
+from pledges.domain.signers import SigningError, check_visibility
 from pledges.extensions import db
+from pledges.infrastructure.database import utcnow
+from pledges.infrastructure.urls import external_url
 from pledges.models import OutboxEmail, Reminders, Signature, SignatureStatus, Visibility
 from pledges.orgs.service import organization_id_for
 from pledges.partners import service as partners_service
-from pledges.signers import SigningError, check_visibility
-from pledges.urls import external_url
 
 
 def change_visibility(signature: Signature, visibility: str, organization: str) -> None:

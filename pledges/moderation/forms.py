@@ -8,8 +8,8 @@ from wtforms import DateTimeLocalField, HiddenField, RadioField, StringField, Te
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from pledges.converters import positive_int
 from pledges.forms import clean_line, clean_text, no_control_characters
+from pledges.infrastructure.converters import positive_int
 from pledges.models import REASON_MAX, ReportReason, ReportResolution
 from pledges.moderation.service import REPORT_DETAILS_MAX
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 
-from pledges.abuse import configured
 from pledges.accounts.access import admin_required, managed_pledge_or_404, organizer_required
-from pledges.converters import positive_int
 from pledges.extensions import db, limiter
 from pledges.forms import ButtonForm, attach_error
+from pledges.infrastructure.abuse import configured
+from pledges.infrastructure.converters import positive_int
 from pledges.models import Pledge, ReportResolution, Signature, SignatureStatus
 from pledges.moderation import service
 from pledges.moderation.forms import (
@@ -23,7 +23,7 @@ from pledges.moderation.forms import (
     UnhideForm,
 )
 from pledges.moderation.service import BulkCriteria, ModerationError
-from pledges.presentation import public_signer
+from pledges.presentation.display import public_signer
 from pledges.views import commit_or_show_error
 from pledges.wall.service import public_pledge_or_404
 

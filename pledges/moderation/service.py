@@ -5,7 +5,7 @@ follow-through figures, and (while active this cycle) in the active-signer bucke
 takes it out of all three but keeps its actions; showing it again puts everything back,
 so ``pledges recount`` always agrees with the counters.
 
-Every status change goes through ``pledges.transitions``: a conditional UPDATE on the
+Every status change goes through ``pledges.domain.transitions``: a conditional UPDATE on the
 status it expects, so two moderators acting at once change (and count) a signature once.
 Every act is written to the audit log in the same transaction.
 
@@ -28,10 +28,13 @@ from flask_login import current_user
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import joinedload
 
-from pledges import audit, transitions
-from pledges.abuse import hash_ip
-from pledges.database import utcnow
+from pledges.domain import transitions
+from pledges.domain.rules import RuleError
+from pledges.domain.transitions import BATCH, HIDEABLE
 from pledges.extensions import db
+from pledges.infrastructure import audit
+from pledges.infrastructure.abuse import hash_ip
+from pledges.infrastructure.database import utcnow
 from pledges.models import (
     REASON_MAX,
     AuditEntry,
@@ -41,8 +44,6 @@ from pledges.models import (
     Signature,
     SignatureStatus,
 )
-from pledges.rules import RuleError
-from pledges.transitions import BATCH, HIDEABLE
 
 REPORT_DETAILS_MAX = 2000
 

@@ -20,6 +20,7 @@ from wtforms.validators import (
     Regexp,
 )
 
+from pledges.domain.slugs import SLUG_HINT, SLUG_PATTERN
 from pledges.forms import (
     WholeNumberField,
     clean_line,
@@ -36,7 +37,6 @@ from pledges.models import (
     TITLE_MAX,
     Organization,
 )
-from pledges.slugs import SLUG_HINT, SLUG_PATTERN
 
 GOAL_MAX = 100_000_000
 CADENCE_MAX_DAYS = 366

@@ -13,10 +13,12 @@ from pledges.accounts.access import (
     organizer_required,
     pledges_managed_by_current_user,
 )
-from pledges.content import content_languages
+from pledges.domain.content import content_languages
+from pledges.domain.tallies import tally_for
 from pledges.extensions import db
 from pledges.forms import ButtonForm
-from pledges.i18n import language_name
+from pledges.infrastructure.i18n import language_name
+from pledges.infrastructure.urls import external_url
 from pledges.models import AuditEntry, Commitment, Organization, Pledge, PledgeStatus
 from pledges.organize import service
 from pledges.organize.forms import (
@@ -30,8 +32,6 @@ from pledges.organize.forms import (
     TranslationForm,
 )
 from pledges.organize.service import BuilderError, PledgeInput
-from pledges.tallies import tally_for
-from pledges.urls import external_url
 from pledges.views import commit_or_show_error
 
 bp = Blueprint("organize", __name__, url_prefix="/organize")

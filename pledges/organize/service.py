@@ -13,11 +13,14 @@ from flask_babel import gettext
 from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 
-from pledges import audit, transitions
 from pledges.accounts.service import user_by_email
-from pledges.content import content_languages, current_translations
-from pledges.database import utcnow
+from pledges.domain import transitions
+from pledges.domain.content import content_languages, current_translations
+from pledges.domain.rules import RuleError
+from pledges.domain.slugs import slugify, unique_slug
 from pledges.extensions import db
+from pledges.infrastructure import audit
+from pledges.infrastructure.database import utcnow
 from pledges.models import (
     Commitment,
     CommitmentTranslation,
@@ -33,8 +36,6 @@ from pledges.models import (
     User,
     UserRole,
 )
-from pledges.rules import RuleError
-from pledges.slugs import slugify, unique_slug
 
 # Slugs that would collide with the organizer pages' own addresses (/organize/new…).
 RESERVED_SLUGS = frozenset({"new", "orgs"})
@@ -311,7 +312,7 @@ def remove_cosigner(pledge: Pledge, organization_id: int) -> Organization:
     return organization
 
 
-# Translations: the pledge's own words in other languages (pledges/content.py).
+# Translations: the pledge's own words in other languages (pledges/domain/content.py).
 
 
 def set_pledge_language(pledge: Pledge, language: str) -> bool:

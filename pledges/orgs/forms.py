@@ -16,7 +16,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from pledges.countries import country_names, current_locale
+from pledges.domain.countries import country_names, current_locale
 from pledges.forms import StaticOptionsSelect, clean_line, clean_text, no_control_characters, strip
 from pledges.models import NOTE_MAX, ORGANIZATION_MAX
 

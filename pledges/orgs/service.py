@@ -13,8 +13,11 @@ from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from pledges import audit, transitions
+from pledges.domain import transitions
+from pledges.domain.rules import RuleError
+from pledges.domain.slugs import slugify, unique_slug
 from pledges.extensions import db
+from pledges.infrastructure import audit
 from pledges.models import (
     Organization,
     Pledge,
@@ -24,9 +27,7 @@ from pledges.models import (
     User,
     Visibility,
 )
-from pledges.presentation import PublicSigner, public_signer
-from pledges.rules import RuleError
-from pledges.slugs import slugify, unique_slug
+from pledges.presentation.display import PublicSigner, public_signer
 
 RESERVED_SLUGS = frozenset({"new"})
 MEMBERS_SHOWN = 200

@@ -5,9 +5,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from pledges.domain.signers import SigningError, normalize_email
 from pledges.forms import clean_line, clean_text, no_control_characters, strip
 from pledges.models import COMMENT_MAX, EMAIL_MAX, MAX_PARTNERS, NAME_MAX
-from pledges.signers import SigningError, normalize_email
 
 SHOW_NAME_HINT = lazy_gettext(
     "Leave this unticked to appear only as “an accountability partner”. Where supporting "

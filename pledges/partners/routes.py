@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext, lazy_gettext
 
 from pledges.actions.service import action_of
+from pledges.domain.signers import private_page_signature_or_404
 from pledges.extensions import db
 from pledges.forms import ButtonForm
 from pledges.models import Action, Partner, Signature
@@ -15,7 +16,6 @@ from pledges.partners.forms import (
     ShowNameForm,
 )
 from pledges.partners.service import PartnerError, RoleError
-from pledges.signers import private_page_signature_or_404
 from pledges.views import commit_or_show_error
 
 bp = Blueprint("partners", __name__)

@@ -14,11 +14,15 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from pledges import transitions
-from pledges.content import signed_content
-from pledges.database import utcnow
+from pledges.domain import transitions
+from pledges.domain.content import signed_content
+from pledges.domain.rules import RuleError
+from pledges.domain.signers import SigningError, issue_private_link_token, normalize_email
 from pledges.extensions import db
-from pledges.i18n import signer_language
+from pledges.infrastructure.database import utcnow
+from pledges.infrastructure.i18n import signer_language
+from pledges.infrastructure.security import hash_token, new_token
+from pledges.infrastructure.urls import external_url
 from pledges.mail import queue_email
 from pledges.models import (
     MAX_PARTNERS,
@@ -31,10 +35,6 @@ from pledges.models import (
     Signature,
     SignatureStatus,
 )
-from pledges.rules import RuleError
-from pledges.security import hash_token, new_token
-from pledges.signers import SigningError, issue_private_link_token, normalize_email
-from pledges.urls import external_url
 
 # Partners who hold a place: a declined invitation frees it.
 HOLDING_A_PLACE = (PartnerStatus.INVITED, PartnerStatus.ACTIVE)

@@ -8,7 +8,8 @@ from wtforms import BooleanField, EmailField, RadioField, SelectField, StringFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
-from pledges.countries import country_names, current_locale
+from pledges.domain.countries import country_names, current_locale
+from pledges.domain.signers import SigningError, check_commitments, check_visibility
 from pledges.forms import (
     MultiCheckboxField,
     StaticOptionsSelect,
@@ -26,8 +27,7 @@ from pledges.models import (
     Pledge,
     Visibility,
 )
-from pledges.presentation import ROLE_LABELS, VISIBILITY_LABELS
-from pledges.signers import SigningError, check_commitments, check_visibility
+from pledges.presentation.display import ROLE_LABELS, VISIBILITY_LABELS
 
 # Lazy labels: built once, shown in the language of each request.
 ROLE_CHOICES = [SelectChoice(role.value, ROLE_LABELS.lazy(role)) for role in AllyRole]
@@ -53,7 +53,7 @@ def _country_choices_in(locale: str) -> tuple[SelectChoice, ...]:
 
 
 class VisibilityFields:
-    """Shared by signing and by the signer's page: the rule lives in pledges/signers.py."""
+    """Shared by signing and by the signer's page: the rule lives in pledges/domain/signers.py."""
 
     def validate_organization(self, field) -> None:
         try:

@@ -7,16 +7,16 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from pledges import errors
-from pledges.abuse import limit_confirming, limit_signing
-from pledges.content import PledgeContent, pledge_content, signed_content
+from pledges.domain.content import PledgeContent, pledge_content, signed_content
+from pledges.domain.signers import signature_for_token_or_404
+from pledges.domain.tallies import tally_for
 from pledges.extensions import db
 from pledges.forms import ButtonForm
+from pledges.infrastructure.abuse import limit_confirming, limit_signing
 from pledges.models import SignatureStatus, TokenPurpose
-from pledges.signers import signature_for_token_or_404
 from pledges.signing import service
 from pledges.signing.forms import SignForm
 from pledges.signing.service import SignatureInput
-from pledges.tallies import tally_for
 from pledges.views import commit_or_show_error
 from pledges.wall.service import public_pledge_or_404
 

@@ -1,7 +1,7 @@
 """The rules of signing: who may sign what, duplicates, confirmation.
 
 The signer's private page (their choices afterwards) is pledges/me; what both share
-(links, email addresses, the rules on a signer's choices) is pledges/signers.py.
+(links, email addresses, the rules on a signer's choices) is pledges/domain/signers.py.
 """
 
 from __future__ import annotations
@@ -12,24 +12,24 @@ from flask_babel import get_locale, gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from pledges import transitions
-from pledges.abuse import hash_ip, is_disposable
-from pledges.content import signed_content
-from pledges.database import utcnow
-from pledges.extensions import db
-from pledges.i18n import signer_language
-from pledges.mail import queue_email
-from pledges.models import Pledge, PledgeStatus, Signature, SignatureStatus, TokenPurpose
-from pledges.orgs.service import organization_id_for
-from pledges.security import new_verification_code
-from pledges.signers import (
+from pledges.domain import transitions
+from pledges.domain.content import signed_content
+from pledges.domain.signers import (
     SigningError,
     check_commitments,
     check_visibility,
     issue_token,
     normalize_email,
 )
-from pledges.urls import external_url
+from pledges.extensions import db
+from pledges.infrastructure.abuse import hash_ip, is_disposable
+from pledges.infrastructure.database import utcnow
+from pledges.infrastructure.i18n import signer_language
+from pledges.infrastructure.security import new_verification_code
+from pledges.infrastructure.urls import external_url
+from pledges.mail import queue_email
+from pledges.models import Pledge, PledgeStatus, Signature, SignatureStatus, TokenPurpose
+from pledges.orgs.service import organization_id_for
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class SignatureInput:
     commitment_ids: tuple[int, ...]
     personal_note: str
     ip_address: str | None = None  # only ever stored as a keyed hash
-    # The language the signer read the pledge in (pledges/content.py: signer_locale);
+    # The language the signer read the pledge in (pledges/domain/content.py: signer_locale);
     # None: the language of the current request.
     locale: str | None = None
 

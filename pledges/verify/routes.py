@@ -3,12 +3,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext
 
-from pledges.abuse import limit_verifying
-from pledges.content import signed_content
+from pledges.domain.content import signed_content
 from pledges.dossier.service import dossier_for_code
+from pledges.infrastructure.abuse import limit_verifying
+from pledges.infrastructure.security import normalize_verification_code
 from pledges.models import SignatureStatus
-from pledges.presentation import public_signer
-from pledges.security import normalize_verification_code
+from pledges.presentation.display import public_signer
 from pledges.verify import service
 from pledges.verify.forms import UPLOAD_MAX_BYTES, CodeForm, DocumentForm
 

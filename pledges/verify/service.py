@@ -7,14 +7,17 @@ from datetime import datetime
 from typing import BinaryIO
 
 from flask import current_app
-from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from pledges.content import signed_content
-from pledges.database import utcnow
+from pledges.domain.content import signed_content
+from pledges.domain.rules import RuleError
+from pledges.domain.signers import signed_pledge_refusal
 from pledges.extensions import db
-from pledges.i18n import signer_language
+from pledges.infrastructure.database import utcnow
+from pledges.infrastructure.i18n import signer_language
+from pledges.infrastructure.security import normalize_verification_code, sha256_hex
+from pledges.infrastructure.urls import external_url
 from pledges.models import (
     ActionVisibility,
     DocumentVariant,
@@ -22,42 +25,13 @@ from pledges.models import (
     Signature,
     SignatureStatus,
 )
-from pledges.pdf import qr_code_svg, render_pdf
-from pledges.rules import RuleError
-from pledges.security import normalize_verification_code, sha256_hex
-from pledges.urls import external_url
+from pledges.presentation.pdf import qr_code_svg, render_pdf
 
 SIGNED_PLEDGE_TEMPLATE = "pdf/signed_pledge.html"
 
 
 class DocumentError(RuleError):
     """No signed pledge can be issued for this signature."""
-
-
-def signed_pledge_refusal(signature: Signature) -> str | None:
-    """Why no signed pledge may be issued for ``signature`` (said to its signer), or None
-    when one may: only a signature that stands, confirmed and shown, has a document.
-
-    The one rule for the signer's download and preview, the organizers' copy from the
-    moderation queue, and the links that offer them."""
-    if signature.status == SignatureStatus.PENDING:
-        return gettext("Your signed pledge is ready once you confirm your signature.")
-    if signature.status == SignatureStatus.HELD:
-        return gettext(
-            "Your signed pledge is ready once the pledge's moderators have approved your signature."
-        )
-    if signature.status == SignatureStatus.WITHDRAWN:
-        return gettext("This signature was withdrawn, so there is no signed pledge.")
-    if signature.status == SignatureStatus.HIDDEN:
-        return gettext(
-            "This signature was hidden by the pledge's moderators, so no signed pledge "
-            "can be issued for it."
-        )
-    return None
-
-
-def may_issue_signed_pledge(signature: Signature) -> bool:
-    return signed_pledge_refusal(signature) is None
 
 
 def check_can_issue(signature: Signature) -> None:

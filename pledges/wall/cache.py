@@ -3,8 +3,9 @@
 A page is stored under a key holding the pledge's ``wall_version``, which every change
 visible on the wall bumps in the same transaction as the change. Readers look the version
 up with the pledge (one indexed row), so a stale page is never served: it simply stops
-being asked for, and ages out. With ``REDIS_URL`` the cache is shared by every host;
-without it each process keeps its own, which is just as correct.
+being asked for, and ages out. The version is bumped by ``pledges.domain.transitions``.
+With ``REDIS_URL`` the cache is shared by every host; without it each process keeps its
+own, which is just as correct.
 """
 
 from __future__ import annotations
@@ -14,24 +15,11 @@ from typing import TypeVar
 
 from flask import current_app, g, session
 from flask_babel import get_locale
-from sqlalchemy import update
 
-from pledges.extensions import cache, db
-from pledges.models import Pledge
+from pledges.extensions import cache
 
 #: A rendered page, or a feed's bytes.
 Page = TypeVar("Page", str, bytes)
-
-
-def mark_changed(pledge_id: int) -> None:
-    """Call in the transaction that changes anything the wall shows: only from
-    ``pledges.transitions``, the one door for such changes."""
-    db.session.execute(
-        update(Pledge)
-        .where(Pledge.id == pledge_id)
-        .values(wall_version=Pledge.wall_version + 1)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def cached_page(key: str, render: Callable[[], Page], params: Iterable[str] = ()) -> Page:

@@ -9,11 +9,11 @@ from urllib.parse import urlsplit
 from feedgen.feed import FeedGenerator
 from flask_babel import gettext
 
-from pledges.content import pledge_content
+from pledges.domain.content import pledge_content
+from pledges.infrastructure.urls import external_url
 from pledges.models import Pledge
-from pledges.presentation import ACTION_KIND_LABELS
-from pledges.sharing import pledge_url, summary
-from pledges.urls import external_url
+from pledges.presentation.display import ACTION_KIND_LABELS
+from pledges.presentation.sharing import pledge_url, summary
 from pledges.wall.service import public_actions, wall_page
 
 FEED_ENTRIES = 50

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from pledges.content import CONTENT_PARAM, content_cache_key, pledge_content
+from pledges.domain.content import CONTENT_PARAM, content_cache_key, pledge_content
+from pledges.domain.tallies import tally_for
 from pledges.extensions import db
-from pledges.headers import allow_framing
+from pledges.infrastructure.headers import allow_framing
 from pledges.models import Pledge
-from pledges.tallies import tally_for
 from pledges.wall.cache import cached_page
 from pledges.wall.feed import atom_feed
 from pledges.wall.service import (

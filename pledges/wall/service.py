@@ -16,9 +16,10 @@ from flask_babel import gettext
 from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.orm import contains_eager, joinedload
 
-from pledges.converters import positive_int
-from pledges.countries import is_country
+from pledges.domain.countries import is_country
+from pledges.domain.tallies import totals_for
 from pledges.extensions import db
+from pledges.infrastructure.converters import positive_int
 from pledges.models import (
     Action,
     ActionVisibility,
@@ -30,8 +31,7 @@ from pledges.models import (
     SignatureStatus,
     Visibility,
 )
-from pledges.presentation import PUBLIC_SIGNER_COLUMNS, PublicSigner, public_signer
-from pledges.tallies import totals_for
+from pledges.presentation.display import PUBLIC_SIGNER_COLUMNS, PublicSigner, public_signer
 
 
 class BadWallQuery(ValueError):

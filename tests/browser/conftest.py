@@ -25,11 +25,11 @@ from werkzeug.serving import make_server
 
 from pledges import create_app
 from pledges.actions.service import ActionInput, log_action
-from pledges.database import utcnow
+from pledges.domain.signers import normalize_email
 from pledges.extensions import db
+from pledges.infrastructure.database import utcnow
 from pledges.mail.delivery import deliver_due
 from pledges.models import Pledge
-from pledges.signers import normalize_email
 from pledges.signing import service
 from tests.conftest import _base_config
 from tests.factories import (

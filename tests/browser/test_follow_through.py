@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from pledges.database import utcnow
+from pledges.infrastructure.database import utcnow
 from tests.browser.conftest import PHONE
 
 

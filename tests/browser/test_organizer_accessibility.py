@@ -12,9 +12,9 @@ import pytest
 from playwright.sync_api import expect
 
 from pledges.actions.service import ActionInput, log_action
-from pledges.database import utcnow
 from pledges.dossier import service as dossiers
 from pledges.extensions import db
+from pledges.infrastructure.database import utcnow
 from pledges.models import OutboxEmail
 from pledges.moderation import service as moderation
 from pledges.organize import service as organize

@@ -7,8 +7,8 @@ import re
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from pledges.database import utcnow
 from pledges.extensions import db
+from pledges.infrastructure.database import utcnow
 from pledges.models import Signature
 from tests.browser.conftest import PHONE
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from pledges import i18n, models, presentation, sharing
-from pledges.content import pledge_content
-from pledges.countries import country_name
-from pledges.verify.service import may_issue_signed_pledge
+from pledges import models
+from pledges.domain.content import pledge_content
+from pledges.domain.countries import country_name
+from pledges.domain.signers import may_issue_signed_pledge
+from pledges.presentation import display as presentation
+from pledges.presentation import i18n, sharing
 
 
 def _label_filter(labels: presentation.Labels):

@@ -15,8 +15,8 @@ from urllib.parse import quote, urlencode
 from flask_babel import gettext
 from markupsafe import escape
 
+from pledges.infrastructure.urls import external_url
 from pledges.models import Pledge
-from pledges.urls import external_url
 
 DESCRIPTION_LIMIT = 200
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")

@@ -19,10 +19,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from pledges.database import upsert_increment, utcnow
+from pledges.domain.tallies import ACTIVE_UNTIL
 from pledges.extensions import db
+from pledges.infrastructure.database import upsert_increment, utcnow
 from pledges.models import Action, Pledge, PledgeTally, Signature
-from pledges.tallies import ACTIVE_UNTIL
 
 
 @dataclass(frozen=True)

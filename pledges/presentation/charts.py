@@ -18,7 +18,7 @@ from flask_babel import gettext
 from lxml import etree
 from pygal.style import Style
 
-from pledges.headers import standalone_image
+from pledges.infrastructure.headers import standalone_image
 
 # pygal appends an old-style finder (find_module, no find_spec) to sys.meta_path for its
 # map plugins, which we don't use: every import that finds nothing would then warn

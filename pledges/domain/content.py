@@ -1,7 +1,7 @@
 """A pledge's own words in the reader's language: its translation there, else the original.
 
-The interface language (pledges/i18n.py) and the content language are apart: organizers
-may translate a pledge into languages the interface does not speak (CONTENT_LANGUAGES,
+The interface language (pledges/infrastructure/i18n.py) and the content language are apart:
+organizers may translate a pledge into languages the interface does not speak (CONTENT_LANGUAGES,
 such as Urdu or Arabic). A reader gets the content in the language they asked for with
 ``?content=xx``, else in their interface language when the pledge has it, else in the
 pledge's own language. Links to the other languages use ``?lang=xx`` for a language the
@@ -19,7 +19,7 @@ from flask_babel import get_locale
 from sqlalchemy import select
 
 from pledges.extensions import db
-from pledges.i18n import (
+from pledges.infrastructure.i18n import (
     LOCALE_PARAM,
     language_name,
     page_query,

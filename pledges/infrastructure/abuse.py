@@ -22,8 +22,8 @@ from disposable_email_domains import blocklist
 from flask import current_app, request
 from sqlalchemy import update
 
-from pledges.database import utcnow
 from pledges.extensions import db, limiter
+from pledges.infrastructure.database import utcnow
 from pledges.models import Report, Signature
 
 

@@ -9,7 +9,7 @@ its key (pledges/wall/cache.py).
 Emails are rendered when they are queued, so they are in the language of the request
 that queued them; mail to a signer is rendered in the language they signed in
 (``signer_language``), even outside a request (check-in reminders). The pledge's own
-words have languages of their own: see pledges/content.py.
+words have languages of their own: see pledges/domain/content.py.
 """
 
 from __future__ import annotations

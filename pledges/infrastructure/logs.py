@@ -24,7 +24,7 @@ from flask import Flask, Response, g, has_request_context, request
 from flask.logging import default_handler
 
 from pledges.config import ConfigurationError
-from pledges.headers import PRIVATE_PATH_PREFIXES
+from pledges.infrastructure.headers import PRIVATE_PATH_PREFIXES
 
 LOG_FORMATS = ("json", "text")
 REQUEST_ID_HEADER = "X-Request-ID"

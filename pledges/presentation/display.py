@@ -16,7 +16,7 @@ from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup, escape
 from sqlalchemy.orm import load_only
 
-from pledges.countries import country_name
+from pledges.domain.countries import country_name
 from pledges.models import (
     ActionKind,
     AllyRole,

@@ -7,9 +7,9 @@ other edit the wall shows (``wall_content_changed``). A feature service decides 
 change is allowed and records its audit entry or mail; it then calls the function here,
 which makes the change and, in the same transaction, keeps in step:
 
-- the wall's signer counters and the follow-through counters (``pledges.tallies``);
-- check-in cadence and the active-signer buckets (``pledges.checkins.cycles``);
-- the wall cache version (``pledges.wall.cache.mark_changed``).
+- the wall's signer counters and the follow-through counters (``pledges.domain.tallies``);
+- check-in cadence and the active-signer buckets (``pledges.domain.cycles``);
+- the pledge's wall version, which the cached wall pages are keyed on (``pledges.wall.cache``).
 
 No other module writes the counters or bumps the wall's version. A new kind of change
 (a publication delay, a signer hiding themselves, a public id per visibility) is a new
@@ -27,19 +27,18 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from pledges import tallies
-from pledges.checkins import cycles
-from pledges.database import utcnow
+from pledges.domain import cycles, tallies
 from pledges.extensions import db
+from pledges.infrastructure.database import utcnow
 from pledges.models import (
     Action,
     ActionVisibility,
     Partner,
+    Pledge,
     ReviewState,
     Signature,
     SignatureStatus,
 )
-from pledges.wall import cache as wall_cache
 
 # What a moderator may hide: shown on the wall, or waiting for approval.
 HIDEABLE = (SignatureStatus.CONFIRMED, SignatureStatus.HELD)
@@ -143,7 +142,7 @@ def hide(pledge_id: int, criteria: Sequence, *, reason: str, reviewed_by_id: int
         moved[SignatureStatus.CONFIRMED] += len(counted)
         moved[SignatureStatus.HELD] += len(held)
     if moved:
-        wall_cache.mark_changed(pledge_id)
+        _wall_changed(pledge_id)
     return +moved
 
 
@@ -182,7 +181,7 @@ def unhide(signature: Signature, reviewed_by_id: int | None) -> bool:
         signature.pledge_id, actions=actions, confirmed_actions=confirmed, people_reached=people
     )
     cycles.recompute_activity(signature)
-    wall_cache.mark_changed(signature.pledge_id)
+    _wall_changed(signature.pledge_id)
     return True
 
 
@@ -204,7 +203,7 @@ def withdraw(signature: Signature) -> None:
 
 def _status_changed(signature: Signature, old_status: str, new_status: str) -> None:
     tallies.record_status_change(signature, old_status, new_status)
-    wall_cache.mark_changed(signature.pledge_id)
+    _wall_changed(signature.pledge_id)
 
 
 # A signature's public visibility.
@@ -217,7 +216,7 @@ def change_visibility(
     signature.visibility = visibility
     signature.organization_name = organization_name
     signature.organization_id = organization_id
-    wall_cache.mark_changed(signature.pledge_id)
+    _wall_changed(signature.pledge_id)
 
 
 # Actions: the follow-through figures and the signer's activity this cycle.
@@ -230,7 +229,7 @@ def log_action(signature: Signature, action: Action) -> None:
         signature.pledge_id, actions=1, people_reached=action.people_reached or 0
     )
     cycles.record_activity(signature, action.created_at)
-    wall_cache.mark_changed(signature.pledge_id)
+    _wall_changed(signature.pledge_id)
 
 
 def action_edited(signature: Signature, action: Action, people_before: int) -> None:
@@ -238,7 +237,7 @@ def action_edited(signature: Signature, action: Action, people_before: int) -> N
     tallies.adjust_follow_through(
         signature.pledge_id, people_reached=(action.people_reached or 0) - people_before
     )
-    wall_cache.mark_changed(signature.pledge_id)
+    _wall_changed(signature.pledge_id)
 
 
 def delete_action(signature: Signature, action: Action) -> None:
@@ -251,7 +250,7 @@ def delete_action(signature: Signature, action: Action) -> None:
     db.session.flush()
     if counted:
         cycles.recompute_activity(signature)
-    wall_cache.mark_changed(signature.pledge_id)
+    _wall_changed(signature.pledge_id)
 
 
 def _uncount_action(action: Action) -> None:
@@ -276,7 +275,7 @@ def review_action(action: Action, partner: Partner, state: ReviewState) -> None:
             action.pledge_id, confirmed_actions=1 if now_confirmed else -1
         )
         if action.visibility == ActionVisibility.PUBLIC:
-            wall_cache.mark_changed(action.pledge_id)
+            _wall_changed(action.pledge_id)
 
 
 # Anything else the wall shows.
@@ -286,9 +285,20 @@ def wall_content_changed(pledge_id: int) -> None:
     """Something the pledge's public pages show changed that is not a signature's status
     or visibility: its words, settings, commitments, team, co-signers, an organization's
     name, a partner's name on a confirmed action. Call in the transaction of the change."""
-    wall_cache.mark_changed(pledge_id)
+    _wall_changed(pledge_id)
 
 
 def signatures_loaded(pledge_id: int) -> None:
     """Signatures were written in bulk, beside this door (the demo data): count them all."""
     tallies.recount(pledge_id)
+
+
+def _wall_changed(pledge_id: int) -> None:
+    """Bump the pledge's wall version in this transaction: every cached wall, actions page and
+    feed of the pledge is keyed on it, so none is served again after the change commits."""
+    db.session.execute(
+        update(Pledge)
+        .where(Pledge.id == pledge_id)
+        .values(wall_version=Pledge.wall_version + 1)
+        .execution_options(synchronize_session=False)
+    )

@@ -16,18 +16,19 @@ from flask_babel import gettext
 from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from pledges.domain.rules import RuleError
 from pledges.extensions import db
+from pledges.infrastructure.security import hash_token, new_token
 from pledges.models import (
     AccessToken,
     Action,
     ActionComment,
     Pledge,
     Signature,
+    SignatureStatus,
     TokenPurpose,
     Visibility,
 )
-from pledges.rules import RuleError
-from pledges.security import hash_token, new_token
 
 
 class SigningError(RuleError):
@@ -160,3 +161,29 @@ def signature_for_token_or_404(token: str, *purposes: TokenPurpose) -> Signature
 
 def private_page_signature_or_404(token: str) -> Signature:
     return signature_for_token_or_404(token, *PRIVATE_PAGE)
+
+
+def signed_pledge_refusal(signature: Signature) -> str | None:
+    """Why no signed pledge may be issued for ``signature`` (said to its signer), or None
+    when one may: only a signature that stands, confirmed and shown, has a document.
+
+    The one rule for the signer's download and preview, the organizers' copy from the
+    moderation queue, and the links that offer them."""
+    if signature.status == SignatureStatus.PENDING:
+        return gettext("Your signed pledge is ready once you confirm your signature.")
+    if signature.status == SignatureStatus.HELD:
+        return gettext(
+            "Your signed pledge is ready once the pledge's moderators have approved your signature."
+        )
+    if signature.status == SignatureStatus.WITHDRAWN:
+        return gettext("This signature was withdrawn, so there is no signed pledge.")
+    if signature.status == SignatureStatus.HIDDEN:
+        return gettext(
+            "This signature was hidden by the pledge's moderators, so no signed pledge "
+            "can be issued for it."
+        )
+    return None
+
+
+def may_issue_signed_pledge(signature: Signature) -> bool:
+    return signed_pledge_refusal(signature) is None

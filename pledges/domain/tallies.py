@@ -1,6 +1,6 @@
 """Counters of confirmed signatures per pledge, kept in step with every status change.
 
-The counters are written only through ``pledges.transitions``, the door every change the
+The counters are written only through ``pledges.domain.transitions``, the door every change the
 wall counts goes through; everything else here reads them.
 """
 
@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, or_, select
 
-from pledges.database import upsert_increment, utcnow
 from pledges.extensions import db
+from pledges.infrastructure.database import upsert_increment, utcnow
 from pledges.models import Action, PledgeTally, ReviewState, Signature, SignatureStatus
 
 TOTAL = "total"
