@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 
 from pledges.extensions import db
 from pledges.models import (
+    GUIDELINES_MAX,
+    PREAMBLE_MAX,
     AuditEntry,
     Commitment,
     CommitmentVersion,
@@ -641,3 +643,19 @@ def test_an_open_pledge_keeps_at_least_one_commitment_on_offer(app, client):
     assert "at least one commitment on offer" in client.get(page).text
     with app.app_context():
         assert db.session.get(Commitment, only).retired_at is None
+
+
+@pytest.mark.parametrize(
+    ("field", "limit"), [("preamble", PREAMBLE_MAX), ("guidelines", GUIDELINES_MAX)]
+)
+def test_preamble_and_guidelines_have_a_length_limit(app, client, organizer, field, limit):
+    """Both are printed in every signed PDF and dossier: their size must be bounded."""
+    at_limit = post_form(
+        client, "/organize/new", "/organize/new", **pledge_form(**{field: "a" * limit})
+    )
+    assert at_limit.status_code == 302
+    response = post_form(
+        client, "/organize/new", "/organize/new", **pledge_form(**{field: "a" * (limit + 1)})
+    )
+    assert response.status_code == 400
+    assert f"Field cannot be longer than {limit} characters." in response.text
