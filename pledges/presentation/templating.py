@@ -13,8 +13,9 @@ from pledges import models
 from pledges.domain.content import pledge_content
 from pledges.domain.countries import country_name
 from pledges.domain.signers import may_issue_signed_pledge
+from pledges.infrastructure import i18n
 from pledges.presentation import display as presentation
-from pledges.presentation import i18n, sharing
+from pledges.presentation import sharing
 
 
 def _label_filter(labels: presentation.Labels):
