@@ -7,6 +7,7 @@ from typing import Any
 from flask import current_app
 
 from pledges.domain.countries import country_names
+from pledges.infrastructure.urls import base_url
 from pledges.models import AllyRole, PledgeStatus
 
 NULLABLE_STRING = {"type": ["string", "null"]}
@@ -229,7 +230,7 @@ SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "stri
 def openapi_document() -> dict[str, Any]:
     maximum = current_app.config["API_MAX_LIMIT"]
     limit = {**LIMIT, "schema": {**LIMIT["schema"], "maximum": maximum}}
-    base = current_app.config["BASE_URL"].rstrip("/")
+    base = base_url()  # the address this request came to, in development without BASE_URL
     return {
         "openapi": "3.1.0",
         "info": {
