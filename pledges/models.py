@@ -692,6 +692,8 @@ class OutboxEmail(db.Model):
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
+    # Where a one-click unsubscribe (RFC 8058) stops this kind of mail: reminders only.
+    list_unsubscribe: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[MailStatus] = mapped_column(
         StrEnumType(MailStatus, 10), default=MailStatus.PENDING
     )
