@@ -81,6 +81,10 @@ DEFAULTS: dict[str, Any] = {
         "proton.me,protonmail.com,aol.com,gmx.com,yandex.com,mail.ru,qq.com,163.com"
     ),
     "CONFIRM_LIMIT_PER_IP": "30 per minute",
+    # "Lost your link?" (pledges/signing/recover.py): requests per client address, and
+    # per email address typed, whoever asks (each sends mail to that inbox).
+    "LOST_LINK_LIMIT_PER_IP": "5 per 10 minutes;20 per day",
+    "LOST_LINK_LIMIT_PER_ADDRESS": "3 per hour;6 per day",
     "API_LIMIT_PER_IP": "120 per minute",
     # Public reports of wall entries (pledges/moderation), counting submissions.
     "REPORT_LIMIT_PER_IP": "5 per hour;20 per day",
@@ -156,6 +160,8 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SIGN_LIMIT_PER_DOMAIN": ("SIGN_LIMIT_PER_DOMAIN", str),
     "SIGN_LIMIT_EXEMPT_DOMAINS": ("SIGN_LIMIT_EXEMPT_DOMAINS", str),
     "CONFIRM_LIMIT_PER_IP": ("CONFIRM_LIMIT_PER_IP", str),
+    "LOST_LINK_LIMIT_PER_IP": ("LOST_LINK_LIMIT_PER_IP", str),
+    "LOST_LINK_LIMIT_PER_ADDRESS": ("LOST_LINK_LIMIT_PER_ADDRESS", str),
     "API_LIMIT_PER_IP": ("API_LIMIT_PER_IP", str),
     "REPORT_LIMIT_PER_IP": ("REPORT_LIMIT_PER_IP", str),
     "PDF_LIMIT_PER_IP": ("PDF_LIMIT_PER_IP", str),
@@ -220,7 +226,9 @@ NUMBER_RANGES: dict[str, tuple[int, int | None]] = {
 RATE_LIMITS = tuple(
     key
     for key in DEFAULTS
-    if key.endswith(("_LIMIT_PER_IP", "_LIMIT_PER_DOMAIN", "_LIMIT_PER_TOKEN"))
+    if key.endswith(
+        ("_LIMIT_PER_IP", "_LIMIT_PER_DOMAIN", "_LIMIT_PER_TOKEN", "_LIMIT_PER_ADDRESS")
+    )
     or key == "LOGIN_FAILURES_BEFORE_LOCKOUT"
 )
 

@@ -420,6 +420,8 @@ class Signature(db.Model):
         Index("ix_signatures_checkin_due", "status", "reminders", "next_checkin_at"),
         Index("ix_signatures_ip_hash", "pledge_id", "ip_hash"),
         Index("ix_signatures_review_queue", "pledge_id", "reviewed_at", "status"),
+        # "Lost your link?": every pledge an address signed, across pledges.
+        Index("ix_signatures_email_normalized", "email_normalized"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
