@@ -6,10 +6,10 @@ import re
 
 import pytest
 from flask import render_template_string
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pledges.extensions import db
-from pledges.models import Signature
+from pledges.models import AccessToken, Signature
 from tests.factories import make_pledge
 from tests.helpers import csrf_token, deliver_and_read, links_in, sign_via_form
 
@@ -29,8 +29,11 @@ def test_confirming_lands_on_the_next_steps(client, confirmed):
     pledge, confirm, answer = confirmed
     assert answer.status_code == 302
     assert answer.headers["Location"] == f"{confirm}/next"
+    links_before = db.session.scalar(select(func.count()).select_from(AccessToken))
     page = client.get(answer.headers["Location"])
     assert page.status_code == 200
+    # Showing the page (to a person or a link scanner) issues no link.
+    assert db.session.scalar(select(func.count()).select_from(AccessToken)) == links_before
     text = page.text
     assert "Your signature is confirmed" in text
     # A button to the private page (a POST: showing the page issues no link).
