@@ -27,6 +27,7 @@ class Site:
     pledge: SeededPledge
     signer: SeededSigner
     pending: SeededSigner
+    unsubscribe: str
 
 
 @pytest.fixture(scope="module")
@@ -37,13 +38,31 @@ def site(live_server: LiveServer) -> Site:
     for visibility in ("full", "anonymous"):
         live_server.signer(pledge.slug, visibility=visibility, personal_note="For my sisters.")
     pending = live_server.signer(pledge.slug, confirmed=False)
-    return Site(pledge=pledge, signer=signer, pending=pending)
+    return Site(
+        pledge=pledge,
+        signer=signer,
+        pending=pending,
+        unsubscribe=live_server.unsubscribe_link(signer.email),
+    )
 
 
 def sign_with_errors(page, site: Site) -> None:
     page.goto(site.pledge.path)
     page.get_by_role("button", name="Sign the pledge").click()
     expect(page.get_by_role("alert")).to_contain_text("Please check the form")
+
+
+def lost_link_sent(page, site: Site) -> None:
+    page.goto("/lost-link")
+    page.get_by_label("Your email address").fill(site.signer.email)
+    page.get_by_role("button", name="Email me my links").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
+
+
+def lost_link_with_errors(page, site: Site) -> None:
+    page.goto("/lost-link")
+    page.get_by_role("button", name="Email me my links").click()
+    expect(page.locator("#email-error")).to_have_text("Enter the email address you signed with.")
 
 
 def confirmed(page, site: Site) -> None:
@@ -60,6 +79,11 @@ PAGES: dict[str, Callable[..., None]] = {
     "check your inbox": goto(lambda site: f"{site.pledge.path}/thanks"),
     "confirm": goto(lambda site: site.pending.confirm),
     "confirmed": confirmed,
+    "next steps": goto(lambda site: f"{site.signer.confirm}/next"),
+    "lost your link": goto(lambda site: "/lost-link"),
+    "lost your link with errors": lost_link_with_errors,
+    "lost your link sent": lost_link_sent,
+    "stop reminders": goto(lambda site: site.unsubscribe),
     "wall": goto(lambda site: f"{site.pledge.path}/wall"),
     "actions feed": goto(lambda site: f"{site.pledge.path}/actions"),
     "private page": goto(lambda site: site.signer.me),
