@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-
 from datetime import UTC, datetime
 
 import pytest
