@@ -167,6 +167,7 @@ def test_urls_that_do_not_parse_are_refused_with_an_example(monkeypatch):
         ("DOSSIER_MAX_BUILDS", "0", "1 or more"),
         ("DOSSIER_STALE_MINUTES", "0", "1 or more"),
         ("DOSSIER_SYNC_MAX_SIGNATURES", "-1", "0 or more"),
+        ("MIN_PUBLIC_COUNT", "0", "1 or more"),
         ("WALL_CACHE_SECONDS", "-5", "0 or more"),
         ("IP_HASH_RETENTION_DAYS", "-1", "0 or more"),
         ("OUTBOX_RETENTION_DAYS", "-1", "0 or more"),

@@ -170,14 +170,18 @@ def test_feed_shows_signatures_and_public_actions_as_the_wall_does(app, client, 
     assert response.mimetype == "application/atom+xml"
     entries = feed_entries(response.data)
     titles = [title for title, _ in entries]
-    assert titles == [
-        "Jens Visible, Netherlands: Conversation or dialogue",
-        "Jens Visible, Netherlands signed",
-        "Anonymous ally, Pakistan signed",
-        "A member of Peace Org, Kenya signed",
+    # All on one day, which is all the feed tells of when (within it, no order to read).
+    # Unnamed signers are too few in their countries for the country to show.
+    assert sorted(titles) == [
+        "A member of Peace Org signed",
         "Amina O., Kenya signed",
+        "Anonymous ally signed",
+        "Jens Visible, Netherlands signed",
+        "Jens Visible, Netherlands: Conversation or dialogue",
     ]
-    assert entries[0][1] == "Ran a dialogue for men."
+    assert dict(entries)["Jens Visible, Netherlands: Conversation or dialogue"] == (
+        "Ran a dialogue for men."
+    )
     text = response.text
     for secret in (
         "Diary.",

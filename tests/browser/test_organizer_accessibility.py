@@ -39,6 +39,7 @@ class Site:
     slug: str
     urdu_slug: str
     reported_id: int
+    reported_public_id: str  # what the public report link names
     organization_slug: str
     dossier_code: str
     sessions: dict[str, dict]  # who -> Playwright storage state, logged in
@@ -136,6 +137,7 @@ def _seed(live_server: LiveServer) -> dict:
             "slug": pledge.slug,
             "urdu_slug": urdu.slug,
             "reported_id": signatures[1].id,
+            "reported_public_id": signatures[1].public_id,
             "organization_slug": organization.slug,
             "dossier_code": dossier.verification_code,
         }
@@ -226,11 +228,11 @@ PAGES: dict[str, tuple[str | None, Callable[..., None]]] = {
     "admin mail": ("admin", goto(lambda site: "/admin/mail")),
     "admin audit log": ("admin", goto(lambda site: "/admin/audit")),
     "organization (public)": (None, goto(lambda site: f"/orgs/{site.organization_slug}")),
-    "report form": (None, goto(lambda site: f"/p/{site.slug}/report/{site.reported_id}")),
+    "report form": (None, goto(lambda site: f"/p/{site.slug}/report/{site.reported_public_id}")),
     "report form with errors": (
         None,
         submitted_empty(
-            lambda site: f"/p/{site.slug}/report/{site.reported_id}", "Send the report"
+            lambda site: f"/p/{site.slug}/report/{site.reported_public_id}", "Send the report"
         ),
     ),
     "dossier verification": (None, goto(lambda site: f"/verify/dossier/{site.dossier_code}")),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
+import time_machine
 from playwright.sync_api import expect
 
 from tests.browser.conftest import WALL_PAGE_SIZE
@@ -20,13 +22,16 @@ def signer_names(page) -> list[str]:
 def test_wall_pages_through_everyone_and_filters_by_country_and_role(desktop, live_server):
     pledge = live_server.pledge()
     for n in range(SIGNERS):
-        live_server.signer(
-            pledge.slug,
-            name=f"Signer {n:02d}",
-            country=COUNTRIES[n % 3],
-            role=ROLES[n % 2],
-            visibility="full",
-        )
+        # One a day: within a day the wall's order is by random public id.
+        with time_machine.travel(datetime(2026, 1, n + 1, 12, tzinfo=UTC), tick=False):
+            live_server.signer(
+                pledge.slug,
+                name=f"Signer {n:02d}",
+                country=COUNTRIES[n % 3],
+                role=ROLES[n % 2],
+                visibility="full",
+                show_role=True,
+            )
     page = desktop
     page.goto(f"{pledge.path}/wall")
     expect(page.get_by_role("heading", level=1)).to_have_text(pledge.title)
