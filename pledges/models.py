@@ -483,6 +483,10 @@ class Signature(db.Model):
     self_hidden: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=expression.false()
     )
+    # When the signer last made their entry less identifying (a name taken off, the role
+    # hidden, self-hidden): what the public saw of them before (their note, the actions they
+    # had logged) is not shown again beside the new appearance, where it would tie the two.
+    appearance_reset_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Emails with a neutral subject and sender name.
     discreet_mail: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=expression.false()

@@ -248,6 +248,47 @@ def test_a_less_identifying_change_moves_the_entry_to_the_day_of_the_change(app_
         assert signature.public_since == datetime(2026, 3, 5, tzinfo=UTC)
 
 
+def test_what_the_public_saw_beside_a_name_is_not_shown_beside_the_new_appearance(
+    client, app_ctx, tmp_path
+):
+    """Snapshots compared over time: the note and the actions shown beside "Amina Odhiambo"
+    would name the anonymous entry that replaces her, so they are not shown beside it."""
+    with time_machine.travel(datetime(2026, 3, 2, 8, tzinfo=UTC), tick=False):
+        pledge = make_pledge()
+        signature = confirmed_signature(
+            pledge, name="Amina Odhiambo", personal_note="For my sisters in Kisumu"
+        )
+        act(signature, "Ran the first listening circle at the Kisumu market")
+    slug = pledge.slug
+    before = client.get(f"/p/{slug}/actions").text + client.get(f"/p/{slug}/wall").text
+    assert "Kisumu market" in before and "For my sisters in Kisumu" in before
+
+    with time_machine.travel(datetime(2026, 3, 9, 8, tzinfo=UTC), tick=False):
+        me_service.change_visibility(signature, "anonymous", "")
+        db.session.commit()
+        act(signature, "Spoke at the district peace committee")
+        pages = "".join(
+            client.get(url).text
+            for url in (
+                f"/p/{slug}",
+                f"/p/{slug}/wall",
+                f"/p/{slug}/actions",
+                f"/p/{slug}/feed.atom",
+                f"/p/{slug}/embed",
+                f"/api/v1/pledges/{slug}/signatures",
+            )
+        )
+        path = tmp_path / "dossier.pdf"
+        dossier = dossier_service.request_dossier(pledge, "officials")
+        db.session.commit()
+        dossier_service.issue(dossier, path, part_size=50)
+        pages += pdf_words(path.read_bytes())
+    assert "Amina" not in pages
+    assert "Kisumu" not in pages  # neither the old action nor the old note
+    assert "district peace committee" in pages  # what she does from now on is shown
+    assert signature.personal_note == "For my sisters in Kisumu"  # still hers, only not shown
+
+
 # Publication when the signer chooses.
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from email_validator import EmailNotValidError, validate_email
 from flask import abort
 from flask_babel import gettext
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from pledges.domain.rules import RuleError
@@ -200,6 +200,15 @@ UNNAMED = (Visibility.ANONYMOUS, Visibility.ORGANIZATION)
 def publicly_shown(now: datetime | None = None):
     """The SQL condition for "a public page shows this signature now"."""
     return Signature.shown_publicly(now or utcnow())
+
+
+def action_shown_publicly():
+    """The SQL condition, beside ``publicly_shown`` on its signer, for "a public page shows
+    this public action": logged since the signer last made their entry less identifying."""
+    return or_(
+        Signature.appearance_reset_at.is_(None),
+        Action.created_at >= Signature.appearance_reset_at,
+    )
 
 
 def crowded_countries(pledge_id: int, minimum: int, now: datetime | None = None) -> frozenset[str]:

@@ -229,7 +229,9 @@ def _status_changed(signature: Signature, old_status: str, new_status: str) -> N
 # Every change to how the entry appears gives it a new random ``public_id``, so the report
 # link, feed id and API id of the old appearance answer 404 and cannot be tied to the new
 # one. A change towards a less identifying appearance also moves ``public_since`` to the
-# day of the change, so the entry does not keep its old place on the wall either.
+# day of the change, so the entry does not keep its old place on the wall either, and sets
+# ``appearance_reset_at``: the note and the actions the public saw before are not shown
+# beside the new appearance (``signers.action_shown_publicly``, ``public_signer``).
 
 DELAYS = {Publication.NOW: 0, Publication.WEEK: 7, Publication.MONTH: 30}
 # How much each visibility tells about the signer, for "less identifying".
@@ -287,8 +289,12 @@ def _new_public_ids(ids: Sequence[int]) -> None:
 
 def _appearance_changed(signature: Signature, less_identifying: bool) -> None:
     signature.public_id = new_public_id()
-    if less_identifying and signature.public_since is not None:
-        signature.public_since = max(signature.public_since, _today())
+    if less_identifying:
+        # Nothing the public saw beside the old appearance (note, actions logged so far)
+        # is shown beside the new one: it would tie the two together.
+        signature.appearance_reset_at = utcnow()
+        if signature.public_since is not None:
+            signature.public_since = max(signature.public_since, _today())
     _wall_changed(signature.pledge_id)
 
 

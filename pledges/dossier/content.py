@@ -128,7 +128,11 @@ def quotes(pledge: Pledge, as_of: datetime, limit: int) -> list[PublicSigner]:
     rows = db.session.scalars(
         select(Signature)
         .options(PUBLIC_SIGNER_COLUMNS)
-        .where(*listed_signatures(pledge, as_of), Signature.personal_note != "")
+        .where(
+            *listed_signatures(pledge, as_of),
+            Signature.personal_note != "",
+            Signature.appearance_reset_at.is_(None),
+        )
         .order_by(Signature.public_since.desc(), Signature.public_id.desc())
         .limit(limit)
     )

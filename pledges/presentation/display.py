@@ -160,6 +160,7 @@ PUBLIC_SIGNER_FIELDS = (
     Signature.visibility,
     Signature.personal_note,
     Signature.public_since,
+    Signature.appearance_reset_at,
 )
 PUBLIC_SIGNER_COLUMNS = load_only(*PUBLIC_SIGNER_FIELDS)
 
@@ -198,7 +199,8 @@ def public_signer(signature: Signature, crowded: Container[str] = frozenset()) -
         country=country,
         country_name=country_name(country) if country else None,
         role=signature.role if signature.show_role else None,
-        note=signature.personal_note,
+        # A note written beside an earlier, more identifying appearance would tie it to this one.
+        note=signature.personal_note if signature.appearance_reset_at is None else "",
         since=since.date() if since is not None else None,
         visibility=visibility,
     )

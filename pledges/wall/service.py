@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from pledges.domain.countries import is_country
-from pledges.domain.signers import UNNAMED, publicly_shown
+from pledges.domain.signers import UNNAMED, action_shown_publicly, publicly_shown
 from pledges.domain.tallies import totals_for
 from pledges.extensions import db
 from pledges.infrastructure.converters import positive_int
@@ -298,6 +298,7 @@ def public_actions(pledge: Pledge, limit: int, before: ActionCursor | None = Non
             Action.pledge_id == pledge.id,
             Action.visibility == ActionVisibility.PUBLIC,
             publicly_shown(),
+            action_shown_publicly(),
         )
     )
     offset = before.offset if before is not None else 0
