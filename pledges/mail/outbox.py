@@ -42,9 +42,10 @@ def queue_email(
 
 
 def purge_sent_mail() -> int:
-    """Delete sent messages older than OUTBOX_RETENTION_DAYS: their recipients, subjects
-    and bodies are needed for nothing once delivered. Pending and dead ones stay (dead
-    letters can still be retried). Returns how many went; the caller commits."""
+    """Delete sent messages older than OUTBOX_RETENTION_DAYS: what delivery left of them
+    (template, masked recipient, times) is needed for nothing after that. Pending and dead
+    ones stay (dead letters can still be retried). Returns how many went; the caller
+    commits."""
     cutoff = utcnow() - timedelta(days=current_app.config["OUTBOX_RETENTION_DAYS"])
     result = db.session.execute(
         delete(OutboxEmail)

@@ -66,15 +66,3 @@ def unseal(stored: str | None) -> str | None:
         raise UnreadableMail(
             "none of the outbox keys opens this message (SECRET_KEY or OUTBOX_KEYS changed?)"
         ) from None
-
-
-def reseal(stored: str | None) -> str | None:
-    """``stored`` encrypted again with the first key (after adding a key to OUTBOX_KEYS)."""
-    if not stored:
-        return stored
-    if not stored.startswith(FERNET_PREFIX):
-        return seal(stored)
-    try:
-        return _fernet().rotate(stored.encode()).decode()
-    except InvalidToken:
-        raise UnreadableMail("none of the outbox keys opens this message") from None
