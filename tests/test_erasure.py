@@ -352,3 +352,25 @@ def test_outbox_keys_that_are_not_fernet_keys_are_refused(app_config):
 
     with pytest.raises(ConfigurationError, match="OUTBOX_KEYS"):
         create_app({**app_config, "OUTBOX_KEYS": "not-a-key"})
+
+
+def test_withdrawing_from_one_pledge_keeps_the_mail_of_another_they_signed(
+    client, outbox_dir, app_ctx
+):
+    first, second = make_pledge(), make_pledge()
+    me = signer_page(client, outbox_dir, first, name=NAME, email=EMAIL)
+    sign_via_form(client, second, name=NAME, email=EMAIL)  # its confirmation still waits
+    other = db.session.scalar(
+        select(Signature).where(Signature.pledge_id == second.id, Signature.email == EMAIL)
+    )
+    [waiting] = db.session.scalars(select(OutboxEmail).where(OutboxEmail.signature_id == other.id))
+    waiting_id = waiting.id
+    deliver_due()
+    copies_before = {p.name for p in outbox_dir.glob("*.eml")}
+
+    assert withdraw(client, me).status_code == 302
+
+    assert db.session.get(OutboxEmail, waiting_id) is not None
+    left = {p.name for p in outbox_dir.glob("*.eml")}
+    assert left == {f"{waiting_id:010d}.eml"} and left < copies_before
+    assert db.session.get(Signature, other.id).email == EMAIL

@@ -6,13 +6,13 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app, render_template
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 
 from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
 from pledges.mail.sealing import seal
 from pledges.mail.transports import FileTransport, message_name
-from pledges.models import MailStatus, OutboxEmail, Signature
+from pledges.models import MailStatus, OutboxEmail, Signature, SignatureStatus
 
 #: Set on the session when it holds new outbox rows, read by the dispatcher after commit.
 PENDING_FLAG = "pledges.mail_pending"
@@ -56,12 +56,25 @@ def purge_sent_mail() -> int:
 
 
 def erase_mail(signature_id: int | None, addresses: set[str]) -> list[int]:
-    """Delete every message about the signature ``signature_id`` or to one of ``addresses``
-    (compared without case), whatever its state; returns their ids. The caller commits,
-    then calls ``forget_delivered_copies`` with them."""
+    """Delete every message about the signature ``signature_id``, and every message to one
+    of ``addresses`` (compared without case) that is not about another signature still
+    standing (the same person may have signed another pledge); returns their ids. The
+    caller commits, then calls ``forget_delivered_copies``."""
     lowered = sorted({address.casefold() for address in addresses if address})
     about = [OutboxEmail.signature_id == signature_id] if signature_id is not None else []
-    to = [func.lower(OutboxEmail.to_address).in_(lowered)] if lowered else []
+    to = (
+        [
+            and_(
+                func.lower(OutboxEmail.to_address).in_(lowered),
+                or_(
+                    OutboxEmail.signature_id.is_(None),
+                    OutboxEmail.signature_id.not_in(_standing_signatures(exclude=signature_id)),
+                ),
+            )
+        ]
+        if lowered
+        else []
+    )
     if not about and not to:
         return []
     ids = list(db.session.scalars(select(OutboxEmail.id).where(or_(*about, *to))))
@@ -74,11 +87,22 @@ def erase_mail(signature_id: int | None, addresses: set[str]) -> list[int]:
     return ids
 
 
+def _standing_signatures(exclude: int | None):
+    standing = select(Signature.id).where(Signature.status != SignatureStatus.WITHDRAWN)
+    return standing.where(Signature.id != exclude) if exclude is not None else standing
+
+
 def forget_delivered_copies(ids: list[int], addresses: set[str]) -> int:
     """Delete the file transport's copies of the messages ``ids``, and any other copy sent
-    to one of ``addresses`` (one whose outbox row was purged already). Returns how many."""
+    to one of ``addresses`` (one whose outbox row was purged already) unless it is the
+    copy of a message about a signature still standing. Returns how many."""
     if current_app.config["MAIL_TRANSPORT"] != "file":
         return 0
+    # Its own connection: this runs after the erasing session's commit.
+    with db.engine.connect() as connection:
+        kept = connection.scalars(
+            select(OutboxEmail.id).where(OutboxEmail.signature_id.in_(_standing_signatures(None)))
+        ).all()
     return FileTransport(current_app.config["MAIL_OUTBOX_DIR"]).forget(
-        {message_name(row_id) for row_id in ids}, addresses
+        {message_name(row_id) for row_id in ids}, addresses, keep={message_name(i) for i in kept}
     )

@@ -48,15 +48,18 @@ class FileTransport:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def forget(self, names: set[str], addresses: set[str]) -> int:
-        """Delete the copies named ``names``, and every copy addressed to one of
-        ``addresses`` (without case): a withdrawn signer's mail. Returns how many went."""
+    def forget(self, names: set[str], addresses: set[str], keep: set[str] = frozenset()) -> int:
+        """Delete the copies named ``names``, and every other copy not named in ``keep``
+        addressed to one of ``addresses`` (without case): a withdrawn signer's mail.
+        Returns how many went."""
         if not self.directory.is_dir():
             return 0
         wanted = {address.casefold() for address in addresses if address}
         forgotten = 0
         for path in self.directory.glob("*.eml"):
-            if path.stem in names or (wanted and _recipients(path) & wanted):
+            if path.stem in names or (
+                wanted and path.stem not in keep and _recipients(path) & wanted
+            ):
                 path.unlink(missing_ok=True)
                 forgotten += 1
         return forgotten
