@@ -16,6 +16,7 @@ from pledges.accounts.service import user_for_reset_token
 from pledges.domain.signers import signature_for_token
 from pledges.dossier import service as dossier_service
 from pledges.extensions import db
+from pledges.infrastructure import audit
 from pledges.infrastructure.database import utcnow
 from pledges.mail.delivery import deliver_due
 from pledges.models import (
@@ -43,7 +44,7 @@ from tests.helpers import (
     text_of,
 )
 
-NAME = "Zawadi Erasmus-Kimani"
+NAME = "Zawadi Érasmus-Kimani"
 EMAIL = "zawadi.kimani@example.org"
 ORGANIZATION = "Lakeside Widows Collective"
 NOTE = "I sign for my sister Wanjiru, whom we lost in 2008."
@@ -197,6 +198,7 @@ def test_withdrawal_leaves_nothing_of_the_signer_anywhere(
     moderation.hide(signature, f"Reported: {NAME} ({EMAIL}) to be checked")
     moderation.unhide(signature, f"{NAME} checked with {ORGANIZATION}: fine")
     moderation.resolve_reports(signature, "dismissed", f"The report about {NAME} was wrong")
+    audit.record("pledge.note", pledge=pledge, details={"said": [f"{NAME.upper()} called"]})
     db.session.commit()
 
     dossier = dossier_service.request_dossier(pledge, "officials")
@@ -239,6 +241,8 @@ def test_withdrawal_leaves_nothing_of_the_signer_anywhere(
     reasons = db.session.scalars(select(AuditEntry.reason).where(AuditEntry.reason != "")).all()
     assert reasons and set(reasons) == {"[withdrawn]"}
     assert db.session.scalars(select(Report.details)).all() == ["[withdrawn]"]
+    noted = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "pledge.note"))
+    assert noted.details == {"said": ["[withdrawn]"]}
     assert db.session.get(Signature, signature_id).ip_hash is None
 
     # The dossier that listed them says it is superseded, and its file is gone.

@@ -49,7 +49,11 @@ def record(
 def quoting(column, quotes: list[str]):
     """A condition: text ``column`` holds one of ``quotes``, in any case. JSON is compared
     as stored, where a non-ASCII letter may be written as an escape."""
-    forms = {form for q in quotes for form in (q.lower(), json.dumps(q.lower())[1:-1])}
+    forms = {
+        form.lower()
+        for q in quotes
+        for form in (q, json.dumps(q)[1:-1], json.dumps(q.lower())[1:-1])
+    }
     return or_(*(func.lower(column).contains(form, autoescape=True) for form in sorted(forms)))
 
 
