@@ -29,6 +29,8 @@ def upgrade():
     with op.batch_alter_table("dossiers", schema=None) as batch_op:
         batch_op.add_column(sa.Column("superseded_at", sa.DateTime(), nullable=True))
 
+    if op.get_context().as_sql:  # SQL printed, or the schema read (backup checks): no rows
+        return
     outbox = sa.table(
         "outbox_emails",
         sa.column("id", sa.Integer),
