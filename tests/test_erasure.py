@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from pledges.accounts.service import user_for_reset_token
 from pledges.domain.signers import signature_for_token
@@ -103,8 +103,8 @@ def working_tokens(blob: bytes) -> set[str]:
     partner's page, a password reset."""
     working = set()
     for found in set(TOKENISH.findall(blob)):
-        text = found.decode()
-        for candidate in {text, *text.split(".")}:
+        string = found.decode()
+        for candidate in {string, *string.split(".")}:
             if len(candidate) >= 20 and (
                 signature_for_token(candidate, *TokenPurpose) is not None
                 or partner_for_token(candidate) is not None
@@ -378,3 +378,52 @@ def test_withdrawing_from_one_pledge_keeps_the_mail_of_another_they_signed(
     left = {p.name for p in outbox_dir.glob("*.eml")}
     assert left == {f"{waiting_id:010d}.eml"} and left < copies_before
     assert db.session.get(Signature, other.id).email == EMAIL
+
+
+def test_upgrading_drops_what_was_sent_and_keeps_mail_still_waiting(empty_database, tmp_path):
+    """Rows from before the bodies were encrypted: a sent one loses its links on upgrade, a
+    waiting one is still delivered as it was written."""
+    from flask_migrate import upgrade
+
+    from pledges import create_app
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": empty_database,
+            "SECRET_KEY": "x" * 40,
+            "MAIL_DISPATCH": "worker",
+            "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+        }
+    )
+    with app.app_context():
+        upgrade(revision="be3ba8c72be8")
+        with db.engine.begin() as conn:
+            for status, address in (("sent", "sent@example.org"), ("pending", "wait@example.org")):
+                conn.execute(
+                    text(
+                        "INSERT INTO outbox_emails (to_address, subject, body_text, body_html,"
+                        " status, attempts, created_at, next_attempt_at) VALUES (:to, 'Your link',"
+                        " :body, '<p>link</p>', :status, 0, :at, :at)"
+                    ),
+                    {
+                        "to": address,
+                        "body": f"Open /me/old-token-{status}",
+                        "status": status,
+                        "at": datetime(2026, 1, 1),
+                    },
+                )
+        upgrade()
+        rows = {row.status: row for row in db.session.scalars(select(OutboxEmail))}
+        sent = rows[MailStatus.SENT]
+        assert rows[MailStatus.PENDING].body_text == "Open /me/old-token-pending"
+        assert (sent.to_address, sent.subject, sent.body_text, sent.body_html) == (
+            "s…@example.org",
+            "",
+            "",
+            None,
+        )
+        assert deliver_due().sent == 1
+        [message] = read_outbox(tmp_path / "outbox")
+        assert "/me/old-token-pending" in text_of(message)
+        db.session.remove()
+        db.engine.dispose()
