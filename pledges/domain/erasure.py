@@ -53,7 +53,8 @@ def erase_signer(signature: Signature) -> None:
         signature.full_name,
         signature.email,
         signature.email_normalized,
-        signature.organization_name,
+        # A known ally organization's name is public, and others' entries may name it.
+        signature.organization_name if signature.organization_id is None else "",
         signature.personal_note,
         *(partner.name for partner in signature.partners),
         *(partner.email for partner in signature.partners),
