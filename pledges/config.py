@@ -15,6 +15,7 @@ from typing import Any
 
 import limits
 from babel import Locale, UnknownLocaleError
+from cryptography.fernet import Fernet
 from flask import Flask
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -98,6 +99,9 @@ DEFAULTS: dict[str, Any] = {
     "IP_HASH_RETENTION_DAYS": 30,
     # Sent emails are deleted after this many days by `pledges purge-sent-mail`.
     "OUTBOX_RETENTION_DAYS": 30,
+    # Fernet keys (comma-separated) that encrypt queued email bodies: the first encrypts,
+    # every one decrypts. Empty: one key derived from SECRET_KEY (pledges/mail/sealing.py).
+    "OUTBOX_KEYS": (),
     # Actions one signer may log in one check-in cycle, and action posts (new, edit,
     # delete) per signer's link; the signed PDF lists only the newest PDF_MAX_ACTIONS.
     "ACTIONS_PER_CYCLE": 50,
@@ -172,6 +176,7 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "VERIFY_LIMIT_PER_IP": ("VERIFY_LIMIT_PER_IP", str),
     "IP_HASH_RETENTION_DAYS": ("IP_HASH_RETENTION_DAYS", int),
     "OUTBOX_RETENTION_DAYS": ("OUTBOX_RETENTION_DAYS", int),
+    "OUTBOX_KEYS": ("OUTBOX_KEYS", _list),
     "ACTIONS_PER_CYCLE": ("ACTIONS_PER_CYCLE", int),
     "ACTION_LIMIT_PER_TOKEN": ("ACTION_LIMIT_PER_TOKEN", str),
     "PDF_MAX_ACTIONS": ("PDF_MAX_ACTIONS", int),
@@ -372,6 +377,7 @@ def _check(app: Flask) -> None:
                 f"{key}={cfg[key]!r} is not a rate limit: write it like '10 per minute' "
                 "(several separated by ';')."
             ) from exc
+    _check_outbox_keys(cfg)
     if cfg["PLEDGES_ENV"] == "production":
         key = cfg["SECRET_KEY"] or ""
         if key.strip().lower() in INSECURE_SECRET_KEYS or len(key) < MIN_SECRET_KEY_LENGTH:
@@ -380,6 +386,19 @@ def _check(app: Flask) -> None:
                 f"{MIN_SECRET_KEY_LENGTH} characters (python -c 'import secrets; "
                 "print(secrets.token_hex(32))')."
             )
+
+
+def _check_outbox_keys(cfg: dict[str, Any]) -> None:
+    if isinstance(cfg["OUTBOX_KEYS"], str):  # from instance/config.py, written as in the env
+        cfg["OUTBOX_KEYS"] = _list(cfg["OUTBOX_KEYS"])
+    for key in cfg["OUTBOX_KEYS"] or ():
+        try:
+            Fernet(key)
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(
+                "OUTBOX_KEYS must be Fernet keys separated by commas (python -c 'from "
+                "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')."
+            ) from exc
 
 
 def _locales(codes: tuple[str, ...], setting: str) -> tuple[str, ...]:

@@ -760,6 +760,10 @@ class OutboxEmail(db.Model):
     signature_id: Mapped[int | None] = mapped_column(
         ForeignKey("signatures.id", ondelete="CASCADE"), index=True
     )
+    # Which email it is (``templates/email/<template>``): what operators see once it is sent.
+    template: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # Until sent: the recipient, subject and bodies, the bodies encrypted (pledges.mail.sealing:
+    # they hold working links). Once sent: the recipient masked, no subject, no bodies.
     to_address: Mapped[str] = mapped_column(String(EMAIL_MAX))
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
@@ -893,6 +897,9 @@ class Dossier(db.Model):
     size_bytes: Mapped[int | None] = mapped_column(Integer)
     sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
     error: Mapped[str] = mapped_column(String(REASON_MAX), default="")
+    # When a signer it lists withdrew: its file is deleted and its verification page says
+    # it was superseded (pledges.domain.erasure).
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     pledge: Mapped[Pledge] = relationship()
     requested_by: Mapped[User | None] = relationship()

@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
 from pledges.mail.delivery import deliver_due
+from pledges.mail.sealing import unseal
 from pledges.models import Action, OutboxEmail, Pledge
 
 CSRF_RE = re.compile(r'name="(?:[\w-]+-)?csrf_token" type="hidden" value="([^"]+)"')
@@ -152,6 +153,11 @@ def log_action(client: FlaskClient, me: str, pledge: Pledge, **overrides) -> Act
 def count(model) -> int:
     """How many rows ``model`` has (needs an app context)."""
     return db.session.scalar(select(func.count()).select_from(model))
+
+
+def bodies(row: OutboxEmail) -> tuple[str, str]:
+    """A queued email's text and HTML bodies, decrypted (needs an app context)."""
+    return unseal(row.body_text) or "", unseal(row.body_html) or ""
 
 
 def outbox_rows() -> list[OutboxEmail]:

@@ -189,7 +189,10 @@ def test_download_everything_held_about_me(client, outbox_dir, app_ctx):
     assert data["signature"]["country"] == "PK"
     assert [c["text"] for c in data["commitments"]] == [pledge.commitments[0].text]
     assert [a["description"] for a in data["actions"]] == ["Restorative justice circle"]
-    assert [m["to"] for m in data["emails"]] == ["ali@example.org"]
+    # Sent: only the kind of email and a masked address are kept.
+    assert [(m["email"], m["to"], m["subject"]) for m in data["emails"]] == [
+        ("confirm", "a…@example.org", "")
+    ]
     assert client.get("/me/not-a-token/data.json").status_code == 404
 
 
@@ -205,7 +208,7 @@ def test_withdrawing_deletes_actions_and_mail_about_me(client, outbox_dir, app_c
 
     assert actions_count() == 1
     addresses = db.session.scalars(select(OutboxEmail.to_address)).all()
-    assert addresses == ["stays@example.org"]
+    assert addresses == ["s…@example.org"]  # sent, so masked
     everything = json.dumps(json.loads(client.get(f"{me}/data.json").data))
     assert "gone@example.org" not in everything
     assert json.loads(client.get(f"{me}/data.json").data)["actions"] == []

@@ -25,7 +25,7 @@ from pledges.presentation.display import ACTION_KIND_LABELS, format_date
 from pledges.signing import service
 from pledges.signing import service as signing
 from tests.factories import confirmed_signature, make_pledge, make_user, signature_input
-from tests.helpers import log_in
+from tests.helpers import bodies, log_in
 
 TRANSLATIONS = PROJECT_ROOT / "translations"
 TRANSLATED = ["fr", "es"]
@@ -121,12 +121,13 @@ def test_email_queued_in_a_french_request_is_french(app):
         service.sign(pledge, signature_input(pledge, name="Awa Diallo"))
         db.session.commit()
         message = db.session.scalars(select(OutboxEmail)).one()
+        body_text, body_html = bodies(message)
     assert message.subject == "Merci de confirmer votre signature : Alliés pour la paix"
-    assert "Bonjour Awa Diallo," in message.body_text
-    assert "Merci d'avoir signé « Alliés pour la paix »." in message.body_text
-    assert "Confirmer ma signature" in message.body_html
-    assert '<html lang="fr"' in message.body_html
-    assert "Thank you" not in message.body_text + message.body_html
+    assert "Bonjour Awa Diallo," in body_text
+    assert "Merci d'avoir signé « Alliés pour la paix »." in body_text
+    assert "Confirmer ma signature" in body_html
+    assert '<html lang="fr"' in body_html
+    assert "Thank you" not in body_text + body_html
 
 
 def test_organizer_pages_follow_the_language(app, client):

@@ -333,7 +333,7 @@ def test_send_reminders_with_thread_dispatch_delivers_before_it_exits(app, runne
         assert [m["To"] for m in handler.messages] == ["ally@example.org"]
     with app.app_context():
         reminder = db.session.scalars(
-            select(OutboxEmail).where(OutboxEmail.subject.startswith("Check-in"))
+            select(OutboxEmail).where(OutboxEmail.template == "checkin")
         ).one()
         assert reminder.status == MailStatus.SENT and reminder.claimed_until is None
 

@@ -33,6 +33,7 @@ from tests.factories import (
     translate,
 )
 from tests.helpers import (
+    bodies,
     confirm_via_link,
     csrf_token,
     deliver_and_read,
@@ -290,10 +291,11 @@ def test_french_signer_gets_a_french_reminder_from_the_command(app, runner):
     assert result.exit_code == 0, result.output
     with app.app_context():
         message = db.session.scalars(select(OutboxEmail)).one()
+        _, body_html = bodies(message)
     assert "Alliés pour la paix" in message.subject
     assert "Check-in" not in message.subject
-    assert '<html lang="fr"' in message.body_html
-    assert FRENCH_COMMITMENTS[0] in html.unescape(message.body_html)
+    assert '<html lang="fr"' in body_html
+    assert FRENCH_COMMITMENTS[0] in html.unescape(body_html)
 
 
 def test_translation_rows_belong_to_the_pledge(app_ctx):

@@ -20,6 +20,7 @@ from pledges.infrastructure.database import utcnow
 from pledges.infrastructure.i18n import signer_language
 from pledges.infrastructure.urls import external_url
 from pledges.mail import queue_email
+from pledges.mail.sealing import seal
 from pledges.models import Reminders, Signature, SignatureStatus, SignedCommitment
 
 log = logging.getLogger(__name__)
@@ -104,8 +105,9 @@ def _remind(signature: Signature, now: datetime) -> int:
             manage_url=external_url("me.manage", token=token),
             reminders_url=external_url("checkins.reminders", token=token),
         )
-    message.list_unsubscribe = external_url(
-        "checkins.unsubscribe", token=unsubscribe_token(signature)
+    # A working link, so sealed at rest like the bodies (pledges/mail/sealing.py).
+    message.list_unsubscribe = seal(
+        external_url("checkins.unsubscribe", token=unsubscribe_token(signature))
     )
     return 1
 

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from pledges.domain import cycles, tallies
+from pledges.domain import cycles, erasure, tallies
 from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
 from pledges.models import (
@@ -199,7 +199,10 @@ def unhide(signature: Signature, reviewed_by_id: int | None) -> bool:
 
 def withdraw(signature: Signature) -> None:
     """Any status -> withdrawn: out of every figure, with its actions and activity, and no
-    more check-ins. Erasing the signer's details is the caller's (pledges.me.service)."""
+    more check-ins; and everything naming the signer erased (``pledges.domain.erasure``:
+    their details, IP hash, reports' and audit entries' text about them, mail about them
+    or their partners, dossiers listing them), SQLite's WAL checkpointed after the commit.
+    The caller (pledges.me.service) then deletes their actions and tells their partners."""
     old_status = signature.status
     if old_status == SignatureStatus.WITHDRAWN:
         return
@@ -212,6 +215,7 @@ def withdraw(signature: Signature) -> None:
     signature.withdrawn_at = utcnow()
     signature.next_checkin_at = None
     _status_changed(signature, old_status, SignatureStatus.WITHDRAWN)
+    erasure.erase_signer(signature)
 
 
 def _status_changed(signature: Signature, old_status: str, new_status: str) -> None:

@@ -91,7 +91,12 @@ def build(slug: str):
 def download(slug: str, dossier_id: int):
     pledge = managed_pledge_or_404(slug)
     dossier = db.session.get(Dossier, dossier_id)
-    if dossier is None or dossier.pledge_id != pledge.id or dossier.status != DossierStatus.READY:
+    if (
+        dossier is None
+        or dossier.pledge_id != pledge.id
+        or dossier.status != DossierStatus.READY
+        or dossier.superseded_at is not None
+    ):
         abort(404)
     content = service.content_of(dossier)
     if content is None:  # built by the command line, which writes a file instead

@@ -196,7 +196,8 @@ def issue(
         dossier.sha256 = built.sha256
         dossier.signatures = built.signatures
         dossier.finished_at = dossier.updated_at = utcnow()
-        if keep_in_database:
+        # A signer withdrew while it was being built, perhaps after being read into it.
+        if keep_in_database and dossier.superseded_at is None:
             db.session.add(DossierFile(dossier_id=dossier_id, content=target.read_bytes()))
         db.session.commit()
     except Exception as exc:

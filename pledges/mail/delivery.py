@@ -21,7 +21,8 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
-from pledges.mail.transports import Transport, transport_for
+from pledges.mail.sealing import unseal
+from pledges.mail.transports import Transport, message_name, transport_for
 from pledges.models import MailStatus, OutboxEmail
 
 log = logging.getLogger(__name__)
@@ -60,11 +61,11 @@ def build_message(row: OutboxEmail, sender: str) -> EmailMessage:
     message["Auto-Submitted"] = "auto-generated"
     if row.list_unsubscribe:
         # One click in the mail client stops this kind of mail (RFC 2369, RFC 8058).
-        message["List-Unsubscribe"] = f"<{row.list_unsubscribe}>"
+        message["List-Unsubscribe"] = f"<{unseal(row.list_unsubscribe)}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(row.body_text)
+    message.set_content(unseal(row.body_text))
     if row.body_html:
-        message.add_alternative(row.body_html, subtype="html")
+        message.add_alternative(unseal(row.body_html), subtype="html")
     return message
 
 
@@ -136,7 +137,7 @@ def deliver_due(transport: Transport | None = None, batch: int = 100) -> Deliver
             continue
         attempts = row.attempts + 1
         try:
-            transport.send(build_message(row, sender), name=f"{row.id:010d}")
+            transport.send(build_message(row, sender), name=message_name(row.id))
         except Exception as exc:  # noqa: BLE001 - any transport failure is retried
             error = f"{type(exc).__name__}: {exc}"[:2000]
             if attempts >= max_attempts:
@@ -149,7 +150,21 @@ def deliver_due(transport: Transport | None = None, batch: int = 100) -> Deliver
                 report.failed += 1
                 log.warning("mail %s failed (attempt %s): %s", row_id, attempts, exc)
         else:
-            _record(row_id, lease_end, status=MailStatus.SENT, sent_at=utcnow(), last_error=None)
+            # Sent: only what operators need stays (template, masked recipient, times,
+            # attempts); the bodies and the unsubscribe link, with their working tokens, and
+            # the subject go.
+            _record(
+                row_id,
+                lease_end,
+                status=MailStatus.SENT,
+                sent_at=utcnow(),
+                last_error=None,
+                to_address=masked(row.to_address),
+                subject="",
+                body_text="",
+                body_html=None,
+                list_unsubscribe=None,
+            )
             report.sent += 1
     return report
 
@@ -188,7 +203,8 @@ def retry_dead() -> int:
 
 
 def masked(address: str) -> str:
-    """ "amina@example.org" -> "a…@example.org": enough to tell messages apart."""
+    """ "amina@example.org" -> "a…@example.org": enough to tell messages apart.
+    An address masked already stays as it is."""
     local, _, domain = address.rpartition("@")
     return f"{local[:1]}…@{domain}"
 

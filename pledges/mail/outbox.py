@@ -6,11 +6,13 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app, render_template
-from sqlalchemy import delete
+from sqlalchemy import and_, delete, func, or_, select
 
 from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
-from pledges.models import MailStatus, OutboxEmail, Signature
+from pledges.mail.sealing import seal
+from pledges.mail.transports import FileTransport, message_name
+from pledges.models import MailStatus, OutboxEmail, Signature, SignatureStatus
 
 #: Set on the session when it holds new outbox rows, read by the dispatcher after commit.
 PENDING_FLAG = "pledges.mail_pending"
@@ -23,14 +25,16 @@ def queue_email(
 
     The row is only added to the session: it is committed, or rolled back, together with
     the change that caused it. ``about`` links the message to the signature it concerns,
-    so withdrawing that signature also erases the mail about it.
+    so withdrawing that signature also erases the mail about it. The bodies are stored
+    encrypted (they hold working links) and dropped once the message is sent.
     """
     message = OutboxEmail(
         signature=about,
+        template=template,
         to_address=to,
         subject=subject,
-        body_text=render_template(f"email/{template}.txt", subject=subject, **context),
-        body_html=render_template(f"email/{template}.html", subject=subject, **context),
+        body_text=seal(render_template(f"email/{template}.txt", subject=subject, **context)),
+        body_html=seal(render_template(f"email/{template}.html", subject=subject, **context)),
     )
     db.session.add(message)
     db.session.info[PENDING_FLAG] = True
@@ -38,9 +42,10 @@ def queue_email(
 
 
 def purge_sent_mail() -> int:
-    """Delete sent messages older than OUTBOX_RETENTION_DAYS: their recipients, subjects
-    and bodies are needed for nothing once delivered. Pending and dead ones stay (dead
-    letters can still be retried). Returns how many went; the caller commits."""
+    """Delete sent messages older than OUTBOX_RETENTION_DAYS: what delivery left of them
+    (template, masked recipient, times) is needed for nothing after that. Pending and dead
+    ones stay (dead letters can still be retried). Returns how many went; the caller
+    commits."""
     cutoff = utcnow() - timedelta(days=current_app.config["OUTBOX_RETENTION_DAYS"])
     result = db.session.execute(
         delete(OutboxEmail)
@@ -48,3 +53,56 @@ def purge_sent_mail() -> int:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount
+
+
+def erase_mail(signature_id: int | None, addresses: set[str]) -> list[int]:
+    """Delete every message about the signature ``signature_id``, and every message to one
+    of ``addresses`` (compared without case) that is not about another signature still
+    standing (the same person may have signed another pledge); returns their ids. The
+    caller commits, then calls ``forget_delivered_copies``."""
+    lowered = sorted({address.casefold() for address in addresses if address})
+    about = [OutboxEmail.signature_id == signature_id] if signature_id is not None else []
+    to = (
+        [
+            and_(
+                func.lower(OutboxEmail.to_address).in_(lowered),
+                or_(
+                    OutboxEmail.signature_id.is_(None),
+                    OutboxEmail.signature_id.not_in(_standing_signatures(exclude=signature_id)),
+                ),
+            )
+        ]
+        if lowered
+        else []
+    )
+    if not about and not to:
+        return []
+    ids = list(db.session.scalars(select(OutboxEmail.id).where(or_(*about, *to))))
+    for start in range(0, len(ids), 500):
+        db.session.execute(
+            delete(OutboxEmail)
+            .where(OutboxEmail.id.in_(ids[start : start + 500]))
+            .execution_options(synchronize_session=False)
+        )
+    return ids
+
+
+def _standing_signatures(exclude: int | None):
+    standing = select(Signature.id).where(Signature.status != SignatureStatus.WITHDRAWN)
+    return standing.where(Signature.id != exclude) if exclude is not None else standing
+
+
+def forget_delivered_copies(ids: list[int], addresses: set[str]) -> int:
+    """Delete the file transport's copies of the messages ``ids``, and any other copy sent
+    to one of ``addresses`` (one whose outbox row was purged already) unless it is the
+    copy of a message about a signature still standing. Returns how many."""
+    if current_app.config["MAIL_TRANSPORT"] != "file":
+        return 0
+    # Its own connection: this runs after the erasing session's commit.
+    with db.engine.connect() as connection:
+        kept = connection.scalars(
+            select(OutboxEmail.id).where(OutboxEmail.signature_id.in_(_standing_signatures(None)))
+        ).all()
+    return FileTransport(current_app.config["MAIL_OUTBOX_DIR"]).forget(
+        {message_name(row_id) for row_id in ids}, addresses, keep={message_name(i) for i in kept}
+    )

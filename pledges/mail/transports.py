@@ -7,6 +7,9 @@ import smtplib
 import ssl
 import tempfile
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Protocol
 
@@ -15,6 +18,11 @@ from flask import Flask
 
 class Transport(Protocol):
     def send(self, message: EmailMessage, name: str) -> None: ...
+
+
+def message_name(row_id: int) -> str:
+    """The name a message is sent under: its outbox row's id, so its copy can be found."""
+    return f"{row_id:010d}"
 
 
 class FileTransport:
@@ -39,6 +47,29 @@ class FileTransport:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def forget(self, names: set[str], addresses: set[str], keep: set[str] = frozenset()) -> int:
+        """Delete the copies named ``names``, and every other copy not named in ``keep``
+        addressed to one of ``addresses`` (without case): a withdrawn signer's mail.
+        Returns how many went."""
+        if not self.directory.is_dir():
+            return 0
+        wanted = {address.casefold() for address in addresses if address}
+        forgotten = 0
+        for path in self.directory.glob("*.eml"):
+            if path.stem in names or (
+                wanted and path.stem not in keep and _recipients(path) & wanted
+            ):
+                path.unlink(missing_ok=True)
+                forgotten += 1
+        return forgotten
+
+
+def _recipients(path: Path) -> set[str]:
+    with path.open("rb") as fh:
+        headers = BytesHeaderParser(policy=default_policy).parse(fh)
+    fields = [str(value) for name in ("To", "Cc") for value in headers.get_all(name, [])]
+    return {address.casefold() for _, address in getaddresses(fields) if address}
 
 
 class SmtpTransport:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from pledges.actions.service import forget_actions
 from pledges.domain import transitions
@@ -11,7 +12,7 @@ from pledges.domain.signers import SigningError, check_visibility
 from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
 from pledges.infrastructure.urls import external_url
-from pledges.models import OutboxEmail, Reminders, Signature, SignatureStatus, Visibility
+from pledges.models import OutboxEmail, Signature, SignatureStatus
 from pledges.orgs.service import organization_id_for
 from pledges.partners import service as partners_service
 
@@ -29,8 +30,10 @@ def change_visibility(signature: Signature, visibility: str, organization: str) 
 def withdraw(signature: Signature) -> None:
     """Withdraw and erase what identifies the signer, in this transaction.
 
-    Name, email, organization, note, the actions logged and the mail about this signature
-    are deleted; the counts drop at once. Country and ally role stay, as anonymous figures.
+    The one door (``transitions.withdraw``) takes the signature out of the counts and
+    erases its details, the mail, reports, audit text and dossiers about it; then its
+    actions are deleted and its partners told and deleted. Country and ally role stay, as
+    anonymous figures.
     """
     if signature.status == SignatureStatus.WITHDRAWN:
         return
@@ -40,15 +43,6 @@ def withdraw(signature: Signature) -> None:
     # ORM's feet.
     forget_actions(signature)
     partners_service.signer_withdrawing(signature)
-    signature.full_name = ""
-    signature.email = None
-    signature.email_normalized = None
-    signature.organization_name = ""
-    signature.organization_id = None
-    signature.personal_note = ""
-    signature.visibility = Visibility.ANONYMOUS
-    signature.reminders = Reminders.STOPPED
-    db.session.execute(delete(OutboxEmail).where(OutboxEmail.signature_id == signature.id))
 
 
 def personal_data(signature: Signature) -> dict:
@@ -125,6 +119,8 @@ def personal_data(signature: Signature) -> dict:
         ],
         "emails": [
             {
+                "email": message.template,
+                # Once sent, only a masked address stays, and no subject or text.
                 "to": message.to_address,
                 "subject": message.subject,
                 "queued_at": iso(message.created_at),
@@ -134,6 +130,12 @@ def personal_data(signature: Signature) -> dict:
             for message in mail
         ],
         "kept_elsewhere": (
-            "Link tokens are kept only as one-way hashes. Nothing else about you is held."
+            "Link tokens are kept only as one-way hashes. An email to you is kept encrypted "
+            "until it is sent; then only the kind of email, a masked address and its dates "
+            f"stay, for {current_app.config['OUTBOX_RETENTION_DAYS']} days. If people "
+            "reported your entry, or moderators acted on it, the pledge's moderators keep "
+            "those reports and a log of what they did and why. When you withdraw, all of "
+            "the above is erased, except the bare record that a moderation act took place. "
+            "Nothing else about you is held."
         ),
     }
