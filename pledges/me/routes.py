@@ -36,6 +36,9 @@ from pledges.verify.service import DocumentError
 from pledges.views import commit_or_show_error
 
 bp = Blueprint("me", __name__)
+# Signers and their partners may be read over the shoulder: every page here offers
+# "Leave this page quickly" (templates/base.html).
+bp.context_processor(lambda: {"quick_exit": True})
 
 
 @bp.route("/me/<token>", methods=["GET"])

@@ -19,6 +19,9 @@ from pledges.partners.service import PartnerError, RoleError
 from pledges.views import commit_or_show_error
 
 bp = Blueprint("partners", __name__)
+# Signers and their partners may be read over the shoulder: every page here offers
+# "Leave this page quickly" (templates/base.html).
+bp.context_processor(lambda: {"quick_exit": True})
 
 EXPIRED = lazy_gettext("This button has expired; reload the page and try again.")
 

@@ -21,6 +21,9 @@ from pledges.views import commit_or_show_error
 from pledges.wall.service import public_pledge_or_404
 
 bp = Blueprint("signing", __name__)
+# Signers and their partners may be read over the shoulder: every page here offers
+# "Leave this page quickly" (templates/base.html).
+bp.context_processor(lambda: {"quick_exit": True})
 
 RATE_LIMIT_MESSAGE = lazy_gettext(
     "Many signatures came from your network or email domain in a short time, so we are "
