@@ -12,12 +12,13 @@ from sqlalchemy import select, update
 from pledges.domain.content import signed_content
 from pledges.domain.cycles import cycle_at, cycle_number
 from pledges.domain.rules import RuleError
-from pledges.domain.signers import check_commitments, issue_reminder_token
+from pledges.domain.signers import check_commitments, issue_hide_token, issue_reminder_token
 from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
 from pledges.infrastructure.i18n import signer_language
 from pledges.infrastructure.urls import external_url
 from pledges.mail import queue_email
+from pledges.mail.discreet import subject_for
 from pledges.models import Reminders, Signature, SignatureStatus, SignedCommitment
 
 log = logging.getLogger(__name__)
@@ -83,10 +84,14 @@ def _remind(signature: Signature, now: datetime) -> int:
         pledge = signed_content(signature)
         queue_email(
             signature.email,
-            gettext(
-                "Check-in: cycle %(cycle)s of “%(title)s” has ended",
-                cycle=ended,
-                title=pledge.title,
+            subject_for(
+                signature,
+                gettext(
+                    "Check-in: cycle %(cycle)s of “%(title)s” has ended",
+                    cycle=ended,
+                    title=pledge.title,
+                ),
+                gettext("A reminder"),
             ),
             "checkin",
             about=signature,
@@ -101,6 +106,7 @@ def _remind(signature: Signature, now: datetime) -> int:
             log_url=external_url("actions.new", token=token),
             manage_url=external_url("me.manage", token=token),
             reminders_url=external_url("checkins.reminders", token=token),
+            hide_url=external_url("me.hide", token=issue_hide_token(signature)),
         )
     return 1
 

@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
+from pledges.mail.discreet import sender_for
 from pledges.mail.transports import Transport, transport_for
 from pledges.models import MailStatus, OutboxEmail
 
@@ -129,7 +130,7 @@ def deliver_due(transport: Transport | None = None, batch: int = 100) -> Deliver
             continue
         attempts = row.attempts + 1
         try:
-            transport.send(build_message(row, sender), name=f"{row.id:010d}")
+            transport.send(build_message(row, sender_for(row, sender)), name=f"{row.id:010d}")
         except Exception as exc:  # noqa: BLE001 - any transport failure is retried
             error = f"{type(exc).__name__}: {exc}"[:2000]
             if attempts >= max_attempts:

@@ -20,7 +20,7 @@ from pledges.checkins.forms import CommitmentsForm
 from pledges.checkins.service import ending_commitments
 from pledges.domain.content import signed_content
 from pledges.domain.cycles import cycle_at
-from pledges.domain.signers import private_page_signature_or_404
+from pledges.domain.signers import hide_link_signature_or_404, private_page_signature_or_404
 from pledges.extensions import db
 from pledges.forms import ButtonForm
 from pledges.infrastructure.abuse import limit_pdf_rendering
@@ -45,6 +45,27 @@ bp.context_processor(lambda: {"quick_exit": True})
 def manage(token: str):
     signature = private_page_signature_or_404(token)
     return render_manage(token, signature)
+
+
+@bp.route("/me/hide/<token>", methods=["GET", "POST"])
+def hide(token: str):
+    """The "take me off the public wall now" link of every email: opening it changes
+    nothing (mail scanners open links), its one button does. No undo here: the link may be
+    in someone else's hands; coming back is for the private page only."""
+    signature = hide_link_signature_or_404(token)
+    form = ButtonForm()
+    if form.validate_on_submit() and signature.status != SignatureStatus.WITHDRAWN:
+        service.self_hide(signature)
+        db.session.commit()
+        flash(_("Done: you are off the public wall. You still count in the total."), "success")
+        return redirect(url_for("me.hide", token=token))
+    return render_template(
+        "me/hide.html",
+        token=token,
+        signature=signature,
+        pledge=signed_content(signature),
+        form=form,
+    )
 
 
 @bp.get("/me/<token>/data.json")

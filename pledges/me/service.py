@@ -16,14 +16,38 @@ from pledges.orgs.service import organization_id_for
 from pledges.partners import service as partners_service
 
 
-def change_visibility(signature: Signature, visibility: str, organization: str) -> None:
+def _check_not_withdrawn(signature: Signature) -> None:
     if signature.status == SignatureStatus.WITHDRAWN:
         raise SigningError(gettext("This signature was withdrawn."))
+
+
+def change_visibility(
+    signature: Signature, visibility: str, organization: str, show_role: bool
+) -> None:
+    _check_not_withdrawn(signature)
     check_visibility(visibility, organization)
-    organization = organization.strip()
-    transitions.change_visibility(
-        signature, visibility, organization, organization_id_for(organization)
-    )
+    transitions.change_visibility(signature, visibility, organization.strip(), show_role)
+
+
+def set_publication(signature: Signature, publication: str) -> None:
+    _check_not_withdrawn(signature)
+    transitions.set_publication(signature, publication)
+
+
+def self_hide(signature: Signature) -> None:
+    """Off every public surface at once; still counted. Only ``self_unhide`` undoes it."""
+    _check_not_withdrawn(signature)
+    transitions.self_hide(signature)
+
+
+def self_unhide(signature: Signature) -> None:
+    _check_not_withdrawn(signature)
+    transitions.self_unhide(signature)
+
+
+def set_discreet_mail(signature: Signature, discreet: bool) -> None:
+    _check_not_withdrawn(signature)
+    signature.discreet_mail = discreet
 
 
 def withdraw(signature: Signature) -> None:
