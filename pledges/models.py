@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -61,6 +62,23 @@ class Visibility(enum.StrEnum):
     INITIAL = "initial"
     ORGANIZATION = "organization"
     ANONYMOUS = "anonymous"
+
+
+class Publication(enum.StrEnum):
+    """When the signer lets the public pages show them. They are counted at once whatever
+    they choose; only their entry (and actions) waits."""
+
+    NOW = "now"
+    WEEK = "week"
+    MONTH = "month"
+    ON_CLOSE = "on_close"
+    NEVER = "never"
+
+
+def new_public_id() -> str:
+    """A signature's public reference: random, URL-safe, unrelated to its database id or to
+    any earlier public id it had, so two snapshots of the wall cannot be linked by it."""
+    return secrets.token_urlsafe(12)
 
 
 class TokenPurpose(enum.StrEnum):
@@ -416,10 +434,20 @@ class Signature(db.Model):
         # (NULL), which frees the address to sign again.
         UniqueConstraint("pledge_id", "email_normalized"),
         CheckConstraint("length(country) = 2", name="country_iso2"),
-        # The wall: confirmed signatures of a pledge, newest first, optionally filtered.
-        Index("ix_signatures_wall", "pledge_id", "status", "confirmed_at", "id"),
-        Index("ix_signatures_wall_country", "pledge_id", "status", "country", "confirmed_at", "id"),
-        Index("ix_signatures_wall_role", "pledge_id", "status", "role", "confirmed_at", "id"),
+        # The wall: signatures shown publicly, newest publication day first, then by public
+        # id (keyset paging on (public_since, public_id)), optionally filtered.
+        Index("ix_signatures_wall", "pledge_id", "status", "public_since", "public_id"),
+        Index(
+            "ix_signatures_wall_country",
+            "pledge_id",
+            "status",
+            "country",
+            "public_since",
+            "public_id",
+        ),
+        Index(
+            "ix_signatures_wall_role", "pledge_id", "status", "role", "public_since", "public_id"
+        ),
         Index("ix_signatures_checkin_due", "status", "reminders", "next_checkin_at"),
         Index("ix_signatures_ip_hash", "pledge_id", "ip_hash"),
         Index("ix_signatures_review_queue", "pledge_id", "reviewed_at", "status"),
@@ -438,6 +466,28 @@ class Signature(db.Model):
         ForeignKey("organizations.id", ondelete="SET NULL"), index=True
     )
     visibility: Mapped[Visibility] = mapped_column(StrEnumType(Visibility, 12))
+    # The public reference to this entry (report links, feed ids, API ids, cursors): random,
+    # and replaced whenever how the entry appears changes (pledges.domain.transitions).
+    public_id: Mapped[str] = mapped_column(String(24), unique=True, default=new_public_id)
+    # Whether the public entry shows the ally role ("man", "woman", ...); counts by role
+    # include everyone whatever they choose.
+    show_role: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=expression.false()
+    )
+    publication: Mapped[Publication] = mapped_column(
+        StrEnumType(Publication, 10), default=Publication.NOW, server_default=Publication.NOW.value
+    )
+    # The UTC day (00:00) from which the entry may be shown publicly; NULL: not shown.
+    # Kept by the one door from status, publication and self-hiding.
+    public_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The signer took themselves off every public surface; only they can undo it.
+    self_hidden: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=expression.false()
+    )
+    # Emails with a neutral subject and sender name.
+    discreet_mail: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=expression.false()
+    )
     personal_note: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[SignatureStatus] = mapped_column(
         StrEnumType(SignatureStatus, 10), default=SignatureStatus.PENDING
@@ -481,6 +531,22 @@ class Signature(db.Model):
     partners: Mapped[list[Partner]] = relationship(
         back_populates="signature", cascade="all, delete-orphan", order_by="Partner.id"
     )
+
+    @classmethod
+    def shown_publicly(cls, now: datetime) -> ColumnElement[bool]:
+        """The one SQL predicate for "the public pages show this entry at ``now``"."""
+        return (
+            (cls.status == SignatureStatus.CONFIRMED)
+            & cls.public_since.is_not(None)
+            & (cls.public_since <= now)
+        )
+
+    def is_shown_publicly(self, now: datetime) -> bool:
+        return (
+            self.status == SignatureStatus.CONFIRMED
+            and self.public_since is not None
+            and self.public_since <= now
+        )
 
     @property
     def chosen_commitment_ids(self) -> set[int]:

@@ -87,6 +87,14 @@ def test_migrating_a_populated_database_keeps_every_row(empty_database, tmp_path
             ).all() == [("I will listen first.",)]
             # Signatures from before moderation do not flood the review queue.
             assert count("signatures WHERE reviewed_at IS NULL") == 0
+            # Signer safety: a random public id, the role kept for a full-name signer, and
+            # shown from the day of confirmation.
+            public_id, show_role, publication, since = conn.exec_driver_sql(
+                "SELECT public_id, show_role, publication, public_since FROM signatures"
+            ).one()
+            assert len(public_id) == 16 and public_id != "1"
+            assert show_role and publication == "now"
+            assert str(since).startswith("2026-01-02 00:00:00")
         downgrade(revision=BEFORE_ORGANIZERS)
         with db.engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT count(*) FROM actions").scalar() == 1

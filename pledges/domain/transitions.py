@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -35,9 +35,13 @@ from pledges.models import (
     ActionVisibility,
     Partner,
     Pledge,
+    PledgeStatus,
+    Publication,
     ReviewState,
     Signature,
     SignatureStatus,
+    Visibility,
+    new_public_id,
 )
 
 # What a moderator may hide: shown on the wall, or waiting for approval.
@@ -79,6 +83,7 @@ def confirm(signature: Signature) -> bool:
         return False
     _status_changed(signature, SignatureStatus.PENDING, new_status)
     db.session.refresh(signature)
+    _republish(signature)
     return True
 
 
@@ -101,6 +106,7 @@ def approve(signature: Signature, reviewed_by_id: int | None, now: datetime) -> 
     if approved.rowcount != 1:
         return False
     db.session.refresh(signature)
+    _republish(signature)
     _status_changed(signature, SignatureStatus.HELD, SignatureStatus.CONFIRMED)
     return True
 
@@ -120,6 +126,7 @@ def hide(pledge_id: int, criteria: Sequence, *, reason: str, reviewed_by_id: int
     moved: Counter = Counter()
     values = {
         "status": SignatureStatus.HIDDEN.value,
+        "public_since": None,
         "hidden_reason": reason,
         "reviewed_at": utcnow(),
         "reviewed_by_id": reviewed_by_id,
@@ -141,6 +148,7 @@ def hide(pledge_id: int, criteria: Sequence, *, reason: str, reviewed_by_id: int
         ).all()
         moved[SignatureStatus.CONFIRMED] += len(counted)
         moved[SignatureStatus.HELD] += len(held)
+        _new_public_ids([r.id for r in counted] + [r.id for r in held])
     if moved:
         _wall_changed(pledge_id)
     return +moved
@@ -175,6 +183,10 @@ def unhide(signature: Signature, reviewed_by_id: int | None) -> bool:
     if result.rowcount != 1:
         return False
     db.session.refresh(signature)
+    # Back on the wall from today at the earliest, under a new public id: not in the place
+    # it had before, which a snapshot may tie to how it appeared then.
+    _republish(signature, not_before=_today())
+    signature.public_id = new_public_id()
     tallies.record_status_change(signature, SignatureStatus.HIDDEN, SignatureStatus.CONFIRMED)
     actions, confirmed, people = tallies.follow_through_of([signature.id])
     tallies.adjust_follow_through(
@@ -196,6 +208,7 @@ def withdraw(signature: Signature) -> None:
             _uncount_action(action)
     cycles.forget_activity(signature)
     signature.status = SignatureStatus.WITHDRAWN
+    signature.public_since = None
     signature.withdrawn_at = utcnow()
     signature.next_checkin_at = None
     _status_changed(signature, old_status, SignatureStatus.WITHDRAWN)
@@ -206,17 +219,162 @@ def _status_changed(signature: Signature, old_status: str, new_status: str) -> N
     _wall_changed(signature.pledge_id)
 
 
-# A signature's public visibility.
+# How a signature appears in public, and from when.
+#
+# ``public_since`` is the UTC day (00:00) from which the public pages show the entry, NULL
+# for never: the day of confirmation for NOW, 7 or 30 days later for WEEK and MONTH, the
+# day the pledge closed for ON_CLOSE (NULL while it is open), NULL for NEVER, for a
+# self-hidden signer and for any status but confirmed. Counts take no notice of it.
+#
+# Every change to how the entry appears gives it a new random ``public_id``, so the report
+# link, feed id and API id of the old appearance answer 404 and cannot be tied to the new
+# one. A change towards a less identifying appearance also moves ``public_since`` to the
+# day of the change, so the entry does not keep its old place on the wall either.
+
+DELAYS = {Publication.NOW: 0, Publication.WEEK: 7, Publication.MONTH: 30}
+# How much each visibility tells about the signer, for "less identifying".
+_IDENTIFYING = {
+    Visibility.FULL: 3,
+    Visibility.INITIAL: 2,
+    Visibility.ORGANIZATION: 1,
+    Visibility.ANONYMOUS: 0,
+}
+
+
+def day_of(moment: datetime) -> datetime:
+    """The UTC day of ``moment``, as its 00:00 UTC."""
+    moment = moment.astimezone(UTC)
+    return datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
+
+
+def _today() -> datetime:
+    return day_of(utcnow())
+
+
+def public_since_for(signature: Signature, not_before: datetime | None = None) -> datetime | None:
+    """The day the rules above give ``signature``, no earlier than ``not_before``."""
+    if (
+        signature.status != SignatureStatus.CONFIRMED
+        or signature.self_hidden
+        or signature.confirmed_at is None
+    ):
+        return None
+    publication = Publication(signature.publication)
+    if publication in DELAYS:
+        since = day_of(signature.confirmed_at) + timedelta(days=DELAYS[publication])
+    elif publication == Publication.ON_CLOSE:
+        pledge = signature.pledge
+        if pledge.status != PledgeStatus.CLOSED or pledge.closed_at is None:
+            return None
+        since = day_of(pledge.closed_at)
+    else:
+        return None
+    if not_before is not None:
+        since = max(since, not_before)
+    return since
+
+
+def _republish(signature: Signature, not_before: datetime | None = None) -> None:
+    signature.public_since = public_since_for(signature, not_before)
+
+
+def _new_public_ids(ids: Sequence[int]) -> None:
+    for signature_id in ids:
+        db.session.execute(
+            update(_table).where(_table.c.id == signature_id).values(public_id=new_public_id())
+        )
+
+
+def _appearance_changed(signature: Signature, less_identifying: bool) -> None:
+    signature.public_id = new_public_id()
+    if less_identifying and signature.public_since is not None:
+        signature.public_since = max(signature.public_since, _today())
+    _wall_changed(signature.pledge_id)
 
 
 def change_visibility(
-    signature: Signature, visibility: str, organization_name: str, organization_id: int | None
+    signature: Signature,
+    visibility: str,
+    organization_name: str,
+    organization_id: int | None,
+    show_role: bool | None = None,
 ) -> None:
-    """How the wall shows the signer: by name, by organization, or anonymously."""
+    """How the wall shows the signer: by name, by organization, or anonymously, with or
+    without their ally role (``show_role`` None: as it was)."""
+    visibility = Visibility(visibility)
+    show_role = signature.show_role if show_role is None else show_role
+    before = (Visibility(signature.visibility), signature.organization_name, signature.show_role)
+    if before == (visibility, organization_name, show_role):
+        signature.organization_id = organization_id
+        return
+    less_identifying = (
+        _IDENTIFYING[visibility] < _IDENTIFYING[before[0]]
+        or (before[2] and not show_role)
+        or (visibility == Visibility.ORGANIZATION and organization_name != before[1])
+    )
     signature.visibility = visibility
     signature.organization_name = organization_name
     signature.organization_id = organization_id
-    _wall_changed(signature.pledge_id)
+    signature.show_role = show_role
+    _appearance_changed(signature, less_identifying)
+
+
+def set_publication(signature: Signature, publication: str) -> None:
+    """When the public pages may show the signer. Applies from today at the earliest: an
+    entry never jumps back to a place on the wall it had (or would have had) before."""
+    publication = Publication(publication)
+    if publication == signature.publication:
+        return
+    signature.publication = publication
+    _republish(signature, not_before=_today())
+    _appearance_changed(signature, less_identifying=False)
+
+
+def self_hide(signature: Signature) -> bool:
+    """The signer takes themselves off every public surface at once; they stay counted.
+    False if they were hidden already."""
+    if signature.self_hidden:
+        return False
+    signature.self_hidden = True
+    signature.public_since = None
+    _appearance_changed(signature, less_identifying=True)
+    return True
+
+
+def self_unhide(signature: Signature) -> bool:
+    """The signer shows themselves again, from today at the earliest. False if not hidden."""
+    if not signature.self_hidden:
+        return False
+    signature.self_hidden = False
+    _republish(signature, not_before=_today())
+    _appearance_changed(signature, less_identifying=False)
+    return True
+
+
+def pledge_closed(pledge: Pledge) -> None:
+    """The pledge closed (``pledge.closed_at`` set): its ON_CLOSE signers are shown from
+    that day. Called by the organize service in the transaction of the change."""
+    _republish_on_close(pledge)
+
+
+def pledge_reopened(pledge: Pledge) -> None:
+    """The pledge reopened: its ON_CLOSE signers wait for the next close again."""
+    _republish_on_close(pledge)
+
+
+def _republish_on_close(pledge: Pledge) -> None:
+    signatures = db.session.scalars(
+        select(Signature).where(
+            Signature.pledge_id == pledge.id,
+            Signature.publication == Publication.ON_CLOSE,
+            Signature.status == SignatureStatus.CONFIRMED,
+        )
+    ).all()
+    for signature in signatures:
+        signature.public_since = public_since_for(signature)
+        # A new public id each time they come on or go off the wall.
+        signature.public_id = new_public_id()
+    _wall_changed(pledge.id)
 
 
 # Actions: the follow-through figures and the signer's activity this cycle.

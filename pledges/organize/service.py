@@ -138,6 +138,8 @@ def open_pledge(pledge: Pledge) -> None:
     pledge.opened_at = pledge.opened_at or utcnow()
     pledge.closed_at = None
     audit.record(action, pledge=pledge, target=pledge)
+    if action == "pledge.reopen":
+        transitions.pledge_reopened(pledge)
     transitions.wall_content_changed(pledge.id)
 
 
@@ -148,6 +150,7 @@ def close_pledge(pledge: Pledge) -> None:
     pledge.status = PledgeStatus.CLOSED
     pledge.closed_at = utcnow()
     audit.record("pledge.close", pledge=pledge, target=pledge)
+    transitions.pledge_closed(pledge)
     transitions.wall_content_changed(pledge.id)
 
 

@@ -30,7 +30,14 @@ from pledges.infrastructure.security import new_verification_code
 from pledges.infrastructure.urls import external_url
 from pledges.mail import queue_email
 from pledges.mail.discreet import subject_for
-from pledges.models import Pledge, PledgeStatus, Signature, SignatureStatus, TokenPurpose
+from pledges.models import (
+    Pledge,
+    PledgeStatus,
+    Publication,
+    Signature,
+    SignatureStatus,
+    TokenPurpose,
+)
 from pledges.orgs.service import organization_id_for
 
 
@@ -48,6 +55,11 @@ class SignatureInput:
     # The language the signer read the pledge in (pledges/domain/content.py: signer_locale);
     # None: the language of the current request.
     locale: str | None = None
+    # Whether the public entry shows the ally role; when the wall may show the signer;
+    # neutral email subjects and sender (pledges.models.Signature).
+    show_role: bool = False
+    publication: Publication = Publication.NOW
+    discreet_mail: bool = False
 
 
 def check_email_allowed(email_key: str) -> None:
@@ -114,6 +126,9 @@ def _new_signature(pledge: Pledge, data: SignatureInput, email_key: str) -> Sign
         organization_name=data.organization.strip(),
         organization_id=organization_id_for(data.organization),
         visibility=data.visibility,
+        show_role=bool(data.show_role),
+        publication=Publication(data.publication),
+        discreet_mail=bool(data.discreet_mail),
         personal_note=data.personal_note,
         status=SignatureStatus.PENDING,
         verification_code=new_verification_code(),
