@@ -40,7 +40,7 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
-LINK_RE = re.compile(r"http://pledges\.test(/(?:confirm|me)/[\w-]+)")
+LINK_RE = re.compile(r"http://pledges\.test(/(?:confirm|me)/(?:hide/)?[\w-]+)")
 PARTNER_LINK_RE = re.compile(r"http://pledges\.test(/partner/[\w-]+)")
 
 
@@ -52,6 +52,11 @@ def sign_form_data(pledge: Pledge, **overrides) -> dict:
         "role": "woman",
         "organization": "",
         "visibility": "full",
+        # As the page proposes them: the role box ticked (the default visibility shows it),
+        # shown at once, ordinary emails.
+        "show_role": "y",
+        "show_role_proposed": "on",
+        "publication": "now",
         "commitments": [str(c.id) for c in pledge.commitments if c.required],
         "personal_note": "",
         "consent": "y",
@@ -88,8 +93,14 @@ def text_of(message: EmailMessage) -> str:
 
 
 def links_in(message: EmailMessage) -> dict[str, str]:
-    """{"confirm": path, "me": path} from the plain-text part."""
-    return {path.split("/")[1]: path for path in LINK_RE.findall(text_of(message))}
+    """{"confirm": path, "me": path, "hide": path} from the plain-text part."""
+    links = {}
+    for path in LINK_RE.findall(text_of(message)):
+        kind = path.split("/")[1]
+        if path.startswith("/me/hide/"):  # "take me off the public wall now"
+            kind = "hide"
+        links[kind] = path
+    return links
 
 
 def confirm_via_link(client: FlaskClient, confirm_path: str):

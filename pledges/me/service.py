@@ -22,11 +22,15 @@ def _check_not_withdrawn(signature: Signature) -> None:
 
 
 def change_visibility(
-    signature: Signature, visibility: str, organization: str, show_role: bool
+    signature: Signature, visibility: str, organization: str, show_role: bool | None = None
 ) -> None:
+    """``show_role`` None: as it was."""
     _check_not_withdrawn(signature)
     check_visibility(visibility, organization)
-    transitions.change_visibility(signature, visibility, organization.strip(), show_role)
+    organization = organization.strip()
+    transitions.change_visibility(
+        signature, visibility, organization, organization_id_for(organization), show_role
+    )
 
 
 def set_publication(signature: Signature, publication: str) -> None:

@@ -48,6 +48,19 @@ PUBLICATION_LABELS = {
     Publication.ON_CLOSE: lazy_gettext("When the pledge closes"),
     Publication.NEVER: lazy_gettext("Never: count me, but do not show me"),
 }
+DISCREET_MAIL_HINT = lazy_gettext(
+    "For a shared phone or inbox: our emails then come from a plain sender name, with a "
+    "plain subject like “Your link”, and say nothing of this pledge until opened."
+)
+
+# Said under the signer's own example entry, after a submit.
+PUBLICATION_NOTES = {
+    Publication.NOW: lazy_gettext("Shown from the day you confirm."),
+    Publication.WEEK: lazy_gettext("Shown from 7 days after you confirm."),
+    Publication.MONTH: lazy_gettext("Shown from 30 days after you confirm."),
+    Publication.ON_CLOSE: lazy_gettext("Shown from the day the pledge closes."),
+    Publication.NEVER: lazy_gettext("Never shown: you are only counted."),
+}
 PUBLICATION_CHOICES = [SelectChoice(p.value, PUBLICATION_LABELS[p]) for p in Publication]
 
 # Naming an anonymous or organization-only signer's gender beside their country can be
@@ -180,11 +193,7 @@ class SignForm(VisibilityFields, FlaskForm):
     )
     discreet_mail = BooleanField(
         lazy_gettext("Send me discreet emails"),
-        description=lazy_gettext(
-            "For a shared phone or inbox: our emails then come from a plain sender name, "
-            "with a plain subject like “Your link”, and say nothing of this pledge until "
-            "opened."
-        ),
+        description=DISCREET_MAIL_HINT,
     )
     commitments = MultiCheckboxField(lazy_gettext("My commitments"), coerce=int)
     personal_note = TextAreaField(
