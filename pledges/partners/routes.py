@@ -7,6 +7,7 @@ from pledges.actions.service import action_of
 from pledges.domain.signers import private_page_signature_or_404
 from pledges.extensions import db
 from pledges.forms import ButtonForm
+from pledges.infrastructure.database import utcnow
 from pledges.models import Action, Partner, Signature
 from pledges.partners import service
 from pledges.partners.forms import (
@@ -192,6 +193,9 @@ def render_partner_page(token: str, partner: Partner, query_forms=None, status: 
         pledge=signature.pledge,
         commitments=signature.chosen_commitments,
         actions=actions,
+        # A signer off the wall (self-hidden, not yet published, or never) has no public
+        # actions either: the page must not tell the partner otherwise.
+        signer_shown=signature.is_shown_publicly(utcnow()),
         accept_form=ShowNameForm(formdata=None, prefix="acc"),
         name_form=ShowNameForm(formdata=None, prefix="nm", data={"show_name": partner.show_name}),
         decline_form=ButtonForm(formdata=None, prefix="dec"),

@@ -174,9 +174,10 @@ class SignForm(VisibilityFields, FlaskForm):
         lazy_gettext("Show that I sign as a man, a woman or another gender"),
         default=shows_role_by_default(Visibility.INITIAL),
         description=lazy_gettext(
-            "Off unless you want it when you are anonymous or shown by your organization: "
-            "beside your country, it could help someone find you."
+            "Ticked for a name or initial. For anonymous and organization-only entries it "
+            "starts unticked: beside your country, it could help someone find you."
         ),
+        render_kw={"data-shown-by-default-for": " ".join(sorted(SHOWS_ROLE_BY_DEFAULT))},
     )
     show_role_proposed = HiddenField(
         default="on" if shows_role_by_default(Visibility.INITIAL) else "off"
