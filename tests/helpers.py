@@ -62,7 +62,8 @@ def sign_form_data(pledge: Pledge, **overrides) -> dict:
         "consent": "y",
     }
     data.update(overrides)
-    return data
+    # None: left out of the post, as a browser leaves out an unticked box.
+    return {name: value for name, value in data.items() if value is not None}
 
 
 def sign_via_form(client: FlaskClient, pledge: Pledge, **overrides):
