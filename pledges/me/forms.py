@@ -39,7 +39,8 @@ class PublicationForm(FlaskForm):
         choices=PUBLICATION_CHOICES,
         validators=[InputRequired(lazy_gettext("Choose when the wall may show you."))],
         description=lazy_gettext(
-            "A change counts from today: an earlier day you chose no longer applies."
+            "You count in the total whatever you choose. A change never puts you on the "
+            "wall before today."
         ),
     )
 
