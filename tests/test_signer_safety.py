@@ -176,6 +176,9 @@ def test_the_private_page_changes_publication_role_and_mail(client, outbox_dir, 
     response = post_on_page(client, me, "/discreet-mail", "dm-", **{"dm-discreet_mail": "y"})
     assert response.status_code == 302
     assert the_signature().discreet_mail is True
+    mine = client.get(f"{me}/data.json").get_json()["signature"]
+    assert mine["publication"] == "never" and mine["discreet_mail"] is True
+    assert mine["show_role"] is False and mine["off_the_wall_by_choice"] is False
 
     bad = post_on_page(client, me, "/publication", "pub-", **{"pub-publication": "someday"})
     assert bad.status_code == 400
@@ -241,6 +244,9 @@ def test_every_email_to_a_signer_carries_a_hide_link_that_only_hides(client, out
     # Opening it (as a mail scanner does) changes nothing.
     page = client.get(link)
     assert page.status_code == 200
+    # Its address is a key: it never leaves in a Referer, nor stays in a cache.
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert "no-store" in page.headers["Cache-Control"]
     assert "Take me off the public wall now" in page.text
     assert page.text.count("<button") == 1
     assert the_signature().self_hidden is False
