@@ -66,6 +66,9 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_SECURITY": "starttls",  # starttls | ssl | none
     "SMTP_TIMEOUT": 20,
     "WALL_PAGE_SIZE": 50,
+    # Small-count protection: a public breakdown cell under this shows as "fewer than N",
+    # and an unnamed signer from a country with fewer such signers is shown without it.
+    "MIN_PUBLIC_COUNT": 5,
     # Abuse protection (see pledges/infrastructure/abuse.py). Limits use the `limits`
     # notation and may hold several, separated by ";".
     "RATELIMIT_STORAGE_URI": None,  # computed: REDIS_URL, else in-process memory
@@ -152,6 +155,7 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "BASE_URL": ("BASE_URL", str),
     "REDIS_URL": ("REDIS_URL", str),
     "WALL_CACHE_SECONDS": ("WALL_CACHE_SECONDS", int),
+    "MIN_PUBLIC_COUNT": ("MIN_PUBLIC_COUNT", int),
     "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
     "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _bool),
     "SIGN_LIMIT_PER_IP": ("SIGN_LIMIT_PER_IP", str),
@@ -203,6 +207,7 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
 #: Numeric settings and the least each may be (the greatest, for a port).
 NUMBER_RANGES: dict[str, tuple[int, int | None]] = {
     "WALL_CACHE_SECONDS": (0, None),  # 0: no cache
+    "MIN_PUBLIC_COUNT": (1, None),  # 1: every count exact
     "IP_HASH_RETENTION_DAYS": (0, None),
     "OUTBOX_RETENTION_DAYS": (0, None),
     "ACTIONS_PER_CYCLE": (1, None),

@@ -27,6 +27,7 @@ from pledges.models import (
     SignatureCommitment,
     SignatureStatus,
     Visibility,
+    new_public_id,
 )
 
 DEMO_SLUG = "joining-forces"
@@ -314,6 +315,10 @@ def add_synthetic_signatures(
                     "role": rng.choices(roles, role_weights)[0].value,
                     "organization_name": rng.choice(org_names) if has_org else "",
                     "visibility": visibility.value,
+                    "public_id": new_public_id(),
+                    "show_role": visibility in (Visibility.FULL, Visibility.INITIAL),
+                    # Published at once, from the day they confirmed (transitions.confirm).
+                    "public_since": confirmed.replace(hour=0, minute=0, second=0, microsecond=0),
                     "personal_note": rng.choice(NOTES) if rng.random() < 0.15 else "",
                     "status": SignatureStatus.CONFIRMED.value,
                     "verification_code": new_verification_code(),

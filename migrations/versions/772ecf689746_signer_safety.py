@@ -11,8 +11,6 @@ Revises: be3ba8c72be8
 Create Date: 2026-12-04 16:14:51.078126
 
 """
-import secrets
-
 from alembic import op
 import sqlalchemy as sa
 
@@ -38,34 +36,21 @@ def upgrade():
             "publication IN ('now', 'week', 'month', 'on_close', 'never')",
         )
 
-    signatures = sa.table(
-        'signatures',
-        sa.column('id', sa.Integer),
-        sa.column('public_id', sa.String),
-        sa.column('visibility', sa.String),
-        sa.column('show_role', sa.Boolean),
-        sa.column('status', sa.String),
-        sa.column('confirmed_at', sa.DateTime),
-        sa.column('public_since', sa.DateTime),
+    # Plain SQL, so that offline (--sql) runs, which backups use, work too. A public id is
+    # 16 random hex digits from the database's own generator (the app's are URL-safe
+    # base64, of the same length); the day is stored as SQLAlchemy stores a datetime.
+    if op.get_bind().dialect.name == 'postgresql':
+        random_id = "substr(replace(gen_random_uuid()::text, '-', ''), 1, 16)"
+        day = "date_trunc('day', confirmed_at)"
+    else:
+        random_id = "lower(hex(randomblob(8)))"
+        day = "date(confirmed_at) || ' 00:00:00.000000'"
+    op.execute("UPDATE signatures SET show_role = true WHERE visibility IN ('full', 'initial')")
+    op.execute(f"UPDATE signatures SET public_id = {random_id}")
+    op.execute(
+        f"UPDATE signatures SET public_since = {day}"
+        " WHERE status = 'confirmed' AND confirmed_at IS NOT NULL"
     )
-    conn = op.get_bind()
-    conn.execute(
-        signatures.update()
-        .where(signatures.c.visibility.in_(['full', 'initial']))
-        .values(show_role=True)
-    )
-    rows = conn.execute(
-        sa.select(signatures.c.id, signatures.c.status, signatures.c.confirmed_at)
-    ).all()
-    for row in rows:
-        since = None
-        if row.status == 'confirmed' and row.confirmed_at is not None:
-            since = row.confirmed_at.replace(hour=0, minute=0, second=0, microsecond=0)
-        conn.execute(
-            signatures.update()
-            .where(signatures.c.id == row.id)
-            .values(public_id=secrets.token_urlsafe(12), public_since=since)
-        )
 
     with op.batch_alter_table('signatures', schema=None) as batch_op:
         batch_op.alter_column('public_id', existing_type=sa.String(length=24), nullable=False)

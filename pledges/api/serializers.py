@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pledges.domain.content import pledge_content
 from pledges.domain.tallies import Tally
 from pledges.infrastructure.urls import external_url
 from pledges.models import Pledge
-from pledges.presentation.display import PublicSigner
+from pledges.presentation.display import PublicSigner, min_public_count, public_counts
 
 
-def iso(value) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+def day(value: date | datetime | None) -> str | None:
+    """A public time as its UTC day: "2026-03-02"."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC).date()
+    return value.isoformat()
+
+
+def counts(values: dict[str, int]) -> dict[str, int | None]:
+    """Counts by key, a small one (1 to MIN_PUBLIC_COUNT - 1) as null: "fewer than"."""
+    return {cell.key: cell.count for cell in public_counts(values)}
 
 
 def pledge_summary(pledge: Pledge, total: int, title: str | None = None) -> dict[str, Any]:
@@ -23,7 +34,7 @@ def pledge_summary(pledge: Pledge, total: int, title: str | None = None) -> dict
         "status": pledge.status,
         "goal": pledge.goal,
         "signature_count": total,
-        "opened_at": iso(pledge.opened_at),
+        "opened_at": day(pledge.opened_at),
         "links": {
             "self": external_url("api.pledge", slug=pledge.slug),
             "html": external_url("signing.sign", slug=pledge.slug),
@@ -54,8 +65,9 @@ def pledge_detail(pledge: Pledge, tally: Tally) -> dict[str, Any]:
         ],
         "counts": {
             "total": tally.total,
-            "by_role": tally.by_role,
-            "by_country": tally.by_country,
+            "min_public_count": min_public_count(),
+            "by_role": counts(tally.by_role),
+            "by_country": counts(tally.by_country),
         },
         "follow_through": {
             "active_signers": tally.active_signers,
@@ -69,11 +81,12 @@ def pledge_detail(pledge: Pledge, tally: Tally) -> dict[str, Any]:
 
 def signer(entry: PublicSigner) -> dict[str, Any]:
     return {
+        "id": entry.public_id,
         "name": entry.name,
         "organization": entry.organization,
         "country": entry.country,
         "country_name": entry.country_name,
         "role": entry.role,
         "note": entry.note,
-        "confirmed_at": iso(entry.confirmed_at),
+        "public_since": day(entry.since),
     }

@@ -10,12 +10,20 @@ from pledges.domain.countries import country_names
 from pledges.models import AllyRole, PledgeStatus
 
 NULLABLE_STRING = {"type": ["string", "null"]}
-TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
+# Public times are days (UTC), never times of day: a time would help tie entries together.
+DAY = {"type": ["string", "null"], "format": "date"}
 COUNTRY_CODE = {"type": "string", "pattern": "^[A-Z]{2}$"}
 
 
 def _schemas() -> dict[str, Any]:
-    count_map = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1}}
+    count_map = {
+        "type": "object",
+        "description": (
+            "Counts by key. Small-count protection: a count from 1 to `min_public_count` - 1 "
+            "is given as null, read 'fewer than min_public_count'. The total is exact."
+        ),
+        "additionalProperties": {"type": ["integer", "null"], "minimum": 1},
+    }
     return {
         "Links": {
             "type": "object",
@@ -43,7 +51,7 @@ def _schemas() -> dict[str, Any]:
                 "status": {"enum": [PledgeStatus.OPEN.value, PledgeStatus.CLOSED.value]},
                 "goal": {"type": ["integer", "null"], "minimum": 1},
                 "signature_count": {"type": "integer", "minimum": 0},
-                "opened_at": TIMESTAMP,
+                "opened_at": {**DAY, "description": "The UTC day the pledge opened."},
                 "links": {"$ref": "#/components/schemas/Links"},
             },
         },
@@ -103,9 +111,10 @@ def _schemas() -> dict[str, Any]:
                 },
                 "counts": {
                     "type": "object",
-                    "required": ["total", "by_role", "by_country"],
+                    "required": ["total", "min_public_count", "by_role", "by_country"],
                     "properties": {
                         "total": {"type": "integer", "minimum": 0},
+                        "min_public_count": {"type": "integer", "minimum": 1},
                         "by_role": {
                             **count_map,
                             "propertyNames": {"enum": [r.value for r in AllyRole]},
@@ -141,28 +150,36 @@ def _schemas() -> dict[str, Any]:
         "Signer": {
             "type": "object",
             "description": (
-                "A confirmed signer, shown only as they chose: anonymous signers appear as "
-                "'Anonymous ally' with their country. Names that the site writes itself "
-                "('Anonymous ally', 'A member of …') follow the request's language "
-                "(Accept-Language or ?lang=). Emails are never included."
+                "A signer the public pages show, only as they chose: anonymous signers appear "
+                "as 'Anonymous ally'. Names that the site writes itself ('Anonymous ally', "
+                "'A member of …') follow the request's language (Accept-Language or ?lang=). "
+                "Emails are never included. `id` is random and changes whenever the way the "
+                "signer appears changes. `country` is null for an anonymous or "
+                "organization-only signer whose country has too few such signers on the "
+                "pledge; `role` is null unless the signer chose to show it."
             ),
             "required": [
+                "id",
                 "name",
                 "organization",
                 "country",
                 "country_name",
                 "role",
                 "note",
-                "confirmed_at",
+                "public_since",
             ],
             "properties": {
+                "id": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
                 "name": {"type": "string"},
                 "organization": NULLABLE_STRING,
-                "country": COUNTRY_CODE,
-                "country_name": {"type": "string"},
-                "role": {"enum": [r.value for r in AllyRole]},
+                "country": {"oneOf": [{"type": "null"}, COUNTRY_CODE]},
+                "country_name": NULLABLE_STRING,
+                "role": {"enum": [*(r.value for r in AllyRole), None]},
                 "note": {"type": "string"},
-                "confirmed_at": {"type": "string", "format": "date-time"},
+                "public_since": {
+                    **DAY,
+                    "description": "The UTC day from which the signer is shown publicly.",
+                },
             },
             "additionalProperties": False,
         },

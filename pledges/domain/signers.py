@@ -9,15 +9,17 @@ No feature owns these; each imports them from here.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
 from flask import abort
 from flask_babel import gettext
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from pledges.domain.rules import RuleError
 from pledges.extensions import db
+from pledges.infrastructure.database import utcnow
 from pledges.infrastructure.security import hash_token, new_token
 from pledges.models import (
     AccessToken,
@@ -196,3 +198,31 @@ def signed_pledge_refusal(signature: Signature) -> str | None:
 
 def may_issue_signed_pledge(signature: Signature) -> bool:
     return signed_pledge_refusal(signature) is None
+
+
+# Who the public sees.
+
+#: Signers shown without a name: their country is all that places them.
+UNNAMED = (Visibility.ANONYMOUS, Visibility.ORGANIZATION)
+
+
+def publicly_shown(now: datetime | None = None):
+    """The SQL condition for "a public page shows this signature now"."""
+    return Signature.shown_publicly(now or utcnow())
+
+
+def crowded_countries(pledge_id: int, minimum: int, now: datetime | None = None) -> frozenset[str]:
+    """The countries of the pledge with at least ``minimum`` unnamed (anonymous or
+    organization-only) signers shown publicly: only there may an unnamed entry show its
+    country, hidden in a crowd big enough (small-count protection)."""
+    rows = db.session.execute(
+        select(Signature.country)
+        .where(
+            Signature.pledge_id == pledge_id,
+            publicly_shown(now),
+            Signature.visibility.in_(UNNAMED),
+        )
+        .group_by(Signature.country)
+        .having(func.count() >= minimum)
+    )
+    return frozenset(country for (country,) in rows)

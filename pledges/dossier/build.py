@@ -65,6 +65,9 @@ def front_matter_context(
         "pledge": pledge,
         "audience": profile,
         "tally": tally,
+        # Small-count protection: cells under MIN_PUBLIC_COUNT read "fewer than N".
+        "by_role": content.public_counts(tally.by_role, sorted(tally.by_role)),
+        "by_country": content.public_counts(tally.by_country),
         "lede": content.cover_lede(profile, pledge, tally),
         "issued_at": issued_at,
         "code": code,

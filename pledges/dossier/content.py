@@ -16,6 +16,7 @@ from flask_babel import gettext, lazy_gettext
 from sqlalchemy import func, select
 
 from pledges.domain.countries import country_name
+from pledges.domain.signers import UNNAMED, crowded_countries, publicly_shown
 from pledges.domain.tallies import Tally
 from pledges.extensions import db
 from pledges.models import DossierAudience, Pledge, Signature, SignatureStatus
@@ -26,6 +27,8 @@ from pledges.presentation.display import (
     PUBLIC_SIGNER_FIELDS,
     ROLE_LABELS,
     PublicSigner,
+    min_public_count,
+    public_counts,
     public_signer,
 )
 from pledges.wall.service import PublicAction, public_actions
@@ -103,7 +106,14 @@ def cover_lede(audience: Audience, pledge: Pledge, tally: Tally) -> str:
 
 
 def listed_signatures(pledge: Pledge, as_of: datetime):
-    """The signatures a dossier issued at ``as_of`` shows: confirmed, and by then."""
+    """The signatures a dossier issued at ``as_of`` shows: those the public pages show then
+    (confirmed, published by then as the signer chose, not self-hidden)."""
+    return (Signature.pledge_id == pledge.id, publicly_shown(as_of))
+
+
+def counted_signatures(pledge: Pledge, as_of: datetime):
+    """The signatures the figures count at ``as_of``: every confirmed one, whenever the
+    signer chose to be shown (counts include them at once)."""
     return (
         Signature.pledge_id == pledge.id,
         Signature.status == SignatureStatus.CONFIRMED,
@@ -119,10 +129,11 @@ def quotes(pledge: Pledge, as_of: datetime, limit: int) -> list[PublicSigner]:
         select(Signature)
         .options(PUBLIC_SIGNER_COLUMNS)
         .where(*listed_signatures(pledge, as_of), Signature.personal_note != "")
-        .order_by(Signature.confirmed_at.desc(), Signature.id.desc())
+        .order_by(Signature.public_since.desc(), Signature.public_id.desc())
         .limit(limit)
     )
-    return [public_signer(s) for s in rows]
+    crowded = crowded_countries(pledge.id, min_public_count(), as_of)
+    return [public_signer(s, crowded) for s in rows]
 
 
 def selected_actions(pledge: Pledge, limit: int) -> list[PublicAction]:
@@ -135,7 +146,7 @@ def signatures_by_week(pledge: Pledge, as_of: datetime) -> list[tuple[date, int]
     weeks: dict[date, int] = {}
     stamps = db.session.scalars(
         select(Signature.confirmed_at)
-        .where(*listed_signatures(pledge, as_of))
+        .where(*counted_signatures(pledge, as_of))
         .execution_options(yield_per=10_000)
     )
     for stamp in stamps:
@@ -161,8 +172,16 @@ TOP_COUNTRIES = 12
 
 def dossier_charts(pledge: Pledge, tally: Tally, as_of: datetime) -> list[Chart]:
     weeks = signatures_by_week(pledge, as_of)
-    countries = list(tally.by_country.items())[:TOP_COUNTRIES]
-    roles = [(ROLE_LABELS.get(role, role), count) for role, count in tally.by_role.items()]
+    # Small-count protection: a chart draws exact figures only, so cells under
+    # MIN_PUBLIC_COUNT are left out of it (the tables say "fewer than N").
+    countries = [(c.key, c.count) for c in public_counts(tally.by_country) if c.count][
+        :TOP_COUNTRIES
+    ]
+    roles = [
+        (ROLE_LABELS.get(c.key, c.key), c.count)
+        for c in public_counts(tally.by_role, sorted(tally.by_role))
+        if c.count
+    ]
     over_time = gettext("Confirmed signatures over time")
     by_country = gettext("Signatures by country")
     by_role = gettext("Signatures by ally role")
@@ -202,58 +221,78 @@ def dossier_charts(pledge: Pledge, tally: Tally, as_of: datetime) -> list[Chart]
 class CountryRun:
     """One country's signers within one part of the list."""
 
-    code: str
+    code: str  # "": the unnamed signers whose country is not shown
     name: str
-    total: int  # the country's signers in the whole list
+    total: int | None  # the group's signers in the whole list; None: fewer than the minimum
     continued: bool = False  # the country began in an earlier part
-    #: In signing order, each as the wall shows them; an anonymous one is "Anonymous
-    #: ally, <country>", one entry per person, never a name.
+    #: In order of publication, each as the wall shows them; an anonymous one is
+    #: "Anonymous ally, <country>", one entry per person, never a name.
     signers: list[PublicSigner] = field(default_factory=list)
+    minimum: int = 0
+
+
+def _signer_groups(pledge: Pledge, as_of: datetime) -> list[tuple[str, str, tuple]]:
+    """(code, heading, condition) of each group of the list: a country's signers, with
+    its unnamed ones only where they are enough to show it; then, under "Country not
+    shown", the unnamed signers of the other countries, as the wall shows them."""
+    crowded = crowded_countries(pledge.id, min_public_count(), as_of)
+    codes = db.session.scalars(
+        select(Signature.country).where(*listed_signatures(pledge, as_of)).distinct()
+    ).all()
+    groups = []
+    for code in sorted(codes, key=lambda code: (country_name(code).casefold(), code)):
+        condition: tuple = (Signature.country == code,)
+        if code not in crowded:
+            condition += (Signature.visibility.not_in(UNNAMED),)
+        groups.append((code, country_name(code), condition))
+    hidden = (Signature.visibility.in_(UNNAMED), Signature.country.not_in(crowded))
+    groups.append(("", gettext("Country not shown"), hidden))
+    return groups
 
 
 def signer_parts(pledge: Pledge, as_of: datetime, part_size: int) -> Iterator[list[CountryRun]]:
     """The signer list in parts of at most ``part_size`` signers, country by country
-    (alphabetical), oldest signature first within a country.
+    (alphabetical), in order of publication within a country.
 
     Each part is read with its own keyset query on the wall's country index, so only one
     part's rows are ever in memory, however long the list.
     """
     listed = listed_signatures(pledge, as_of)
-    totals = dict(
-        db.session.execute(
-            select(Signature.country, func.count()).where(*listed).group_by(Signature.country)
-        ).all()
-    )
-    order = sorted(totals, key=lambda code: (country_name(code).casefold(), code))
+    minimum = min_public_count()
+    crowded = crowded_countries(pledge.id, minimum, as_of)
     part: list[CountryRun] = []
     room = part_size
-    for code in order:
-        cursor: tuple[datetime, int] | None = None
-        run = CountryRun(code, country_name(code), totals[code])
+    for code, name, condition in _signer_groups(pledge, as_of):
+        total = db.session.scalar(select(func.count()).where(*listed, *condition))
+        if not total:
+            continue
+        cursor: tuple[datetime, str] | None = None
+        shown_total = None if 0 < total < minimum else total
+        run = CountryRun(code, name, shown_total, minimum=minimum)
         while True:
             # Plain rows, not ORM objects (a third of the time for nothing): they carry
             # the attributes public_signer reads, and only those.
             query = (
                 select(*PUBLIC_SIGNER_FIELDS)
-                .where(*listed, Signature.country == code)
-                .order_by(Signature.confirmed_at, Signature.id)
+                .where(*listed, *condition)
+                .order_by(Signature.public_since, Signature.public_id)
                 .limit(room + 1)
             )
             if cursor is not None:
                 query = query.where(
-                    (Signature.confirmed_at > cursor[0])
-                    | ((Signature.confirmed_at == cursor[0]) & (Signature.id > cursor[1]))
+                    (Signature.public_since > cursor[0])
+                    | ((Signature.public_since == cursor[0]) & (Signature.public_id > cursor[1]))
                 )
             rows = db.session.execute(query).all()
             more = len(rows) > room
             rows = rows[:room]
             for signature in rows:
-                signer = public_signer(signature)  # type: ignore[arg-type] - a Row alike
+                signer = public_signer(signature, crowded)  # type: ignore[arg-type] - a Row alike
                 if signer.name == ANONYMOUS_NAME:
                     signer = replace(signer, name=signer.label)  # "Anonymous ally, Kenya"
                 run.signers.append(signer)
             if rows:
-                cursor = (rows[-1].confirmed_at, rows[-1].id)
+                cursor = (rows[-1].public_since, rows[-1].public_id)
             room -= len(rows)
             if not more:
                 part.append(run)
@@ -261,7 +300,7 @@ def signer_parts(pledge: Pledge, as_of: datetime, part_size: int) -> Iterator[li
             part.append(run)
             yield part
             part, room = [], part_size
-            run = CountryRun(code, run.name, run.total, continued=True)
+            run = CountryRun(code, run.name, run.total, continued=True, minimum=minimum)
         if room == 0:
             yield part
             part, room = [], part_size

@@ -23,7 +23,7 @@ from pledges.moderation.forms import (
     UnhideForm,
 )
 from pledges.moderation.service import BulkCriteria, ModerationError
-from pledges.presentation.display import public_signer
+from pledges.presentation.display import crowded_countries, public_signer
 from pledges.views import commit_or_show_error
 from pledges.wall.service import public_pledge_or_404
 
@@ -223,11 +223,11 @@ def history(slug: str):
 # Public reports.
 
 
-@bp.route("/p/<slug>/report/<int:signature_id>", methods=["GET", "POST"])
+@bp.route("/p/<slug>/report/<public_id>", methods=["GET", "POST"])
 @limiter.limit(configured("REPORT_LIMIT_PER_IP"), methods=["POST"], scope="report")
-def report(slug: str, signature_id: int):
+def report(slug: str, public_id: str):
     pledge = public_pledge_or_404(slug)
-    signature = service.reportable_signature(pledge, signature_id)
+    signature = service.reportable_signature(pledge, public_id)
     if signature is None:
         abort(404)
     form = ReportForm()
@@ -239,7 +239,10 @@ def report(slug: str, signature_id: int):
         return redirect(url_for("moderation.reported", slug=pledge.slug))
     status = 400 if form.is_submitted() and form.errors else 200
     return render_template(
-        "moderation/report.html", pledge=pledge, signer=public_signer(signature), form=form
+        "moderation/report.html",
+        pledge=pledge,
+        signer=public_signer(signature, crowded_countries(pledge.id)),
+        form=form,
     ), status
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.orm import joinedload
 
 from pledges.domain import transitions
 from pledges.domain.rules import RuleError
+from pledges.domain.signers import publicly_shown
 from pledges.domain.transitions import BATCH, HIDEABLE
 from pledges.extensions import db
 from pledges.infrastructure import audit
@@ -259,13 +260,14 @@ def bulk_invalidate(
 # Public reports.
 
 
-def reportable_signature(pledge: Pledge, signature_id: int) -> Signature | None:
-    """A wall entry of ``pledge``: only what the public can see can be reported."""
+def reportable_signature(pledge: Pledge, public_id: str) -> Signature | None:
+    """A wall entry of ``pledge`` by its current public id: only what the public sees now
+    can be reported; an old public id (from before a change of appearance) finds nothing."""
     return db.session.scalar(
         select(Signature).where(
-            Signature.id == signature_id,
+            Signature.public_id == public_id,
             Signature.pledge_id == pledge.id,
-            Signature.status == SignatureStatus.CONFIRMED,
+            publicly_shown(),
         )
     )
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from pledges.domain import transitions
 from pledges.domain.rules import RuleError
+from pledges.domain.signers import publicly_shown
 from pledges.domain.slugs import slugify, unique_slug
 from pledges.extensions import db
 from pledges.infrastructure import audit
@@ -23,7 +24,6 @@ from pledges.models import (
     Pledge,
     PledgeCosigner,
     Signature,
-    SignatureStatus,
     User,
     Visibility,
 )
@@ -168,17 +168,18 @@ class Members:
 
 
 def public_members(organization: Organization) -> Members:
-    """Confirmed signers linked to the organization, as they chose to be shown."""
+    """Signers linked to the organization that the public pages show now, as they chose
+    to be shown (named: by full name, which shows their organization anyway)."""
     shown = (
         Signature.organization_id == organization.id,
-        Signature.status == SignatureStatus.CONFIRMED,
+        publicly_shown(),
         Pledge.is_public,
     )
     named = db.session.execute(
         select(Signature, Pledge)
         .join(Pledge, Pledge.id == Signature.pledge_id)
         .where(*shown, Signature.visibility == Visibility.FULL)
-        .order_by(Signature.confirmed_at.desc(), Signature.id.desc())
+        .order_by(Signature.public_since.desc(), Signature.public_id.desc())
         .limit(MEMBERS_SHOWN)
     ).all()
     unnamed = db.session.scalar(
@@ -188,6 +189,10 @@ def public_members(organization: Organization) -> Members:
         .where(*shown, Signature.visibility == Visibility.ORGANIZATION)
     )
     return Members(
-        named=[Member(public_signer(signature), pledge) for signature, pledge in named],
+        # Named in full: their country is no small-count secret.
+        named=[
+            Member(public_signer(signature, frozenset([signature.country])), pledge)
+            for signature, pledge in named
+        ],
         unnamed=unnamed or 0,
     )

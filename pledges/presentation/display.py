@@ -7,15 +7,17 @@ visibility choice is honoured in one place.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import flask_babel
+from flask import current_app
 from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup, escape
 from sqlalchemy.orm import load_only
 
+from pledges.domain import signers
 from pledges.domain.countries import country_name
 from pledges.models import (
     ActionKind,
@@ -110,14 +112,18 @@ DATE_PATTERNS = {"en": "d MMMM y"}
 
 @dataclass(frozen=True)
 class PublicSigner:
-    id: int
+    """A signer as the public may see them. Nothing here links two appearances of one
+    person: ``public_id`` is random and changes with every change to how they appear, and
+    ``since`` is a day, never a time."""
+
+    public_id: str
     name: str
     organization: str | None
-    country: str
-    country_name: str
-    role: str
+    country: str | None  # None: withheld (an unnamed signer in a small crowd)
+    country_name: str | None
+    role: str | None  # None: the signer does not show their ally role
     note: str
-    confirmed_at: datetime | None
+    since: date | None  # the UTC day from which the entry is public
     visibility: str
 
     @property
@@ -128,7 +134,7 @@ class PublicSigner:
     @property
     def label(self) -> str:
         """One line for lists and documents: "Anonymous ally, Kenya"."""
-        return f"{self.name}, {self.country_name}"
+        return f"{self.name}, {self.country_name}" if self.country_name else self.name
 
 
 def initial_name(full_name: str) -> str:
@@ -145,18 +151,32 @@ def initial_name(full_name: str) -> str:
 #: (``PUBLIC_SIGNER_COLUMNS``), so no email, token or IP hash is ever at hand to leak.
 PUBLIC_SIGNER_FIELDS = (
     Signature.id,
+    Signature.public_id,
     Signature.full_name,
     Signature.organization_name,
     Signature.country,
     Signature.role,
+    Signature.show_role,
     Signature.visibility,
     Signature.personal_note,
-    Signature.confirmed_at,
+    Signature.public_since,
 )
 PUBLIC_SIGNER_COLUMNS = load_only(*PUBLIC_SIGNER_FIELDS)
 
 
-def public_signer(signature: Signature) -> PublicSigner:
+def min_public_count() -> int:
+    return int(current_app.config["MIN_PUBLIC_COUNT"])
+
+
+def crowded_countries(pledge_id: int) -> frozenset[str]:
+    """Where the pledge's unnamed signers may show their country (see ``public_signer``)."""
+    return signers.crowded_countries(pledge_id, min_public_count())
+
+
+def public_signer(signature: Signature, crowded: Container[str] = frozenset()) -> PublicSigner:
+    """The signer as they chose to be shown. ``crowded``: the countries of the pledge
+    with enough unnamed signers (``crowded_countries``); an anonymous or organization-only
+    signer from any other country is shown without it."""
     visibility = signature.visibility
     organization: str | None = signature.organization_name or None
     if visibility == Visibility.FULL:
@@ -167,17 +187,58 @@ def public_signer(signature: Signature) -> PublicSigner:
         name = gettext("A member of %(organization)s", organization=organization)
     else:
         name, organization = str(ANONYMOUS_NAME), None
+    country: str | None = signature.country
+    if visibility in signers.UNNAMED and country not in crowded:
+        country = None
+    since = signature.public_since
     return PublicSigner(
-        id=signature.id,
+        public_id=signature.public_id,
         name=name,
         organization=organization,
-        country=signature.country,
-        country_name=country_name(signature.country),
-        role=signature.role,
+        country=country,
+        country_name=country_name(country) if country else None,
+        role=signature.role if signature.show_role else None,
         note=signature.personal_note,
-        confirmed_at=signature.confirmed_at,
+        since=since.date() if since is not None else None,
         visibility=visibility,
     )
+
+
+@dataclass(frozen=True)
+class PublicCount:
+    """One cell of a public breakdown: exact, or only "fewer than ``minimum``"."""
+
+    key: str
+    count: int | None  # None: fewer than ``minimum`` (small-count protection)
+    minimum: int
+
+    @property
+    def text(self) -> str:
+        if self.count is None:
+            return gettext("fewer than %(minimum)s", minimum=self.minimum)
+        return flask_babel.format_decimal(self.count)
+
+
+def public_counts(
+    counts: Mapping[str, int], keys: Iterable[str] | None = None
+) -> list[PublicCount]:
+    """A breakdown as the public may read it: cells of 1 to MIN_PUBLIC_COUNT - 1 become
+    "fewer than N", listed after the exact ones in key order, so neither their number nor
+    their place tells how small they are. ``keys``: every cell to list, in this order
+    (missing ones count 0), kept; default: the keys of ``counts``, largest first."""
+    minimum = min_public_count()
+    if keys is not None:
+        cells = [(key, counts.get(key, 0)) for key in keys]
+        return [PublicCount(k, None if 0 < n < minimum else n, minimum) for k, n in cells]
+    keys = sorted(counts, key=lambda k: (-counts[k], k))
+    exact, small = [], []
+    for key in keys:
+        count = counts.get(key, 0)
+        if 0 < count < minimum:
+            small.append(PublicCount(key, None, minimum))
+        else:
+            exact.append(PublicCount(key, count, minimum))
+    return exact + sorted(small, key=lambda c: c.key)
 
 
 def paragraphs(text: str | None) -> Markup:

@@ -8,7 +8,7 @@ from pledges.dossier.service import dossier_for_code
 from pledges.infrastructure.abuse import limit_verifying
 from pledges.infrastructure.security import normalize_verification_code
 from pledges.models import SignatureStatus
-from pledges.presentation.display import public_signer
+from pledges.presentation.display import crowded_countries, public_signer
 from pledges.verify import service
 from pledges.verify.forms import UPLOAD_MAX_BYTES, CodeForm, DocumentForm
 
@@ -52,14 +52,17 @@ def verify(code: str):
     if form.validate_on_submit():
         match = service.find_issued(signature, form.document.data.stream)
         checked = True
-    confirmed = signature.status == SignatureStatus.CONFIRMED
+    # Only a signature that stands shows its signer, and only as they chose: a withdrawn
+    # one is erased, a hidden one was taken off the public pages by moderators, and a
+    # signer who took themselves off the public pages is not named here either.
+    shown = signature.status == SignatureStatus.CONFIRMED and not signature.self_hidden
     return render_template(
         "verify/verify.html",
         signature=signature,
         pledge=signed_content(signature),
-        # Only a signature that stands shows its signer, and only as they chose: a withdrawn
-        # one is erased, a hidden one was taken off the public pages by moderators.
-        signer=public_signer(signature) if confirmed else None,
+        signer=(
+            public_signer(signature, crowded_countries(signature.pledge_id)) if shown else None
+        ),
         documents=service.issued_documents(signature),
         form=form,
         checked=checked,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
 from feedgen.feed import FeedGenerator
@@ -27,6 +27,10 @@ def xml_text(text: str) -> str:
     return NOT_XML.sub("", text)
 
 
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
 def atom_feed(pledge: Pledge, limit: int = FEED_ENTRIES) -> bytes:
     """New confirmed signatures and public actions, newest first, as Atom 1.0.
 
@@ -39,13 +43,15 @@ def atom_feed(pledge: Pledge, limit: int = FEED_ENTRIES) -> bytes:
     actions_url = external_url("wall.actions", slug=pledge.slug)
     tag = f"tag:{urlsplit(page_url).hostname},{pledge.created_at:%Y-%m-%d}:pledge/{pledge.id}"
 
+    # Entries carry their public day (as 00:00 UTC, Atom wants a date-time), never a time
+    # of day, and ids made of public ids only.
     entries: list[tuple[datetime, str, str, str, str]] = []  # (at, id, title, content, link)
     for signer in wall_page(pledge, limit).signers:
-        assert signer.confirmed_at is not None
+        assert signer.since is not None
         entries.append(
             (
-                signer.confirmed_at,
-                f"{tag}/signature/{signer.id}",
+                _midnight(signer.since),
+                f"{tag}/signature/{signer.public_id}",
                 gettext("%(name)s signed", name=signer.label),
                 signer.note
                 or gettext("%(name)s signed “%(title)s”.", name=signer.label, title=content.title),
@@ -56,8 +62,8 @@ def atom_feed(pledge: Pledge, limit: int = FEED_ENTRIES) -> bytes:
         kind = ACTION_KIND_LABELS.get(action.kind, action.kind)
         entries.append(
             (
-                action.logged_at,
-                f"{tag}/action/{int(action.logged_at.timestamp() * 1e6)}-{action.signer.id}",
+                _midnight(action.logged_on),
+                f"{tag}/action/{action.public_ref}",
                 f"{action.signer.label}: {kind}",
                 action.description,
                 actions_url,
@@ -74,7 +80,7 @@ def atom_feed(pledge: Pledge, limit: int = FEED_ENTRIES) -> bytes:
     feed.author({"name": "Joining Forces"})
     feed.link(href=page_url, rel="alternate", type="text/html")
     feed.link(href=external_url("wall.feed", slug=pledge.slug), rel="self")
-    feed.updated(entries[0][0] if entries else pledge.created_at)
+    feed.updated(entries[0][0] if entries else _midnight(pledge.created_at.date()))
     # feedgen writes the entries in the reverse order of adding them.
     for at, entry_id, title, content, link in reversed(entries):
         entry = feed.add_entry()

@@ -6,10 +6,12 @@ from pledges.domain.content import CONTENT_PARAM, content_cache_key, pledge_cont
 from pledges.domain.tallies import tally_for
 from pledges.extensions import db
 from pledges.infrastructure.headers import allow_framing
-from pledges.models import Pledge
+from pledges.models import AllyRole, Pledge
+from pledges.presentation.display import public_counts
 from pledges.wall.cache import cached_page
 from pledges.wall.feed import atom_feed
 from pledges.wall.service import (
+    ActionCursor,
     BadWallQuery,
     Cursor,
     WallFilters,
@@ -44,13 +46,16 @@ def wall(slug: str):
             after=after,
         )
         first_page = before is None and after is None
+        tally = tally_for(pledge.id)
         return render_template(
             "wall/wall.html",
             pledge=pledge,
             content=pledge_content(pledge),
             page=page,
             filters=filters,
-            tally=tally_for(pledge.id),
+            tally=tally,
+            by_role=public_counts(tally.by_role, [r.value for r in AllyRole]),
+            by_country=public_counts(tally.by_country),
             first_page=first_page,
             recent_actions=public_actions(pledge, RECENT_ACTIONS).actions if first_page else [],
         )
@@ -74,7 +79,8 @@ def actions(slug: str):
     """The feed of public actions: what signers did, shown as each signer chose."""
     ref = public_pledge_ref_or_404(slug)
     try:
-        before = _cursor_arg("before")
+        raw = request.args.get("before")
+        before = ActionCursor.decode(raw) if raw else None
     except BadWallQuery as exc:
         abort(400, description=str(exc))
 

@@ -1,25 +1,29 @@
 """Reading the public wall: public pledges, and confirmed signatures page by page.
 
-Pages are keyset-paginated on (confirmed_at, id), newest first: a link to "older" keeps
-showing the same people however many sign in the meantime, and a deep page costs what the
-first one does.
+Pages are keyset-paginated on (public_since, public_id), newest first: a link to "older"
+keeps showing the same people however many sign in the meantime, and a deep page costs
+what the first one does. Only what the public may see is read (``publicly_shown``).
 """
 
 from __future__ import annotations
 
-from contextlib import suppress
+import hashlib
+import hmac
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from flask import abort
+from flask import abort, current_app
 from flask_babel import gettext
-from sqlalchemy import bindparam, select, tuple_
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from pledges.domain.countries import is_country
+from pledges.domain.signers import UNNAMED, publicly_shown
 from pledges.domain.tallies import totals_for
 from pledges.extensions import db
 from pledges.infrastructure.converters import positive_int
+from pledges.infrastructure.database import utcnow
 from pledges.models import (
     Action,
     ActionVisibility,
@@ -28,45 +32,76 @@ from pledges.models import (
     PledgeStatus,
     ReviewState,
     Signature,
-    SignatureStatus,
     Visibility,
 )
-from pledges.presentation.display import PUBLIC_SIGNER_COLUMNS, PublicSigner, public_signer
+from pledges.presentation.display import (
+    PUBLIC_SIGNER_COLUMNS,
+    PublicSigner,
+    crowded_countries,
+    public_signer,
+)
 
 
 class BadWallQuery(ValueError):
     """A filter or cursor that cannot be read; the message says which."""
 
 
+#: What a public id looks like (``secrets.token_urlsafe``).
+PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,24}")
+
+
+def _bad_cursor() -> BadWallQuery:
+    return BadWallQuery(gettext("That page link is not valid; start again from the newest."))
+
+
 @dataclass(frozen=True)
 class Cursor:
-    at: datetime  # the row's confirmed_at (signers) or created_at (actions)
-    id: int
+    """A place on the wall: the day an entry became public and its public id, written
+    "2026-03-02.<public id>". No database id and no time of day, so a page link says
+    nothing an entry does not show, and dies with the entry's public id."""
+
+    day: date
+    public_id: str
 
     def encode(self) -> str:
-        micros = int(self.at.timestamp() * 1_000_000)
-        return f"{micros}-{self.id}"
+        return f"{self.day.isoformat()}.{self.public_id}"
 
     @classmethod
     def decode(cls, raw: str) -> Cursor:
-        micros, _, ident = raw.partition("-")
-        row_id = positive_int(ident)
-        stamp = None
-        if row_id is not None and micros.isascii() and micros.isdigit():
-            with suppress(ValueError, OverflowError, OSError):
-                stamp = datetime.fromtimestamp(int(micros) / 1_000_000, UTC)
-        if stamp is None:
-            raise BadWallQuery(gettext("That page link is not valid; start again from the newest."))
-        return cls(stamp, row_id)
+        day, _, public_id = raw.partition(".")
+        if not PUBLIC_ID.fullmatch(public_id) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+            raise _bad_cursor()
+        try:
+            return cls(date.fromisoformat(day), public_id)
+        except ValueError:
+            raise _bad_cursor() from None
+
+    @property
+    def at(self) -> datetime:
+        return datetime(self.day.year, self.day.month, self.day.day, tzinfo=UTC)
 
     @classmethod
-    def of(cls, signature: Signature) -> Cursor:
-        assert signature.confirmed_at is not None
-        return cls(signature.confirmed_at, signature.id)
+    def of(cls, signer: PublicSigner) -> Cursor:
+        assert signer.since is not None
+        return cls(signer.since, signer.public_id)
+
+
+@dataclass(frozen=True)
+class ActionCursor:
+    """How many public actions the pages before this one showed. Actions have no public
+    id of their own; a count says nothing about any of them."""
+
+    offset: int
+
+    def encode(self) -> str:
+        return str(self.offset)
 
     @classmethod
-    def of_action(cls, action: Action) -> Cursor:
-        return cls(action.created_at, action.id)
+    def decode(cls, raw: str) -> ActionCursor:
+        offset = positive_int(raw)
+        if offset is None:
+            raise _bad_cursor()
+        return cls(offset)
 
 
 @dataclass(frozen=True)
@@ -110,8 +145,11 @@ class PledgeRef:
     @property
     def cache_stamp(self) -> str:
         # created_at too, so a database restored or recreated under a shared cache (ids and
-        # versions starting over) never meets pages cached from the old one.
-        return f"{self.id}.{self.wall_version}.{int(self.created_at.timestamp() * 1e6)}"
+        # versions starting over) never meets pages cached from the old one. And today's
+        # UTC date: entries whose publication day comes are shown from 00:00 UTC, with no
+        # change to the pledge that would bump its version.
+        created = int(self.created_at.timestamp() * 1e6)
+        return f"{self.id}.{self.wall_version}.{created}.{utcnow().date().isoformat()}"
 
 
 def public_pledge_ref_or_404(slug: str) -> PledgeRef:
@@ -158,26 +196,30 @@ def wall_page(
     before: Cursor | None = None,
     after: Cursor | None = None,
 ) -> WallPage:
-    """One page of confirmed signatures, newest first.
+    """One page of the signatures shown publicly, newest publication day first.
 
-    ``before`` pages towards older signatures, ``after`` back towards newer ones.
+    ``before`` pages towards older entries, ``after`` back towards newer ones. A filter
+    only ever matches what the entries show: the role filter only signers who show their
+    role, the country filter only signers whose entry shows that country.
     """
-    key = tuple_(Signature.confirmed_at, Signature.id)
+    crowded = crowded_countries(pledge.id)
     query = (
         select(Signature)
         .options(PUBLIC_SIGNER_COLUMNS)
-        .where(Signature.pledge_id == pledge.id, Signature.status == SignatureStatus.CONFIRMED)
+        .where(Signature.pledge_id == pledge.id, publicly_shown())
     )
     if filters.country:
         query = query.where(Signature.country == filters.country)
+        if filters.country not in crowded:
+            query = query.where(Signature.visibility.not_in(UNNAMED))
     if filters.role:
-        query = query.where(Signature.role == filters.role)
+        query = query.where(Signature.role == filters.role, Signature.show_role.is_(True))
 
     if after is not None:
         rows = list(
             db.session.scalars(
-                query.where(key > tuple_(after.at, after.id))
-                .order_by(Signature.confirmed_at.asc(), Signature.id.asc())
+                query.where(_after(after))
+                .order_by(Signature.public_since.asc(), Signature.public_id.asc())
                 .limit(limit + 1)
             )
         )
@@ -186,19 +228,34 @@ def wall_page(
         has_older = True
     else:
         if before is not None:
-            query = query.where(key < tuple_(before.at, before.id))
+            query = query.where(_before(before))
         rows = list(
             db.session.scalars(
-                query.order_by(Signature.confirmed_at.desc(), Signature.id.desc()).limit(limit + 1)
+                query.order_by(Signature.public_since.desc(), Signature.public_id.desc()).limit(
+                    limit + 1
+                )
             )
         )
         has_older = len(rows) > limit
         rows = rows[:limit]
         has_newer = before is not None
+    signers = [public_signer(s, crowded) for s in rows]
     return WallPage(
-        signers=[public_signer(s) for s in rows],
-        older=Cursor.of(rows[-1]) if rows and has_older else None,
-        newer=Cursor.of(rows[0]) if rows and has_newer else None,
+        signers=signers,
+        older=Cursor.of(signers[-1]) if signers and has_older else None,
+        newer=Cursor.of(signers[0]) if signers and has_newer else None,
+    )
+
+
+def _before(cursor: Cursor):
+    return (Signature.public_since < cursor.at) | (
+        (Signature.public_since == cursor.at) & (Signature.public_id < cursor.public_id)
+    )
+
+
+def _after(cursor: Cursor):
+    return (Signature.public_since > cursor.at) | (
+        (Signature.public_since == cursor.at) & (Signature.public_id > cursor.public_id)
     )
 
 
@@ -210,7 +267,9 @@ class PublicAction:
     description: str
     people_reached: int | None
     evidence_url: str | None
-    logged_at: datetime
+    logged_on: date  # the UTC day it was logged: no time of day in public
+    # A stable reference for feeds, tied to the signer's public id: it changes with it.
+    public_ref: str
     confirmed_by_partner: bool
     partner_name: str | None  # only when the partner agreed to be shown
 
@@ -218,15 +277,16 @@ class PublicAction:
 @dataclass(frozen=True)
 class ActionPage:
     actions: list[PublicAction]
-    older: Cursor | None
+    older: ActionCursor | None
 
 
-def public_actions(pledge: Pledge, limit: int, before: Cursor | None = None) -> ActionPage:
-    """Public actions of the pledge's confirmed signers, newest logged first.
+def public_actions(pledge: Pledge, limit: int, before: ActionCursor | None = None) -> ActionPage:
+    """Public actions of the signers the public pages show now, newest logged first.
 
     The signer appears exactly as on the wall (their visibility choice), and a partner's
     name only if they agreed to be shown.
     """
+    crowded = crowded_countries(pledge.id)
     query = (
         select(Action)
         .join(Signature, Signature.id == Action.signature_id)
@@ -237,34 +297,44 @@ def public_actions(pledge: Pledge, limit: int, before: Cursor | None = None) -> 
         .where(
             Action.pledge_id == pledge.id,
             Action.visibility == ActionVisibility.PUBLIC,
-            Signature.status == SignatureStatus.CONFIRMED,
+            publicly_shown(),
         )
     )
-    if before is not None:
-        query = query.where(tuple_(Action.created_at, Action.id) < tuple_(before.at, before.id))
+    offset = before.offset if before is not None else 0
     rows = list(
         db.session.scalars(
-            query.order_by(Action.created_at.desc(), Action.id.desc()).limit(limit + 1)
+            query.order_by(Action.created_at.desc(), Action.id.desc())
+            .offset(offset)
+            .limit(limit + 1)
         ).unique()
     )
     page = rows[:limit]
     return ActionPage(
-        actions=[_public_action(action) for action in page],
-        older=Cursor.of_action(page[-1]) if len(rows) > limit else None,
+        actions=[_public_action(action, crowded) for action in page],
+        older=ActionCursor(offset + limit) if len(rows) > limit else None,
     )
 
 
-def _public_action(action: Action) -> PublicAction:
+def _action_ref(action: Action) -> str:
+    """A keyed hash of the action and its signer's public id: it names no database id and
+    changes whenever the signer's public id does."""
+    message = f"{action.id}:{action.signature.public_id}".encode()
+    key = str(current_app.secret_key).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:22]
+
+
+def _public_action(action: Action, crowded: frozenset[str]) -> PublicAction:
     confirmed = action.review_state == ReviewState.CONFIRMED
     partner = action.reviewed_by if confirmed else None
     return PublicAction(
-        signer=public_signer(action.signature),
+        signer=public_signer(action.signature, crowded),
         kind=action.kind,
         done_on=action.done_on,
         description=action.description,
         people_reached=action.people_reached,
         evidence_url=action.evidence_url,
-        logged_at=action.created_at,
+        logged_on=action.created_at.date(),
+        public_ref=_action_ref(action),
         confirmed_by_partner=confirmed,
         # A named partner beside a signer who is not named in full would point at who the
         # signer is (their sister, their pastor...): there the partner stays unnamed too.
