@@ -362,3 +362,13 @@ def test_signer_partner_sign_and_confirmation_pages_offer_a_quick_exit(client, o
 def test_the_quick_exit_address_is_configurable(client, app_ctx):
     page = client.get(f"/p/{make_pledge().slug}").text
     assert 'href="https://www.google.com/search?q=weather"' in page
+
+
+def test_an_unnamed_signers_own_example_leaves_out_a_country_few_share(client, app_ctx):
+    pledge = make_pledge()
+    response = sign_via_form(
+        client, pledge, country="IS", visibility="anonymous", show_role=None, consent=""
+    )
+    mine = plain(section(response.text, "your-entry"))
+    assert "Anonymous ally" in mine
+    assert "Iceland" not in mine and "Woman" not in mine

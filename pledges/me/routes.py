@@ -30,7 +30,7 @@ from pledges.me import service
 from pledges.me.forms import DiscreetMailForm, PublicationForm, VisibilityForm, WithdrawForm
 from pledges.models import DocumentVariant, Publication, SignatureStatus
 from pledges.partners.forms import InviteForm, ReplyForm
-from pledges.presentation.display import public_signer
+from pledges.presentation.display import crowded_countries, public_signer
 from pledges.presentation.pdf import pdf_response
 from pledges.verify import service as documents
 from pledges.verify.service import DocumentError
@@ -249,7 +249,7 @@ def render_manage(
         discreet_form=DiscreetMailForm(
             prefix="dm", data={"discreet_mail": signature.discreet_mail}
         ),
-        public_entry=public_signer(signature),
+        public_entry=public_signer(signature, crowded_countries(signature.pledge_id)),
         waits_for_close=signature.publication == Publication.ON_CLOSE,
         now=utcnow(),
         withdraw_form=withdraw_form or WithdrawForm(prefix="wd"),

@@ -88,6 +88,7 @@ def _examples(form: SignForm) -> dict:
     visibility = form.visibility.data
     if form.name.data and country and role and visibility in set(Visibility):
         examples["live_example"] = live_example(
+            form.pledge.id,
             name=form.name.data,
             organization=form.organization.data or "",
             country=country,
