@@ -33,7 +33,7 @@ def test_every_wall_entry_links_to_the_same_report_form(app, client):
     with app.app_context():
         pledge = make_pledge()
         signature = confirmed_signature(pledge, name="Named Person")
-        slug, sid = pledge.slug, signature.id
+        slug, sid, db_id = pledge.slug, signature.public_id, signature.id
     wall = client.get(f"/p/{slug}/wall").text
     assert f'href="/p/{slug}/report/{sid}"' in wall
     form = client.get(f"/p/{slug}/report/{sid}").text
@@ -43,7 +43,7 @@ def test_every_wall_entry_links_to_the_same_report_form(app, client):
     assert "moderators will look at it" in client.get(response.headers["Location"]).text
     with app.app_context():
         stored = db.session.scalar(select(Report))
-        assert (stored.signature_id, stored.reason) == (sid, "unsafe")
+        assert (stored.signature_id, stored.reason) == (db_id, "unsafe")
         assert stored.details == "Her village will see this."
         assert stored.ip_hash == hash_ip("127.0.0.1") and stored.resolved_at is None
 
@@ -51,7 +51,7 @@ def test_every_wall_entry_links_to_the_same_report_form(app, client):
 def test_reports_need_a_reason_csrf_and_an_empty_honeypot(app, client):
     with app.app_context():
         pledge = make_pledge()
-        sid = confirmed_signature(pledge).id
+        sid = confirmed_signature(pledge).public_id
         slug = pledge.slug
     assert client.post(f"/p/{slug}/report/{sid}", data={"reason": "spam"}).status_code == 400
     assert report(client, slug, sid, reason="").status_code == 400
@@ -68,10 +68,14 @@ def test_only_visible_entries_of_that_pledge_can_be_reported(app, client):
         hidden = confirmed_signature(pledge)
         service.hide(hidden, "unsafe")
         theirs = confirmed_signature(other)
+        shown = confirmed_signature(pledge)
         db.session.commit()
-        slug, hidden_id, theirs_id = pledge.slug, hidden.id, theirs.id
+        slug, hidden_id, theirs_id = pledge.slug, hidden.public_id, theirs.public_id
+        shown_db_id = shown.id
     assert client.get(f"/p/{slug}/report/{hidden_id}").status_code == 404
     assert client.get(f"/p/{slug}/report/{theirs_id}").status_code == 404
+    # The database id is no public reference.
+    assert client.get(f"/p/{slug}/report/{shown_db_id}").status_code == 404
     assert client.get(f"/p/{slug}/report/999999").status_code == 404
 
 
@@ -79,7 +83,7 @@ def test_only_visible_entries_of_that_pledge_can_be_reported(app, client):
 def test_reports_are_rate_limited_per_address(app, client):
     with app.app_context():
         pledge = make_pledge()
-        sid = confirmed_signature(pledge).id
+        sid = confirmed_signature(pledge).public_id
         slug = pledge.slug
     assert report(client, slug, sid).status_code == 302
     assert report(client, slug, sid).status_code == 302

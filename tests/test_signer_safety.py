@@ -1,374 +1,383 @@
-"""Signer safety, the signer's side (issue #13): the choices at signing and on the private
-page, the one-click "take me off the public wall now" link of every email, discreet mail,
-and "Leave this page quickly"."""
+"""Signer safety on every public surface: anonymous means anonymous, a signer is shown only
+from when they chose, public ids that cannot be linked, small counts protected.
+
+Read as an adversary would: combine what the surfaces say, and compare snapshots taken
+before and after a signer changes how they appear.
+"""
 
 from __future__ import annotations
 
+import html
+import io
 import re
 from datetime import UTC, datetime, timedelta
-from email.utils import parseaddr
+from itertools import product
 
 import pytest
 import time_machine
+from pypdf import PdfReader
 from sqlalchemy import select
 
-from pledges.checkins.service import send_due_reminders
+from pledges.actions.service import ActionInput, log_action
+from pledges.domain import transitions
+from pledges.dossier import service as dossier_service
 from pledges.extensions import db
-from pledges.models import Publication, Signature
-from tests.factories import make_pledge
-from tests.helpers import (
-    confirm_via_link,
-    csrf_token,
-    deliver_and_read,
-    links_in,
-    log_action,
-    sign_via_form,
-    signer_page,
-    text_of,
-)
-from tests.test_partners import accept, invited_partner, latest_mail_to, query
+from pledges.infrastructure.database import utcnow
+from pledges.me import service as me_service
+from pledges.models import Organization, Publication, Signature, Visibility
+from pledges.moderation import service as moderation_service
+from pledges.organize import service as organize_service
+from tests.factories import confirmed_signature, make_pledge
 
-HIDE_LINK_RE = re.compile(r"http://pledges\.test(/me/hide/[\w-]+)")
-QUICK_EXIT = 'class="quick-exit-link" href="https://www.bbc.com/weather"'
+TIME_OF_DAY = re.compile(r"\b\d{1,2}:\d{2}\b")
+SIGNER_BLOCK = re.compile(r'<li class="signer">(.*?)</li>', re.S)
+REPORT_LINK = re.compile(r"/report/([^\"'<>\s]+)")
+# The surfaces that list every signer shown.
+FULL_LISTS = ("wall", "actions", "feed", "api signatures", "dossier")
+FEED_ID = re.compile(r"<id>[^<]*/signature/([^<]+)</id>")
 
 
-def the_signature() -> Signature:
-    db.session.expire_all()
-    return db.session.scalar(select(Signature))
+def times_of_day(text: str) -> list[str]:
+    # Atom's date-times carry the day at 00:00 UTC, which is no time of day.
+    return TIME_OF_DAY.findall(re.sub(r"T00:00:00(\+00:00|Z)", "T", text))
 
 
-def section(html: str, element_id: str, end: str = "</div>") -> str:
-    """The element with ``element_id``, up to the next ``end``."""
-    start = html.index(f'id="{element_id}"')
-    return html[start : html.index(end, start)]
+def pdf_words(data: bytes) -> str:
+    pages = PdfReader(io.BytesIO(data)).pages
+    return " ".join(" ".join(page.extract_text() for page in pages).split())
 
 
-def plain(html: str) -> str:
-    return re.sub(r"<[^>]+>", "", html)
-
-
-def shown_publicly() -> bool:
-    """The door's own predicate for every public surface (the wall, feeds, API...)."""
-    return the_signature().is_shown_publicly(datetime.now(UTC))
-
-
-# --- the sign form ------------------------------------------------------------------------
-
-
-def test_the_sign_form_stores_the_safety_choices(client, outbox_dir, app_ctx):
-    pledge = make_pledge()
-    response = sign_via_form(
-        client,
-        pledge,
-        visibility="anonymous",
-        show_role="y",
-        show_role_proposed="",  # the script saw the signer tick it themselves
-        publication="month",
-        discreet_mail="y",
+def act(signature: Signature, description: str) -> None:
+    log_action(
+        signature,
+        ActionInput(
+            commitment_id=signature.pledge.commitments[0].id,
+            kind="advocacy",
+            done_on=utcnow().date(),
+            description=description,
+            people_reached=3,
+            evidence_url=None,
+            visibility="public",
+        ),
     )
-    assert response.status_code == 302
-    signature = the_signature()
-    assert signature.show_role is True
-    assert signature.publication == Publication.MONTH
-    assert signature.discreet_mail is True
+    db.session.commit()
 
 
-@pytest.mark.parametrize(
-    ("visibility", "shown"),
-    [("full", True), ("initial", True), ("anonymous", False), ("organization", False)],
-)
-def test_a_role_box_left_as_proposed_follows_the_visibility_without_script(
-    client, outbox_dir, app_ctx, visibility, shown
-):
-    """Without script the box stays ticked as it came for the default "initial": a signer
-    who then picks anonymous, and leaves it, is not shown with their role."""
-    pledge = make_pledge()
-    sign_via_form(
-        client,
-        pledge,
-        visibility=visibility,
-        organization="Mothers for Peace",
-        show_role="y",
-        show_role_proposed="on",
-    )
-    assert the_signature().show_role is shown
+# The privacy sweep.
 
 
-def test_a_role_box_the_signer_changed_is_their_choice(client, outbox_dir, app_ctx):
-    pledge = make_pledge()
-    sign_via_form(client, pledge, visibility="full", show_role=None, show_role_proposed="on")
-    assert the_signature().show_role is False  # unticked on purpose, though named
-
-
-def test_the_sign_page_proposes_safe_defaults_and_shows_examples(client, app_ctx):
-    pledge = make_pledge()
-    page = client.get(f"/p/{pledge.slug}").text
-    # The default visibility is "initial", which shows the role; mail is ordinary.
-    assert re.search(r'<input[^>]* checked[^>]* id="show_role"', page)
-    assert 'name="show_role_proposed" type="hidden" value="on"' in page
-    assert re.search(r'<input checked[^>]*name="publication"[^>]*value="now"', page)
-    assert re.search(r'<input[^>]* id="discreet_mail"', page)
-    assert not re.search(r'<input[^>]* checked[^>]* id="discreet_mail"', page)
-    assert "7 days after I confirm" in page and "30 days after I confirm" in page
-    assert "When the pledge closes" in page and "Never: count me, but do not show me" in page
-    # Examples from the wall's own public_signer: one per visibility.
-    examples = plain(section(page, "entry-examples", "</ul>"))
-    assert "Amina Odhiambo" in examples
-    assert "Amina O." in examples
-    assert "A member of Women Peacemakers Network" in examples
-    assert "Anonymous ally · Kenya" in examples
-    lines = examples.splitlines()
-    anonymous = next(line for line in lines if "Anonymous ally" in line)
-    initial = next(line for line in lines if "Amina O." in line)
-    assert "Woman" not in anonymous  # the role is off by default for anonymous entries
-    assert "Woman" in initial
-
-
-def test_after_errors_the_page_shows_the_signers_own_entry(client, app_ctx):
-    pledge = make_pledge()
-    response = sign_via_form(
-        client,
-        pledge,
-        name="Jens van Tricht",
-        country="NL",
-        role="man",
-        visibility="initial",
-        publication="week",
-        consent="",
-    )
-    assert response.status_code == 400
-    mine = section(response.text, "your-entry")
-    assert "Jens T." in mine and "Netherlands" in mine and "Man" in mine
-    assert "Jens van Tricht" not in mine
-    assert "Shown from 7 days after you confirm." in mine
-    # The choices come back as sent.
-    assert re.search(r'<input checked[^>]*name="publication"[^>]*value="week"', response.text)
-
-
-# --- the private page ---------------------------------------------------------------------
-
-
-def post_on_page(client, me: str, path: str, prefix: str = "", **data):
-    token = csrf_token(client.get(me).text)
-    return client.post(f"{me}{path}", data={f"{prefix}csrf_token": token, **data})
-
-
-def test_the_private_page_changes_publication_role_and_mail(client, outbox_dir, app_ctx):
-    pledge = make_pledge()
-    me = signer_page(client, outbox_dir, pledge, name="Babar Bashir", country="PK")
-    page = client.get(me).text
-    assert "What the public sees now" in page
-    assert "Babar Bashir · Pakistan" in plain(section(page, "public", "How the wall names you"))
-
-    response = post_on_page(client, me, "/publication", "pub-", **{"pub-publication": "never"})
-    assert response.status_code == 302
-    assert the_signature().publication == Publication.NEVER
-    assert "you chose never to be shown" in client.get(me).text
-    assert not shown_publicly()
-
-    response = post_on_page(
-        client, me, "/visibility", "vis-", **{"vis-visibility": "anonymous"}
-    )  # the role box left unticked
-    assert response.status_code == 302
-    signature = the_signature()
-    assert signature.visibility == "anonymous" and signature.show_role is False
-
-    response = post_on_page(client, me, "/discreet-mail", "dm-", **{"dm-discreet_mail": "y"})
-    assert response.status_code == 302
-    assert the_signature().discreet_mail is True
-    mine = client.get(f"{me}/data.json").get_json()["signature"]
-    assert mine["publication"] == "never" and mine["discreet_mail"] is True
-    assert mine["show_role"] is False and mine["off_the_wall_by_choice"] is False
-
-    bad = post_on_page(client, me, "/publication", "pub-", **{"pub-publication": "someday"})
-    assert bad.status_code == 400
-    assert "Not a valid choice" in bad.text
-
-
-def test_off_the_wall_from_the_private_page_and_back_only_from_there(client, outbox_dir, app_ctx):
-    pledge = make_pledge()
-    me = signer_page(client, outbox_dir, pledge, name="Babar Bashir", country="PK")
-    assert shown_publicly()
-
-    assert post_on_page(client, me, "/off-the-wall").status_code == 302
-    assert the_signature().self_hidden is True
-    assert not shown_publicly()
-    page = client.get(me).text
-    assert "you took yourself off the public wall" in page
-    assert "Put me back on the public wall" in page
-
-    assert post_on_page(client, me, "/back-on-the-wall").status_code == 302
-    assert the_signature().self_hidden is False
-    assert shown_publicly()
-    # A button without its CSRF token changes nothing.
-    assert client.post(f"{me}/off-the-wall").status_code == 400
-    assert the_signature().self_hidden is False
-
-
-# --- the hide link of every email ---------------------------------------------------------
-
-
-def every_signer_email(client, outbox_dir) -> list:
-    """Sign, sign again, get a reminder and a partner's question: every kind of email a
-    signer receives, as delivered (.eml)."""
-    pledge = make_pledge()
-    me = signer_page(client, outbox_dir, pledge, name="Ali Yusuf", email="ali@example.org")
-    sign_via_form(client, pledge, email="ali@example.org")  # "you have already signed"
-    action = log_action(client, me, pledge)
-    with time_machine.travel(datetime.now(UTC) + timedelta(days=31)):
-        assert send_due_reminders() == 1
-        deliver_and_read(outbox_dir)  # delivered when due
-    link = invited_partner(client, outbox_dir, me, email="maria@example.org")
-    accept(client, link)
-    query(client, link, action, "Who came?")
-    return [m for m in deliver_and_read(outbox_dir) if m["To"] == "ali@example.org"]
-
-
-def test_every_email_to_a_signer_carries_a_hide_link_that_only_hides(client, outbox_dir, app_ctx):
-    messages = every_signer_email(client, outbox_dir)
-    subjects = [m["Subject"] for m in messages]
-    assert len(messages) == 4, subjects  # confirm, already signed, check-in, question
-    hide_links = []
-    for message in messages:
-        plain = HIDE_LINK_RE.findall(text_of(message))
-        html = HIDE_LINK_RE.findall(message.get_body(preferencelist=("html",)).get_content())
-        assert plain and html, message["Subject"]
-        assert (
-            "Take me off the public wall now"
-            in message.get_body(preferencelist=("html",)).get_content()
+def test_every_public_surface_shows_each_signer_only_as_they_chose(client, app_ctx, tmp_path):
+    pledge = make_pledge(slug="sweep")
+    signers = []
+    for n, (visibility, show_role, publication) in enumerate(
+        product(Visibility, (False, True), Publication)
+    ):
+        organization = f"Orgname{n}"
+        db.session.add(Organization(slug=f"orgname{n}", name=organization))
+        db.session.commit()
+        signature = confirmed_signature(
+            pledge,
+            name=f"Zedname{n} Surname{n}",
+            email=f"sweep{n}@example.org",
+            country="KE",
+            role="man",
+            organization=organization,
+            visibility=visibility.value,
+            show_role=show_role,
+            publication=publication.value,
+            personal_note=f"Note{n}",
         )
-        hide_links.append(plain[0])
-    assert len(set(hide_links)) == 4  # a link of its own in each
+        act(signature, f"Deed{n}")
+        signers.append(signature)
 
-    link = hide_links[-1]
-    # Opening it (as a mail scanner does) changes nothing.
-    page = client.get(link)
-    assert page.status_code == 200
-    # Its address is a key: it never leaves in a Referer, nor stays in a cache.
-    assert page.headers["Referrer-Policy"] == "no-referrer"
-    assert "no-store" in page.headers["Cache-Control"]
-    assert "Take me off the public wall now" in page.text
-    assert page.text.count("<button") == 1
-    assert the_signature().self_hidden is False
-    # A hide link opens nothing else: not the private page.
-    token = link.rsplit("/", 1)[1]
-    assert client.get(f"/me/{token}").status_code == 404
+    shown = [s for s in signers if s.publication == Publication.NOW]
+    public_ids = {s.public_id for s in signers}
 
-    response = client.post(link, data={"csrf_token": csrf_token(page.text)})
-    assert response.status_code == 302
-    assert the_signature().self_hidden is True
-    assert not shown_publicly()
-    after = client.get(link).text
-    assert "You are off the public wall" in after
-    assert "<button" not in after  # no undo here: the link may be in other hands
-    assert "back-on-the-wall" not in after
+    surfaces = {
+        "pledge page": client.get("/p/sweep").text,
+        "wall": client.get("/p/sweep/wall").text,
+        "wall by country": client.get("/p/sweep/wall?country=KE").text,
+        "wall by role": client.get("/p/sweep/wall?role=man").text,
+        "wall by both": client.get("/p/sweep/wall?country=KE&role=man").text,
+        "actions": client.get("/p/sweep/actions").text,
+        "feed": client.get("/p/sweep/feed.atom").text,
+        "embed": client.get("/p/sweep/embed").text,
+        "api list": client.get("/api/v1/pledges").text,
+        "api detail": client.get("/api/v1/pledges/sweep").text,
+        "api signatures": client.get("/api/v1/pledges/sweep/signatures").text,
+        "api by country": client.get("/api/v1/pledges/sweep/signatures?country=KE").text,
+        "api by role": client.get("/api/v1/pledges/sweep/signatures?role=man").text,
+    }
+    for n in range(len(signers)):
+        surfaces[f"organization {n}"] = client.get(f"/orgs/orgname{n}").text
+    for signature in signers:
+        page = client.get(f"/verify/{signature.verification_code}")
+        assert page.status_code == 200
+        surfaces[f"verify {signature.verification_code}"] = page.text
+    dossier = dossier_service.request_dossier(pledge, "officials")
+    db.session.commit()
+    dossier_service.issue(dossier, tmp_path / "dossier.pdf", part_size=50)
+    surfaces["dossier"] = pdf_words((tmp_path / "dossier.pdf").read_bytes())
+    assert '<meta property="og:title"' in surfaces["pledge page"]  # Open Graph is scanned
 
+    for where, text in surfaces.items():
+        text = html.unescape(text)
+        assert "@example.org" not in text, where
+        assert not times_of_day(text), (where, times_of_day(text)[:3])
+        for link in REPORT_LINK.findall(text):
+            assert link in public_ids, (where, link)
+        for n, signature in enumerate(signers):
+            published = signature in shown
+            # The verification page is reached with the signer's own code, from their PDF:
+            # it shows them as their visibility allows, whenever they chose to be listed.
+            listed = published or where == f"verify {signature.verification_code}"
+            named = listed and signature.visibility == Visibility.FULL
+            initial = listed and signature.visibility in (Visibility.FULL, Visibility.INITIAL)
+            with_org = listed and signature.visibility in (
+                Visibility.FULL,
+                Visibility.ORGANIZATION,
+            )
+            found = bool(re.search(rf"\bSurname{n}\b", text))
+            assert found <= named, (where, n)
+            if where in FULL_LISTS:
+                assert found == named, (where, n)
+            if not initial:
+                assert not re.search(rf"\bZedname{n}\b", text), (where, n)
+            if where == f"organization {n}":
+                # The organization's own page: it shows a member only once published.
+                assert ("No member has chosen" in text) == (not with_org), (where, n)
+            elif not with_org:
+                assert not re.search(rf"\bOrgname{n}\b", text), (where, n)
+            if not published:
+                assert not re.search(rf"\b(Deed|Note){n}\b", text), (where, n)
 
-def test_a_hide_link_can_be_used_before_confirming(client, outbox_dir, app_ctx):
-    pledge = make_pledge()
-    sign_via_form(client, pledge, name="Ali Yusuf")
-    [message] = deliver_and_read(outbox_dir)
-    links = links_in(message)
-    page = client.get(links["hide"])
-    client.post(links["hide"], data={"csrf_token": csrf_token(page.text)})
-    confirm_via_link(client, links["confirm"])
-    signature = the_signature()
-    assert signature.self_hidden is True and signature.status == "confirmed"
-    assert not shown_publicly()
-
-
-def test_a_private_page_link_is_no_hide_link(client, outbox_dir, app_ctx):
-    pledge = make_pledge()
-    me = signer_page(client, outbox_dir, pledge)
-    token = me.rsplit("/", 1)[1]
-    assert client.get(f"/me/hide/{token}").status_code == 404
-    assert client.get("/me/hide/not-a-token").status_code == 404
-
-
-# --- discreet mail ------------------------------------------------------------------------
-
-
-def test_discreet_mail_has_a_neutral_subject_and_sender(client, outbox_dir, app_ctx):
-    pledge = make_pledge(title="Men against gender-based violence")
-    me = signer_page(client, outbox_dir, pledge, email="ali@example.org", discreet_mail="y")
-    sign_via_form(client, pledge, email="ali@example.org")
-    action = log_action(client, me, pledge)
-    with time_machine.travel(datetime.now(UTC) + timedelta(days=31)):
-        assert send_due_reminders() == 1
-        deliver_and_read(outbox_dir)
-    link = invited_partner(client, outbox_dir, me, email="maria@example.org")
-    accept(client, link)
-    query(client, link, action, "Who came?")
-    messages = deliver_and_read(outbox_dir)
-    to_signer = [m for m in messages if m["To"] == "ali@example.org"]
-    assert [m["Subject"] for m in to_signer] == [
-        "Your link",
-        "Your link",
-        "A reminder",
-        "A new message",
-    ]
-    invitation = latest_mail_to(outbox_dir, "maria@example.org")
-    for message in [*to_signer, invitation]:
-        assert message["From"] == "Notifications <pledges@localhost>", message["Subject"]
-        sender_name = parseaddr(message["From"])[0]
-        for word in ("gender", "violence", "pledge", "Men against", "Joining Forces"):
-            assert word.lower() not in message["Subject"].lower()
-            assert word.lower() not in sender_name.lower()
-    # What is inside still works.
-    assert "/confirm/" in text_of(to_signer[0])
-    assert "Men against gender-based violence" in text_of(to_signer[0])
-
-
-def test_ordinary_mail_keeps_its_subject_and_sender(client, outbox_dir, app_ctx):
-    pledge = make_pledge(title="Allies in Kivu")
-    sign_via_form(client, pledge)
-    [message] = deliver_and_read(outbox_dir)
-    assert message["Subject"] == "Please confirm your signature: Allies in Kivu"
-    assert message["From"] == "Joining Forces <pledges@localhost>"
-
-
-@pytest.mark.config(DISCREET_SENDER_NAME="Ali's box")
-def test_the_discreet_sender_name_is_configurable(client, outbox_dir, app_ctx):
-    sign_via_form(client, make_pledge(), discreet_mail="y")
-    [message] = deliver_and_read(outbox_dir)
-    assert message["From"] == "Ali's box <pledges@localhost>"
-
-
-# --- leave this page quickly --------------------------------------------------------------
-
-
-def test_signer_partner_sign_and_confirmation_pages_offer_a_quick_exit(client, outbox_dir, app_ctx):
-    pledge = make_pledge()
-    sign_via_form(client, pledge, email="ali@example.org")
-    links = links_in(deliver_and_read(outbox_dir)[-1])
-    pages = [f"/p/{pledge.slug}", f"/p/{pledge.slug}/thanks", links["confirm"], links["hide"]]
-    confirm_via_link(client, links["confirm"])
-    me = links["me"]
-    partner = invited_partner(client, outbox_dir, me, email="maria@example.org")
-    pages += [me, f"{me}/partners", f"{me}/reminders", f"{me}/actions/new", partner]
-    for path in pages:
-        page = client.get(path)
-        assert page.status_code == 200, path
-        assert QUICK_EXIT in page.text, path
-        assert "/static/js/quick-exit.js" in page.text, path
-    # Public pages that are not about one person do not need it.
-    assert QUICK_EXIT not in client.get(f"/p/{pledge.slug}/wall").text
-    with client.get("/static/js/quick-exit.js") as script:
-        assert script.status_code == 200
-        assert "location.replace" in script.get_data(as_text=True)
-
-
-@pytest.mark.config(QUICK_EXIT_URL="https://www.google.com/search?q=weather")
-def test_the_quick_exit_address_is_configurable(client, app_ctx):
-    page = client.get(f"/p/{make_pledge().slug}").text
-    assert 'href="https://www.google.com/search?q=weather"' in page
-
-
-def test_an_unnamed_signers_own_example_leaves_out_a_country_few_share(client, app_ctx):
-    pledge = make_pledge()
-    response = sign_via_form(
-        client, pledge, country="IS", visibility="anonymous", show_role=None, consent=""
+    # Dates only: every <time> on the wall is a day, and so is every API date.
+    for value in re.findall(r'datetime="([^"]+)"', surfaces["wall"]):
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)
+    api = client.get("/api/v1/pledges/sweep/signatures").json["data"]
+    assert len(api) == len(shown)
+    assert {entry["id"] for entry in api} == {s.public_id for s in shown}
+    assert {entry["id"] for entry in api}.isdisjoint({str(s.id) for s in signers})
+    for entry in api:
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", entry["public_since"])
+    # The role only where the signer chose to show it.
+    assert sorted(e["role"] or "" for e in api) == sorted(
+        "man" if s.show_role else "" for s in shown
     )
-    mine = plain(section(response.text, "your-entry"))
-    assert "Anonymous ally" in mine
-    assert "Iceland" not in mine and "Woman" not in mine
+    wall_blocks = SIGNER_BLOCK.findall(surfaces["wall"])
+    assert len(wall_blocks) == len(shown)
+    assert sum("Man" in block for block in wall_blocks) == sum(s.show_role for s in shown)
+    # Four unnamed signers shown from Kenya: too few for their country to show.
+    unnamed = {
+        s.public_id
+        for s in shown
+        if s.visibility in (Visibility.ANONYMOUS, Visibility.ORGANIZATION)
+    }
+    assert len(unnamed) == 4
+    assert {e["id"] for e in api if e["country"] is None} == unnamed
+    # Filters list only what entries show: no role filter match without a shown role, no
+    # country filter match for an entry whose country is withheld.
+    by_country = client.get("/api/v1/pledges/sweep/signatures?country=KE").json["data"]
+    assert {e["id"] for e in by_country} == {s.public_id for s in shown} - unnamed
+    by_role = client.get("/api/v1/pledges/sweep/signatures?role=man").json["data"]
+    assert {e["id"] for e in by_role} == {s.public_id for s in shown if s.show_role}
+    assert len(SIGNER_BLOCK.findall(surfaces["wall by both"])) == 2
+    # Feed ids are public ids.
+    assert set(FEED_ID.findall(surfaces["feed"])) == {s.public_id for s in shown}
+    # Everyone counts at once, whenever they are shown.
+    assert client.get("/api/v1/pledges/sweep").json["counts"]["total"] == len(signers)
+
+
+# Public ids.
+
+
+def test_a_change_of_appearance_gives_a_new_public_id_and_the_old_links_die(client, app_ctx):
+    with time_machine.travel(datetime(2026, 3, 2, 14, 5, tzinfo=UTC), tick=False):
+        pledge = make_pledge()
+        signature = confirmed_signature(pledge, name="Kofi Mensah", country="GH")
+    assert signature.public_since == datetime(2026, 3, 2, tzinfo=UTC)
+    slug = pledge.slug
+    seen = {signature.public_id}
+    old_report = f"/p/{slug}/report/{signature.public_id}"
+    assert client.get(old_report).status_code == 200
+    wall = client.get(f"/p/{slug}/wall").text
+    assert f'href="{old_report}"' in wall
+
+    with time_machine.travel(datetime(2026, 3, 9, 10, 0, tzinfo=UTC), tick=False):
+        me_service.change_visibility(signature, "anonymous", "")
+        db.session.commit()
+    # A new id; the old report link is dead, not redirected; and the entry moved to the
+    # day of the change, so its old place on the wall does not name it either.
+    assert signature.public_id not in seen
+    assert client.get(old_report).status_code == 404
+    assert signature.public_since == datetime(2026, 3, 9, tzinfo=UTC)
+    wall = client.get(f"/p/{slug}/wall").text
+    assert "Kofi" not in wall and f"/report/{signature.public_id}" in wall
+    seen.add(signature.public_id)
+
+    # Every other change of how the entry appears gives a new id too.
+    changes = [
+        lambda: transitions.change_visibility(signature, "anonymous", "", None, show_role=True),
+        lambda: transitions.change_visibility(signature, "anonymous", "", None, show_role=False),
+        lambda: transitions.set_publication(signature, Publication.WEEK),
+        lambda: transitions.set_publication(signature, Publication.NOW),
+        lambda: transitions.self_hide(signature),
+        lambda: transitions.self_unhide(signature),
+        lambda: moderation_service.hide(signature, "unsafe"),
+        lambda: moderation_service.unhide(signature, "reviewed"),
+    ]
+    for change in changes:
+        change()
+        db.session.commit()
+        assert signature.public_id not in seen
+        seen.add(signature.public_id)
+    assert client.get(f"/p/{slug}/report/{signature.public_id}").status_code == 200
+    assert client.get(f"/p/{slug}/report/{signature.id}").status_code == 404
+
+
+def test_a_less_identifying_change_moves_the_entry_to_the_day_of_the_change(app_ctx):
+    with time_machine.travel(datetime(2026, 3, 2, 8, tzinfo=UTC), tick=False):
+        pledge = make_pledge()
+        signature = confirmed_signature(pledge, visibility="full", show_role=True)
+    with time_machine.travel(datetime(2026, 3, 5, 8, tzinfo=UTC), tick=False):
+        # More identifying: keeps its place.
+        transitions.change_visibility(signature, "full", "", None, show_role=True)
+        assert signature.public_since == datetime(2026, 3, 2, tzinfo=UTC)
+        # Role hidden: less identifying, moves.
+        transitions.change_visibility(signature, "full", "", None, show_role=False)
+        assert signature.public_since == datetime(2026, 3, 5, tzinfo=UTC)
+
+
+# Publication when the signer chooses.
+
+
+def on_wall(client, slug: str) -> set[str]:
+    return {e["name"] for e in client.get(f"/api/v1/pledges/{slug}/signatures").json["data"]}
+
+
+@pytest.mark.parametrize(("publication", "days"), [("week", 7), ("month", 30)])
+def test_delayed_signers_are_shown_from_the_day_they_chose(client, app_ctx, publication, days):
+    signed = datetime(2026, 5, 10, 16, 45, tzinfo=UTC)
+    with time_machine.travel(signed, tick=False):
+        pledge = make_pledge()
+        confirmed_signature(pledge, name="Patient Ally", publication=publication)
+    slug = pledge.slug
+    day = datetime(2026, 5, 10, tzinfo=UTC) + timedelta(days=days)
+    with time_machine.travel(day - timedelta(seconds=1), tick=False):
+        assert on_wall(client, slug) == set()
+        assert "Patient Ally" not in client.get(f"/p/{slug}/feed.atom").text
+        # Counted at once.
+        assert client.get(f"/api/v1/pledges/{slug}").json["counts"]["total"] == 1
+    with time_machine.travel(day, tick=False):
+        assert on_wall(client, slug) == {"Patient Ally"}
+        assert "Patient Ally" in client.get(f"/p/{slug}/feed.atom").text
+
+
+def test_never_is_counted_and_never_shown(client, app_ctx):
+    pledge = make_pledge()
+    confirmed_signature(pledge, name="Counted Only", publication="never")
+    with time_machine.travel(utcnow() + timedelta(days=400), tick=False):
+        assert on_wall(client, pledge.slug) == set()
+        assert client.get(f"/api/v1/pledges/{pledge.slug}").json["counts"]["total"] == 1
+
+
+def test_on_close_signers_are_shown_while_the_pledge_is_closed(client, app_ctx):
+    with time_machine.travel(datetime(2026, 6, 1, 9, tzinfo=UTC), tick=False):
+        pledge = make_pledge()
+        confirmed_signature(pledge, name="Closing Ally", publication="on_close")
+        confirmed_signature(pledge, name="Early Ally")
+    slug = pledge.slug
+    assert on_wall(client, slug) == {"Early Ally"}
+    with time_machine.travel(datetime(2026, 6, 20, 18, tzinfo=UTC), tick=False):
+        organize_service.close_pledge(pledge)
+        db.session.commit()
+        assert on_wall(client, slug) == {"Early Ally", "Closing Ally"}
+        signature = db.session.scalar(
+            select(Signature).where(Signature.full_name == "Closing Ally")
+        )
+        assert signature.public_since == datetime(2026, 6, 20, tzinfo=UTC)
+        organize_service.open_pledge(pledge)
+        db.session.commit()
+        assert on_wall(client, slug) == {"Early Ally"}
+
+
+@pytest.mark.config(WALL_CACHE_SECONDS=86_400)
+def test_cached_wall_pages_turn_over_at_midnight_utc(client, app_ctx):
+    with time_machine.travel(datetime(2026, 7, 1, 12, tzinfo=UTC), tick=False):
+        pledge = make_pledge()
+        confirmed_signature(pledge, name="Next Week Ally", publication="week")
+    slug = pledge.slug
+    with time_machine.travel(datetime(2026, 7, 7, 23, 59, 50, tzinfo=UTC), tick=False):
+        assert "Next Week Ally" not in client.get(f"/p/{slug}/wall").text
+        assert "Next Week Ally" not in client.get(f"/p/{slug}/wall").text  # served cached
+    with time_machine.travel(datetime(2026, 7, 8, 0, 0, 10, tzinfo=UTC), tick=False):
+        assert "Next Week Ally" in client.get(f"/p/{slug}/wall").text
+        assert "Next Week Ally" in client.get(f"/p/{slug}/feed.atom").text
+
+
+# Self-hiding.
+
+
+def test_a_self_hidden_signer_is_on_no_public_surface_but_still_counted(client, app_ctx):
+    pledge = make_pledge()
+    signature = confirmed_signature(pledge, name="Hiding Ally", personal_note="My words")
+    act(signature, "My deed")
+    slug, code, old = pledge.slug, signature.verification_code, signature.public_id
+    transitions.self_hide(signature)
+    db.session.commit()
+    for url in (
+        f"/p/{slug}/wall",
+        f"/p/{slug}/actions",
+        f"/p/{slug}/feed.atom",
+        f"/api/v1/pledges/{slug}/signatures",
+        f"/verify/{code}",
+    ):
+        text = client.get(url).text
+        assert "Hiding Ally" not in text and "My deed" not in text and "My words" not in text, url
+    assert client.get(f"/p/{slug}/report/{old}").status_code == 404
+    assert client.get(f"/p/{slug}/report/{signature.public_id}").status_code == 404
+    assert client.get(f"/api/v1/pledges/{slug}").json["counts"]["total"] == 1
+    transitions.self_unhide(signature)
+    db.session.commit()
+    assert on_wall(client, slug) == {"Hiding Ally"}
+    assert signature.public_id != old
+
+
+# Small-count protection.
+
+
+def test_small_counts_are_fewer_than_the_minimum_and_unnamed_signers_lose_their_country(
+    client, app_ctx
+):
+    pledge = make_pledge()
+    slug = pledge.slug
+    for n in range(4):
+        confirmed_signature(pledge, name=f"Quiet {n}", visibility="anonymous", country="KE")
+    wall = client.get(f"/p/{slug}/wall").text
+    blocks = SIGNER_BLOCK.findall(wall)
+    assert len(blocks) == 4 and not any("Kenya" in block for block in blocks)
+    breakdown = wall.split('class="breakdown"', 1)[1]
+    assert "fewer than 5" in breakdown and 'value="4"' not in breakdown
+    assert client.get(f"/api/v1/pledges/{slug}").json["counts"]["by_country"] == {"KE": None}
+    # Filtering by the country finds none of them: the filter is no way around it.
+    assert not SIGNER_BLOCK.findall(client.get(f"/p/{slug}/wall?country=KE").text)
+    assert client.get(f"/api/v1/pledges/{slug}/signatures?country=KE").json["data"] == []
+
+    confirmed_signature(pledge, name="Quiet 4", visibility="anonymous", country="KE")
+    wall = client.get(f"/p/{slug}/wall").text
+    blocks = SIGNER_BLOCK.findall(wall)
+    assert len(blocks) == 5 and all("Kenya" in block for block in blocks)
+    assert client.get(f"/api/v1/pledges/{slug}").json["counts"]["by_country"] == {"KE": 5}
+    assert len(client.get(f"/api/v1/pledges/{slug}/signatures?country=KE").json["data"]) == 5
+    assert client.get(f"/api/v1/pledges/{slug}").json["counts"]["total"] == 5
+
+
+@pytest.mark.config(MIN_PUBLIC_COUNT=1)
+def test_a_minimum_of_one_shows_every_count(client, app_ctx):
+    pledge = make_pledge()
+    confirmed_signature(pledge, visibility="anonymous", country="KE")
+    counts = client.get(f"/api/v1/pledges/{pledge.slug}").json["counts"]
+    assert counts["by_country"] == {"KE": 1} and counts["min_public_count"] == 1
+    assert client.get(f"/api/v1/pledges/{pledge.slug}/signatures").json["data"][0]["country"] == (
+        "KE"
+    )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from pledges.domain.tallies import recount, tally_for
@@ -34,10 +36,16 @@ def link(page_html: str, rel: str) -> str | None:
     return html.unescape(match.group(1)) if match else None
 
 
+def signed_on(day: int, pledge, **overrides):
+    """A signer confirmed on day ``day`` of January 2026: the wall orders by day only."""
+    with time_machine.travel(datetime(2026, 1, day, 15, 30, tzinfo=UTC), tick=False):
+        return confirmed_signature(pledge, **overrides)
+
+
 def test_wall_pages_are_stable_while_people_keep_signing(client, app_ctx):
     pledge = make_pledge()
     for n in range(1, 8):
-        confirmed_signature(pledge, name=f"Signer {n}")
+        signed_on(n, pledge, name=f"Signer {n}")
     first = client.get(f"/p/{pledge.slug}/wall").text
     assert names_on(first) == ["Signer 7", "Signer 6", "Signer 5"]
     older = link(first, "next")
@@ -47,7 +55,7 @@ def test_wall_pages_are_stable_while_people_keep_signing(client, app_ctx):
     assert names_on(second) == ["Signer 4", "Signer 3", "Signer 2"]
 
     for n in range(8, 12):
-        confirmed_signature(pledge, name=f"Signer {n}")
+        signed_on(n, pledge, name=f"Signer {n}")
     # The same link shows the same people, however many signed since.
     assert names_on(client.get(older).text) == ["Signer 4", "Signer 3", "Signer 2"]
     third = client.get(link(second, "next")).text
@@ -84,11 +92,13 @@ def test_wall_shows_totals_goal_and_breakdowns(client, app_ctx):
 
 def test_wall_filters_by_country_and_role(client, app_ctx):
     pledge = make_pledge()
-    confirmed_signature(pledge, name="Kenyan Man", country="KE", role="man")
-    confirmed_signature(pledge, name="Kenyan Woman", country="KE", role="woman")
-    confirmed_signature(pledge, name="Dutch Man", country="NL", role="man")
+    # The role filter finds only signers who chose to show their role.
+    confirmed_signature(pledge, name="Kenyan Man", country="KE", role="man", show_role=True)
+    confirmed_signature(pledge, name="Kenyan Woman", country="KE", role="woman", show_role=True)
+    confirmed_signature(pledge, name="Dutch Man", country="NL", role="man", show_role=True)
+    confirmed_signature(pledge, name="Quiet Man", country="KE", role="man")
     by_country = client.get(f"/p/{pledge.slug}/wall?country=KE").text
-    assert sorted(names_on(by_country)) == ["Kenyan Man", "Kenyan Woman"]
+    assert sorted(names_on(by_country)) == ["Kenyan Man", "Kenyan Woman", "Quiet Man"]
     both = client.get(f"/p/{pledge.slug}/wall?country=ke&role=man").text
     assert names_on(both) == ["Kenyan Man"]
     assert client.get(f"/p/{pledge.slug}/wall?role=woman").text.count("signer-name") == 1
@@ -102,6 +112,9 @@ def test_wall_filters_by_country_and_role(client, app_ctx):
         "before=yesterday",
         "after=1-0",
         "before=99999999999999999999999-1",
+        "before=2026-13-01.abc",
+        "before=2026-01-01.not*an*id",
+        "after=2026-01-01",
     ],
 )
 def test_bad_wall_links_get_a_clear_400(client, query, app_ctx):
