@@ -56,6 +56,11 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_TRANSPORT": "file",  # file | smtp
     "MAIL_FROM": "Joining Forces <pledges@localhost>",
     "MAIL_OUTBOX_DIR": None,  # computed: instance/outbox
+    # The sender name of a signer's mail when they asked for discreet emails: it must not
+    # name gender, violence or the pledge.
+    "DISCREET_SENDER_NAME": "Notifications",
+    # Where "Leave this page quickly" goes: a neutral site that looks ordinary on a screen.
+    "QUICK_EXIT_URL": "https://www.bbc.com/weather",
     "MAIL_DISPATCH": "thread",  # thread: deliver right after commit; worker: only deliver-mail
     "MAIL_MAX_ATTEMPTS": 8,
     "SMTP_HOST": "localhost",
@@ -183,6 +188,8 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "MAIL_TRANSPORT": ("MAIL_TRANSPORT", str),
     "MAIL_FROM": ("MAIL_FROM", str),
     "MAIL_OUTBOX_DIR": ("MAIL_OUTBOX_DIR", str),
+    "DISCREET_SENDER_NAME": ("DISCREET_SENDER_NAME", str),
+    "QUICK_EXIT_URL": ("QUICK_EXIT_URL", str),
     "MAIL_DISPATCH": ("MAIL_DISPATCH", str),
     "MAIL_MAX_ATTEMPTS": ("MAIL_MAX_ATTEMPTS", int),
     "SMTP_HOST": ("SMTP_HOST", str),
@@ -369,6 +376,7 @@ def _check(app: Flask) -> None:
     cfg["CONTENT_LANGUAGES"] = _locales(cfg["CONTENT_LANGUAGES"] or (), "CONTENT_LANGUAGES")
     _check_urls(cfg)
     _check_numbers(cfg)
+    _check_safety(cfg)
     for key in RATE_LIMITS:
         try:
             limits.parse_many(cfg[key])
@@ -442,6 +450,21 @@ def _check_urls(cfg: Mapping[str, Any]) -> None:
         raise ConfigurationError(  # not echoed: the URL may carry a password
             "REDIS_URL is not a Redis URL: write it like 'redis://host:6379/0' "
             "(or rediss:// for TLS)."
+        )
+
+
+def _check_safety(cfg: Mapping[str, Any]) -> None:
+    exit_url = urllib.parse.urlsplit(str(cfg["QUICK_EXIT_URL"] or ""))
+    if exit_url.scheme not in {"http", "https"} or not exit_url.netloc:
+        raise ConfigurationError(
+            f"QUICK_EXIT_URL={cfg['QUICK_EXIT_URL']!r} is not valid: an address on another, "
+            "neutral site, like 'https://www.bbc.com/weather'."
+        )
+    name = cfg["DISCREET_SENDER_NAME"]
+    if not isinstance(name, str) or not name.strip() or any(c in name for c in '<>@"\r\n'):
+        raise ConfigurationError(
+            f"DISCREET_SENDER_NAME={name!r} is not valid: a plain name like 'Notifications', "
+            "without an address, quotes or line breaks."
         )
 
 

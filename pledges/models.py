@@ -86,6 +86,9 @@ class TokenPurpose(enum.StrEnum):
     MANAGE = "manage"
     # Opens the private page like MANAGE; one live per signer, replaced by each reminder.
     REMINDER = "reminder"
+    # In every email to a signer: opens a page whose one button takes them off the public
+    # wall. It can do nothing else, not even undo that (only the private page can).
+    HIDE = "hide"
 
 
 class Reminders(enum.StrEnum):

@@ -241,3 +241,16 @@ def test_every_environment_setting_is_in_the_readme_table():
     readme = (PROJECT_ROOT / "README.md").read_text()
     missing = [name for name in ENV_SETTINGS if f"`{name}`" not in readme]
     assert missing == []
+
+
+# Signer safety (issue #13): where the quick exit goes, the discreet sender's name.
+
+
+@pytest.mark.parametrize("value", ["/weather", "javascript:alert(1)", "ftp://example.org/"])
+def test_a_quick_exit_address_must_be_a_web_address(monkeypatch, value):
+    assert "QUICK_EXIT_URL" in refused(monkeypatch, QUICK_EXIT_URL=value)
+
+
+@pytest.mark.parametrize("value", ["Joining <forces@example.org>", "a\nBcc: x@y.z", "  "])
+def test_a_discreet_sender_name_must_be_a_plain_name(monkeypatch, value):
+    assert "DISCREET_SENDER_NAME" in refused(monkeypatch, DISCREET_SENDER_NAME=value)

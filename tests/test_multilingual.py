@@ -219,6 +219,7 @@ def test_urdu_signed_pledge_prints_in_urdu(app, client, outbox_dir):
             "country": "PK",
             "role": "woman",
             "visibility": "full",
+            "publication": "now",
             "commitments": [str(pledge.commitments[0].id)],
             "consent": "y",
             "csrf_token": csrf_token(page.text),

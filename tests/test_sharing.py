@@ -47,7 +47,8 @@ def test_pledge_and_wall_pages_carry_card_metadata_escaped(app, client):
         slug = pledge.slug
     for path in (f"/p/{slug}", f"/p/{slug}/wall"):
         page = client.get(path).text
-        assert "<script" not in page, path
+        assert "<script>" not in page, path  # the title's script, escaped
+        assert NASTY_TITLE not in page, path
         assert meta(page, "og:title") == NASTY_TITLE
         assert meta(page, "og:description") == "Men and women, together. Without paternalism."
         assert meta(page, "og:url") == f"http://pledges.test/p/{slug}"
@@ -255,10 +256,22 @@ def test_about_page_explains_the_why_and_the_privacy(client):
         "Why men and women, as allies",
         "What the dialogue recommended",
         "How to choose your commitments",
-        "How your visibility choice protects you",
+        "How we protect the people who sign",
         "Where this comes from",
     ):
         assert f">{heading}</h" in page, heading
+    # The promise matches what the wall does (issue #13).
+    for promise in (
+        "Your role only if you want.",
+        "When you appear.",
+        "Small numbers stay hidden.",
+        "fewer than 5",
+        "Days, not times.",
+        "Off the wall in one click.",
+        "Leave quickly.",
+        "Discreet emails.",
+    ):
+        assert promise in page, promise
     assert "Women Peacemakers Program" in page and "New Tactics" in page and "2011" in page
     assert '<a href="/about">About</a>' in client.get("/").text
 

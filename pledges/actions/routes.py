@@ -14,6 +14,9 @@ from pledges.models import Signature, SignatureStatus
 from pledges.views import commit_or_show_error
 
 bp = Blueprint("actions", __name__)
+# Signers and their partners may be read over the shoulder: every page here offers
+# "Leave this page quickly" (templates/base.html).
+bp.context_processor(lambda: {"quick_exit": True})
 
 
 @bp.route("/me/<token>/actions/new", methods=["GET", "POST"])

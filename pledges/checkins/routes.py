@@ -12,6 +12,9 @@ from pledges.forms import ButtonForm
 from pledges.models import Reminders, SignatureStatus
 
 bp = Blueprint("checkins", __name__)
+# Signers and their partners may be read over the shoulder: every page here offers
+# "Leave this page quickly" (templates/base.html).
+bp.context_processor(lambda: {"quick_exit": True})
 
 REMINDER_MESSAGES = {
     Reminders.ON: lazy_gettext("Reminders are on: we will write at the end of each cycle."),

@@ -14,12 +14,13 @@ from sqlalchemy import select, update
 from pledges.domain.content import signed_content
 from pledges.domain.cycles import cycle_at, cycle_number
 from pledges.domain.rules import RuleError
-from pledges.domain.signers import check_commitments, issue_reminder_token
+from pledges.domain.signers import check_commitments, issue_hide_token, issue_reminder_token
 from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
 from pledges.infrastructure.i18n import signer_language
 from pledges.infrastructure.urls import external_url
 from pledges.mail import queue_email
+from pledges.mail.discreet import subject_for
 from pledges.mail.sealing import seal
 from pledges.models import Reminders, Signature, SignatureStatus, SignedCommitment
 
@@ -86,10 +87,14 @@ def _remind(signature: Signature, now: datetime) -> int:
         pledge = signed_content(signature)
         message = queue_email(
             signature.email,
-            gettext(
-                "Check-in: cycle %(cycle)s of “%(title)s” has ended",
-                cycle=ended,
-                title=pledge.title,
+            subject_for(
+                signature,
+                gettext(
+                    "Check-in: cycle %(cycle)s of “%(title)s” has ended",
+                    cycle=ended,
+                    title=pledge.title,
+                ),
+                gettext("A reminder"),
             ),
             "checkin",
             about=signature,
@@ -104,6 +109,7 @@ def _remind(signature: Signature, now: datetime) -> int:
             log_url=external_url("actions.new", token=token),
             manage_url=external_url("me.manage", token=token),
             reminders_url=external_url("checkins.reminders", token=token),
+            hide_url=external_url("me.hide", token=issue_hide_token(signature)),
         )
     # A working link, so sealed at rest like the bodies (pledges/mail/sealing.py).
     message.list_unsubscribe = seal(

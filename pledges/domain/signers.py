@@ -127,6 +127,15 @@ def issue_reminder_token(signature: Signature) -> str:
     return issue_token(signature, TokenPurpose.REMINDER)
 
 
+def issue_hide_token(signature: Signature) -> str:
+    """A new "take me off the public wall now" link, for every email to a signer."""
+    return issue_token(signature, TokenPurpose.HIDE)
+
+
+def hide_link_signature_or_404(token: str) -> Signature:
+    return signature_for_token_or_404(token, TokenPurpose.HIDE)
+
+
 # Links that open the signer's private page: the one from signing, and the latest reminder's.
 PRIVATE_PAGE = (TokenPurpose.MANAGE, TokenPurpose.REMINDER)
 

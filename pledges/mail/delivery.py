@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
+from pledges.mail.discreet import sender_for
 from pledges.mail.sealing import unseal
 from pledges.mail.transports import Transport, message_name, transport_for
 from pledges.models import MailStatus, OutboxEmail
@@ -137,7 +138,7 @@ def deliver_due(transport: Transport | None = None, batch: int = 100) -> Deliver
             continue
         attempts = row.attempts + 1
         try:
-            transport.send(build_message(row, sender), name=message_name(row.id))
+            transport.send(build_message(row, sender_for(row, sender)), name=message_name(row.id))
         except Exception as exc:  # noqa: BLE001 - any transport failure is retried
             error = f"{type(exc).__name__}: {exc}"[:2000]
             if attempts >= max_attempts:

@@ -20,28 +20,53 @@ from pledges.checkins.forms import CommitmentsForm
 from pledges.checkins.service import ending_commitments
 from pledges.domain.content import signed_content
 from pledges.domain.cycles import cycle_at
-from pledges.domain.signers import private_page_signature_or_404
+from pledges.domain.signers import hide_link_signature_or_404, private_page_signature_or_404
 from pledges.extensions import db
 from pledges.forms import ButtonForm
 from pledges.infrastructure.abuse import limit_pdf_rendering
 from pledges.infrastructure.database import utcnow
 from pledges.infrastructure.i18n import signer_language
 from pledges.me import service
-from pledges.me.forms import VisibilityForm, WithdrawForm
-from pledges.models import DocumentVariant, SignatureStatus
+from pledges.me.forms import DiscreetMailForm, PublicationForm, VisibilityForm, WithdrawForm
+from pledges.models import DocumentVariant, Publication, SignatureStatus
 from pledges.partners.forms import InviteForm, ReplyForm
+from pledges.presentation.display import crowded_countries, public_signer
 from pledges.presentation.pdf import pdf_response
 from pledges.verify import service as documents
 from pledges.verify.service import DocumentError
 from pledges.views import commit_or_show_error
 
 bp = Blueprint("me", __name__)
+# Signers and their partners may be read over the shoulder: every page here offers
+# "Leave this page quickly" (templates/base.html).
+bp.context_processor(lambda: {"quick_exit": True})
 
 
 @bp.route("/me/<token>", methods=["GET"])
 def manage(token: str):
     signature = private_page_signature_or_404(token)
     return render_manage(token, signature)
+
+
+@bp.route("/me/hide/<token>", methods=["GET", "POST"])
+def hide(token: str):
+    """The "take me off the public wall now" link of every email: opening it changes
+    nothing (mail scanners open links), its one button does. No undo here: the link may be
+    in someone else's hands; coming back is for the private page only."""
+    signature = hide_link_signature_or_404(token)
+    form = ButtonForm()
+    if form.validate_on_submit() and signature.status != SignatureStatus.WITHDRAWN:
+        service.self_hide(signature)
+        db.session.commit()
+        flash(_("Done: you are off the public wall. You still count in the total."), "success")
+        return redirect(url_for("me.hide", token=token))
+    return render_template(
+        "me/hide.html",
+        token=token,
+        signature=signature,
+        pledge=signed_content(signature),
+        form=form,
+    )
 
 
 @bp.get("/me/<token>/data.json")
@@ -92,11 +117,67 @@ def change_visibility(token: str):
     form = VisibilityForm(prefix="vis")
     if form.validate_on_submit():
         with commit_or_show_error(form) as outcome:
-            service.change_visibility(signature, form.visibility.data, form.organization.data or "")
+            service.change_visibility(
+                signature,
+                form.visibility.data,
+                form.organization.data or "",
+                bool(form.show_role.data),
+            )
         if outcome.committed:
             flash(_("Saved: the wall now shows you as you chose."), "success")
-            return redirect(url_for("me.manage", token=token))
+            return redirect(url_for("me.manage", token=token) + "#public")
     return render_manage(token, signature, visibility_form=form, status=400)
+
+
+@bp.post("/me/<token>/publication")
+def publication(token: str):
+    signature = private_page_signature_or_404(token)
+    form = PublicationForm(prefix="pub")
+    if form.validate_on_submit():
+        with commit_or_show_error(form) as outcome:
+            service.set_publication(signature, form.publication.data)
+        if outcome.committed:
+            flash(_("Saved: the wall shows you only from the day you chose."), "success")
+            return redirect(url_for("me.manage", token=token) + "#public")
+    return render_manage(token, signature, publication_form=form, status=400)
+
+
+@bp.post("/me/<token>/off-the-wall")
+def self_hide(token: str):
+    signature = private_page_signature_or_404(token)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    with commit_or_show_error() as outcome:
+        service.self_hide(signature)
+    if outcome.committed:
+        flash(_("Done: you are off the public wall. You still count in the total."), "success")
+    return redirect(url_for("me.manage", token=token) + "#public")
+
+
+@bp.post("/me/<token>/back-on-the-wall")
+def self_unhide(token: str):
+    """Undo the self-hide: only from the private page, never from an email's hide link."""
+    signature = private_page_signature_or_404(token)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    with commit_or_show_error() as outcome:
+        service.self_unhide(signature)
+    if outcome.committed:
+        flash(_("You are back on the public wall, as you chose to appear."), "success")
+    return redirect(url_for("me.manage", token=token) + "#public")
+
+
+@bp.post("/me/<token>/discreet-mail")
+def discreet_mail(token: str):
+    signature = private_page_signature_or_404(token)
+    form = DiscreetMailForm(prefix="dm")
+    if form.validate_on_submit():
+        with commit_or_show_error(form) as outcome:
+            service.set_discreet_mail(signature, bool(form.discreet_mail.data))
+        if outcome.committed:
+            flash(_("Saved: our emails to you follow your choice."), "success")
+            return redirect(url_for("me.manage", token=token) + "#public")
+    return render_manage(token, signature, status=400)
 
 
 @bp.post("/me/<token>/withdraw")
@@ -126,7 +207,13 @@ def commitments(token: str):
 
 
 def render_manage(
-    token, signature, visibility_form=None, withdraw_form=None, commitments_form=None, status=200
+    token,
+    signature,
+    visibility_form=None,
+    withdraw_form=None,
+    commitments_form=None,
+    publication_form=None,
+    status=200,
 ):
     """The private page; a form passed in (with its errors) replaces the blank one."""
     if visibility_form is None:
@@ -135,7 +222,12 @@ def render_manage(
             data={
                 "visibility": signature.visibility,
                 "organization": signature.organization_name,
+                "show_role": signature.show_role,
             },
+        )
+    if publication_form is None:
+        publication_form = PublicationForm(
+            prefix="pub", data={"publication": signature.publication}
         )
     ending = ending_commitments(signature) if signature.confirmed_at else {}
     if commitments_form is None:
@@ -153,6 +245,13 @@ def render_manage(
         cycle=cycle_at(signature) if signature.status == SignatureStatus.CONFIRMED else None,
         delete_form=ButtonForm(),
         visibility_form=visibility_form,
+        publication_form=publication_form,
+        discreet_form=DiscreetMailForm(
+            prefix="dm", data={"discreet_mail": signature.discreet_mail}
+        ),
+        public_entry=public_signer(signature, crowded_countries(signature.pledge_id)),
+        waits_for_close=signature.publication == Publication.ON_CLOSE,
+        now=utcnow(),
         withdraw_form=withdraw_form or WithdrawForm(prefix="wd"),
         commitments_form=commitments_form,
         partner_invite_form=InviteForm(prefix="pt"),

@@ -17,14 +17,42 @@ from pledges.orgs.service import organization_id_for
 from pledges.partners import service as partners_service
 
 
-def change_visibility(signature: Signature, visibility: str, organization: str) -> None:
+def _check_not_withdrawn(signature: Signature) -> None:
     if signature.status == SignatureStatus.WITHDRAWN:
         raise SigningError(gettext("This signature was withdrawn."))
+
+
+def change_visibility(
+    signature: Signature, visibility: str, organization: str, show_role: bool | None = None
+) -> None:
+    """``show_role`` None: as it was."""
+    _check_not_withdrawn(signature)
     check_visibility(visibility, organization)
     organization = organization.strip()
     transitions.change_visibility(
-        signature, visibility, organization, organization_id_for(organization)
+        signature, visibility, organization, organization_id_for(organization), show_role
     )
+
+
+def set_publication(signature: Signature, publication: str) -> None:
+    _check_not_withdrawn(signature)
+    transitions.set_publication(signature, publication)
+
+
+def self_hide(signature: Signature) -> None:
+    """Off every public surface at once; still counted. Only ``self_unhide`` undoes it."""
+    _check_not_withdrawn(signature)
+    transitions.self_hide(signature)
+
+
+def self_unhide(signature: Signature) -> None:
+    _check_not_withdrawn(signature)
+    transitions.self_unhide(signature)
+
+
+def set_discreet_mail(signature: Signature, discreet: bool) -> None:
+    _check_not_withdrawn(signature)
+    signature.discreet_mail = discreet
 
 
 def withdraw(signature: Signature) -> None:
@@ -68,6 +96,11 @@ def personal_data(signature: Signature) -> dict:
             "ally_role": signature.role,
             "organization": signature.organization_name,
             "visibility": signature.visibility,
+            "show_role": signature.show_role,
+            "publication": signature.publication,
+            "shown_publicly_from": iso(signature.public_since),
+            "off_the_wall_by_choice": signature.self_hidden,
+            "discreet_mail": signature.discreet_mail,
             "personal_note": signature.personal_note,
             "status": signature.status,
             "verification_code": signature.verification_code,

@@ -7,6 +7,7 @@ from pledges.actions.service import action_of
 from pledges.domain.signers import private_page_signature_or_404
 from pledges.extensions import db
 from pledges.forms import ButtonForm
+from pledges.infrastructure.database import utcnow
 from pledges.models import Action, Partner, Signature
 from pledges.partners import service
 from pledges.partners.forms import (
@@ -19,6 +20,9 @@ from pledges.partners.service import PartnerError, RoleError
 from pledges.views import commit_or_show_error
 
 bp = Blueprint("partners", __name__)
+# Signers and their partners may be read over the shoulder: every page here offers
+# "Leave this page quickly" (templates/base.html).
+bp.context_processor(lambda: {"quick_exit": True})
 
 EXPIRED = lazy_gettext("This button has expired; reload the page and try again.")
 
@@ -189,6 +193,9 @@ def render_partner_page(token: str, partner: Partner, query_forms=None, status: 
         pledge=signature.pledge,
         commitments=signature.chosen_commitments,
         actions=actions,
+        # A signer off the wall (self-hidden, not yet published, or never) has no public
+        # actions either: the page must not tell the partner otherwise.
+        signer_shown=signature.is_shown_publicly(utcnow()),
         accept_form=ShowNameForm(formdata=None, prefix="acc"),
         name_form=ShowNameForm(formdata=None, prefix="nm", data={"show_name": partner.show_name}),
         decline_form=ButtonForm(formdata=None, prefix="dec"),

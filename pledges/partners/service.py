@@ -17,13 +17,19 @@ from sqlalchemy.orm import joinedload, selectinload
 from pledges.domain import transitions
 from pledges.domain.content import signed_content
 from pledges.domain.rules import RuleError
-from pledges.domain.signers import SigningError, issue_private_link_token, normalize_email
+from pledges.domain.signers import (
+    SigningError,
+    issue_hide_token,
+    issue_private_link_token,
+    normalize_email,
+)
 from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
 from pledges.infrastructure.i18n import signer_language
 from pledges.infrastructure.security import hash_token, new_token
 from pledges.infrastructure.urls import external_url
 from pledges.mail import queue_email
+from pledges.mail.discreet import subject_for
 from pledges.models import (
     MAX_PARTNERS,
     Action,
@@ -109,8 +115,13 @@ def invite(signature: Signature, name: str, email: str) -> Partner:
     with signer_language(signature.locale):
         queue_email(
             partner.email,
-            gettext(
-                "%(name)s asks you to be their accountability partner", name=signature.full_name
+            subject_for(
+                signature,
+                gettext(
+                    "%(name)s asks you to be their accountability partner",
+                    name=signature.full_name,
+                ),
+                gettext("A message from %(name)s", name=signature.full_name),
             ),
             "partner_invite",
             about=signature,
@@ -346,7 +357,11 @@ def query_action(partner: Partner, action: Action, body: str) -> ActionComment:
     with signer_language(signature.locale):
         queue_email(
             signature.email,
-            gettext("%(name)s has a question about one of your actions", name=partner.name),
+            subject_for(
+                signature,
+                gettext("%(name)s has a question about one of your actions", name=partner.name),
+                gettext("A new message"),
+            ),
             "partner_query",
             about=signature,
             partner=partner,
@@ -355,6 +370,7 @@ def query_action(partner: Partner, action: Action, body: str) -> ActionComment:
             action=action,
             comment=comment,
             manage_url=external_url("me.manage", token=token),
+            hide_url=external_url("me.hide", token=issue_hide_token(signature)),
         )
     return comment
 

@@ -4,7 +4,15 @@ from functools import cache
 
 from flask_babel import force_locale, lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
@@ -25,6 +33,7 @@ from pledges.models import (
     ORGANIZATION_MAX,
     AllyRole,
     Pledge,
+    Publication,
     Visibility,
 )
 from pledges.presentation.display import ROLE_LABELS, VISIBILITY_LABELS
@@ -32,6 +41,50 @@ from pledges.presentation.display import ROLE_LABELS, VISIBILITY_LABELS
 # Lazy labels: built once, shown in the language of each request.
 ROLE_CHOICES = [SelectChoice(role.value, ROLE_LABELS.lazy(role)) for role in AllyRole]
 VISIBILITY_CHOICES = [SelectChoice(v.value, VISIBILITY_LABELS.lazy(v)) for v in Visibility]
+PUBLICATION_LABELS = {
+    Publication.NOW: lazy_gettext("As soon as I confirm"),
+    Publication.WEEK: lazy_gettext("7 days after I confirm"),
+    Publication.MONTH: lazy_gettext("30 days after I confirm"),
+    Publication.ON_CLOSE: lazy_gettext("When the pledge closes"),
+    Publication.NEVER: lazy_gettext("Never: count me, but do not show me"),
+}
+DISCREET_MAIL_HINT = lazy_gettext(
+    "For a shared phone or inbox: our emails then come from a plain sender name, with a "
+    "plain subject like “Your link”, and say nothing of this pledge until opened."
+)
+
+# Said under the signer's own example entry, after a submit.
+PUBLICATION_NOTES = {
+    Publication.NOW: lazy_gettext("Shown from the day you confirm."),
+    Publication.WEEK: lazy_gettext("Shown from 7 days after you confirm."),
+    Publication.MONTH: lazy_gettext("Shown from 30 days after you confirm."),
+    Publication.ON_CLOSE: lazy_gettext("Shown from the day the pledge closes."),
+    Publication.NEVER: lazy_gettext("Never shown: you are only counted."),
+}
+PUBLICATION_CHOICES = [SelectChoice(p.value, PUBLICATION_LABELS[p]) for p in Publication]
+
+# Naming an anonymous or organization-only signer's gender beside their country can be
+# enough to find them: only a named entry shows it unless the signer asks.
+SHOWS_ROLE_BY_DEFAULT = frozenset({Visibility.FULL, Visibility.INITIAL})
+
+
+def shows_role_by_default(visibility: str | None) -> bool:
+    return visibility in SHOWS_ROLE_BY_DEFAULT
+
+
+def resolve_show_role(visibility: str | None, ticked: bool, proposed: str | None) -> bool:
+    """ "Show that I sign as a man/woman/…": a checkbox whose proposed state follows the
+    visibility chosen, with or without script.
+
+    The page sends, in ``proposed``, the state it proposed ("on"/"off"); a box left as
+    proposed follows the visibility finally chosen (a signer who picks "anonymous" without
+    script, and leaves the box ticked as it came for the default "initial", is not shown
+    with their role). A box the signer changed ("" once the script saw it touched, or a
+    state other than the one proposed) is their choice.
+    """
+    if proposed in ("on", "off") and ticked == (proposed == "on"):
+        return shows_role_by_default(visibility)
+    return ticked
 
 
 def _in_locale(locale: str, message) -> str:
@@ -117,6 +170,32 @@ class SignForm(VisibilityFields, FlaskForm):
             "Where being named is dangerous, choose anonymous: only your country is shown."
         ),
     )
+    show_role = BooleanField(
+        lazy_gettext("Show that I sign as a man, a woman or another gender"),
+        default=shows_role_by_default(Visibility.INITIAL),
+        description=lazy_gettext(
+            "Ticked for a name or initial. For anonymous and organization-only entries it "
+            "starts unticked: beside your country, it could help someone find you."
+        ),
+        render_kw={"data-shown-by-default-for": " ".join(sorted(SHOWS_ROLE_BY_DEFAULT))},
+    )
+    show_role_proposed = HiddenField(
+        default="on" if shows_role_by_default(Visibility.INITIAL) else "off"
+    )
+    publication = RadioField(
+        lazy_gettext("When may the wall show me?"),
+        choices=PUBLICATION_CHOICES,
+        default=Publication.NOW.value,
+        validators=[InputRequired(lazy_gettext("Choose when the wall may show you."))],
+        description=lazy_gettext(
+            "You count in the total at once, whatever you choose. "
+            "You can change this later on your private page."
+        ),
+    )
+    discreet_mail = BooleanField(
+        lazy_gettext("Send me discreet emails"),
+        description=DISCREET_MAIL_HINT,
+    )
     commitments = MultiCheckboxField(lazy_gettext("My commitments"), coerce=int)
     personal_note = TextAreaField(
         lazy_gettext("Why I sign (optional)"),
@@ -149,6 +228,22 @@ class SignForm(VisibilityFields, FlaskForm):
         self.commitments.choices = [SelectChoice(c.id, c.text) for c in pledge.offered_commitments]
         if not self.is_submitted():
             self.commitments.data = [c.id for c in pledge.offered_commitments if c.required]
+
+    @property
+    def chosen_show_role(self) -> bool:
+        return resolve_show_role(
+            self.visibility.data, bool(self.show_role.data), self.show_role_proposed.data
+        )
+
+    def settle_show_role(self) -> None:
+        """After a submit with errors: the box as it will be stored, proposed again only if
+        that is the default for the visibility chosen."""
+        chosen = self.chosen_show_role
+        self.show_role.data = chosen
+        if chosen == shows_role_by_default(self.visibility.data):
+            self.show_role_proposed.data = "on" if chosen else "off"
+        else:
+            self.show_role_proposed.data = ""
 
     def validate_website(self, field) -> None:
         if field.data:

@@ -7,20 +7,25 @@ from werkzeug.exceptions import HTTPException
 
 from pledges import errors
 from pledges.domain.content import PledgeContent, pledge_content, signed_content
+from pledges.domain.countries import country_names
 from pledges.domain.signers import issue_private_link_token, signature_for_token_or_404
 from pledges.domain.tallies import tally_for
 from pledges.extensions import db
 from pledges.forms import ButtonForm
 from pledges.infrastructure.abuse import limit_confirming, limit_signing
-from pledges.models import SignatureStatus, TokenPurpose
+from pledges.models import AllyRole, SignatureStatus, TokenPurpose, Visibility
 from pledges.presentation.sharing import pledge_qr_code, pledge_url
 from pledges.signing import recover, service
-from pledges.signing.forms import SignForm
+from pledges.signing.examples import live_example, static_examples
+from pledges.signing.forms import PUBLICATION_NOTES, SignForm
 from pledges.signing.service import SignatureInput
 from pledges.views import commit_or_show_error
 from pledges.wall.service import public_pledge_or_404
 
 bp = Blueprint("signing", __name__)
+# Signers and their partners may be read over the shoulder: every page here offers
+# "Leave this page quickly" (templates/base.html).
+bp.context_processor(lambda: {"quick_exit": True})
 
 RATE_LIMIT_MESSAGE = lazy_gettext(
     "Many signatures came from your network or email domain in a short time, so we are "
@@ -52,6 +57,7 @@ def sign(slug: str):
         content=content,
         form=form,
         tally=tally_for(pledge.id),
+        **_examples(form),
     ), status
 
 
@@ -66,7 +72,33 @@ def render_sign_form_again(slug: str, message: str):
         content=pledge_content(pledge),
         form=form,
         tally=tally_for(pledge.id),
+        **_examples(form),
     ), 400
+
+
+def _examples(form: SignForm) -> dict:
+    """How entries look on the wall: one per visibility always; after a submit, the
+    signer's own, from what they chose (once there is enough of it to show)."""
+    country = form.country.data if form.country.data in country_names() else None
+    role = form.role.data if form.role.data in set(AllyRole) else None
+    examples = {"examples": static_examples(country, role), "live_example": None}
+    if not form.is_submitted():
+        return examples
+    form.settle_show_role()
+    visibility = form.visibility.data
+    if form.name.data and country and role and visibility in set(Visibility):
+        examples["live_example"] = live_example(
+            form.pledge.id,
+            name=form.name.data,
+            organization=form.organization.data or "",
+            country=country,
+            role=role,
+            visibility=visibility,
+            show_role=bool(form.show_role.data),
+        )
+        publication = form.publication.data
+        examples["publication_note"] = PUBLICATION_NOTES.get(publication, "")
+    return examples
 
 
 def _signature_input(form: SignForm, content: PledgeContent) -> SignatureInput:
@@ -81,6 +113,9 @@ def _signature_input(form: SignForm, content: PledgeContent) -> SignatureInput:
         personal_note=form.personal_note.data or "",
         ip_address=request.remote_addr,
         locale=content.signer_locale(),
+        show_role=form.chosen_show_role,
+        publication=form.publication.data,
+        discreet_mail=form.discreet_mail.data,
     )
 
 

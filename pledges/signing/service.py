@@ -18,6 +18,7 @@ from pledges.domain.signers import (
     SigningError,
     check_commitments,
     check_visibility,
+    issue_hide_token,
     issue_token,
     normalize_email,
 )
@@ -28,6 +29,7 @@ from pledges.infrastructure.i18n import signer_language
 from pledges.infrastructure.security import new_verification_code
 from pledges.infrastructure.urls import external_url
 from pledges.mail import queue_email
+from pledges.mail.discreet import subject_for
 from pledges.models import (
     Pledge,
     PledgeStatus,
@@ -147,13 +149,18 @@ def _send_confirmation(signature: Signature) -> None:
         pledge = signed_content(signature)
         queue_email(
             signature.email,
-            gettext("Please confirm your signature: %(title)s", title=pledge.title),
+            subject_for(
+                signature,
+                gettext("Please confirm your signature: %(title)s", title=pledge.title),
+                gettext("Your link"),
+            ),
             "confirm",
             about=signature,
             signature=signature,
             pledge=pledge,
             confirm_url=external_url("signing.confirm", token=confirm),
             manage_url=external_url("me.manage", token=manage),
+            hide_url=external_url("me.hide", token=issue_hide_token(signature)),
         )
 
 
@@ -168,13 +175,18 @@ def _send_links_again(signature: Signature) -> None:
         pledge = signed_content(signature)
         queue_email(
             signature.email,
-            gettext("You have already signed: %(title)s", title=pledge.title),
+            subject_for(
+                signature,
+                gettext("You have already signed: %(title)s", title=pledge.title),
+                gettext("Your link"),
+            ),
             "already_signed",
             about=signature,
             signature=signature,
             pledge=pledge,
             confirm_url=confirm,
             manage_url=external_url("me.manage", token=manage),
+            hide_url=external_url("me.hide", token=issue_hide_token(signature)),
         )
 
 

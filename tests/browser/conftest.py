@@ -100,11 +100,12 @@ class LiveServer:
         return [m for m in read_outbox(self.outbox_dir) if address in m["To"]]
 
     def links(self, address: str) -> dict[str, str]:
-        """{"confirm": url, "me": url} from the newest email to ``address``."""
+        """{"confirm": url, "me": url, "hide": url} from the newest email to ``address``."""
         messages = self.inbox(address)
         assert messages, f"no email for {address}"
-        pattern = re.escape(self.url) + r"/(confirm|me)/[\w-]+"
-        return {m.group(1): m.group(0) for m in re.finditer(pattern, text_of(messages[-1]))}
+        pattern = re.escape(self.url) + r"/(confirm|me/hide|me)/[\w-]+"
+        kinds = {"confirm": "confirm", "me": "me", "me/hide": "hide"}
+        return {kinds[m.group(1)]: m.group(0) for m in re.finditer(pattern, text_of(messages[-1]))}
 
     def unsubscribe_link(self, address: str) -> str:
         """The one-click unsubscribe path a reminder to ``address`` would carry."""
@@ -237,6 +238,7 @@ class SeededSigner:
     verification_code: str
     confirm: str
     me: str
+    hide: str  # "take me off the public wall now"
 
 
 @pytest.fixture(scope="session")
