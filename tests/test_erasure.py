@@ -58,7 +58,7 @@ TOKENISH = re.compile(rb"[A-Za-z0-9_\-]{20,}(?:\.[A-Za-z0-9_\-]{4,}){0,2}")
 # Signed ids (itsdangerous: a short payload, a dot, a long signature), as in the one-click
 # unsubscribe link of a reminder.
 SIGNED_ID = re.compile(rb"[A-Za-z0-9_\-]{1,20}\.[A-Za-z0-9_\-]{20,}")
-LINK_PATH = re.compile(r"/(?:me|confirm|partner|password/reset)/([\w.\-]+)")
+LINK_PATH = re.compile(r"/(?:me/hide|me|confirm|partner|password/reset)/([\w.\-]+)")
 
 
 # --- what is held -------------------------------------------------------------------------
