@@ -90,9 +90,11 @@ test: lint
 bench: install-test
 	$(BIN)/python bench/wall.py
 
-# Style, and the package's shape: the import contracts in pyproject.toml [tool.importlinter].
+# Style (the rules, and the formatting ruff format would give), and the package's shape: the
+# import contracts in pyproject.toml [tool.importlinter].
 lint: install-test
 	$(BIN)/ruff check pledges tests bench
+	$(BIN)/ruff format --check pledges tests bench
 	$(BIN)/lint-imports --no-cache --no-logo
 
 clean:
