@@ -12,6 +12,7 @@ from flask import (
 )
 
 from pledges.accounts.access import managed_pledge_or_404, may_see_emails, organizer_required
+from pledges.domain.signers import may_issue_signed_pledge
 from pledges.exports import service
 from pledges.exports.forms import ExportForm
 from pledges.extensions import db
@@ -63,7 +64,7 @@ def signature_pdf(slug: str, signature_id: int):
     if (
         signature is None
         or signature.pledge_id != pledge.id
-        or not documents.may_issue_signed_pledge(signature)
+        or not may_issue_signed_pledge(signature)
     ):
         abort(404)
     variant = request.args.get("variant", DocumentVariant.PDF)
