@@ -141,18 +141,24 @@ class Route:
 
 
 def world_routes(
-    app: Flask, world: World, prefixes: tuple[str, ...] = ("/organize", "/admin"), **replace
+    app: Flask,
+    world: World,
+    prefixes: tuple[str, ...] = ("/organize", "/admin"),
+    fillers: dict[tuple[str, str], Filler] | None = None,
+    methods: frozenset[str] = frozenset({"GET", "POST"}),
+    **replace,
 ) -> list[Route]:
     """Every route under ``prefixes`` with each argument filled with a real id from
-    ``world`` (``replace`` overrides an argument by name). An argument nobody taught this
-    module to fill fails the test that asked."""
+    ``world`` (``fillers`` adds values by (endpoint, argument); ``replace`` overrides an
+    argument by name). An argument nobody taught this module to fill fails the test."""
     routes = []
+    by_endpoint = {**BY_ENDPOINT, **(fillers or {})}
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith(prefixes):
+        if not rule.rule.startswith(prefixes) or not methods & rule.methods:
             continue
         values = {}
         for name in sorted(rule.arguments):
-            fill = BY_ENDPOINT.get((rule.endpoint, name)) or BY_ARGUMENT.get(name)
+            fill = by_endpoint.get((rule.endpoint, name)) or BY_ARGUMENT.get(name)
             assert fill, (
                 f"{rule.rule} ({rule.endpoint}): no real object for <{name}>: add one to "
                 "tests/world.py"
@@ -161,6 +167,6 @@ def world_routes(
         with app.test_request_context():
             url = app.url_for(rule.endpoint, **values)
         others = tuple(n for n in sorted(rule.arguments) if n != "slug")
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+        for method in sorted(methods & rule.methods):
             routes.append(Route(method, url, rule.endpoint, others, values))
     return routes
