@@ -83,9 +83,12 @@ run: seed
 	$(BIN)/pledges run --host 127.0.0.1 --port $(PORT)
 
 # PostgreSQL and Redis join in whenever they answer locally (tests/conftest.py); the last
-# line names the backends that ran, and the 25 slowest tests are listed above it.
+# line names the backends that ran, and the 25 slowest tests are listed above it. The test
+# files are spread over one worker per core (pytest-xdist); PYTEST_WORKERS=0 runs them in
+# this one process.
+PYTEST_WORKERS ?= auto
 test: lint
-	$(BIN)/pytest --durations=25 $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 bench: install-test
 	$(BIN)/python bench/wall.py
