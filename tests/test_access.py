@@ -1,8 +1,10 @@
 """Every organizer and admin route, found in the URL map, refuses the wrong people.
 
 New routes are covered as they are added: nobody reaches /organize/… or /admin/… without
-logging in, an organizer gets 404 for a pledge they do not run (its existence is not
-confirmed), and only admins reach /admin/….
+logging in; with every argument a real id (tests/world.py), an organizer gets 404 for a
+pledge they do not run or an object inside one (its existence is not confirmed) while its
+own organizer is served on the same URL; only admins reach /admin/…. Every POST route's
+CSRF check: test_csrf.py.
 """
 
 from __future__ import annotations

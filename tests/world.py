@@ -41,8 +41,7 @@ class World:
     hidden_signature_id: int  # a signature on the owner's pledge, hidden by a moderator
     dossier_id: int  # a finished dossier of the owner's pledge
     dossier_chart: str  # the name of a chart in its preview
-    co_organizer_id: int  # another organizer of the owner's pledge
-    user_id: int  # an organizer's account, for the admin's user routes
+    co_organizer_id: int  # another organizer of the owner's pledge (an admin's user routes too)
     locale: str  # a language the owner's pledge is translated into
 
 
@@ -97,7 +96,6 @@ def build_world() -> World:
         dossier_id=dossier.id,
         dossier_chart=charts[0].name,
         co_organizer_id=co_organizer.id,
-        user_id=co_organizer.id,
         locale="fr",
     )
 
@@ -109,7 +107,6 @@ BY_ENDPOINT: dict[tuple[str, str], Filler] = {
     ("dashboard.chart", "name"): lambda w: "per-day",
     ("dossier.chart", "name"): lambda w: w.dossier_chart,
     ("moderation.unhide", "signature_id"): lambda w: w.hidden_signature_id,
-    ("organize.remove_organizer", "user_id"): lambda w: w.co_organizer_id,
 }
 BY_ARGUMENT: dict[str, Filler] = {
     "slug": lambda w: w.slug,
@@ -117,7 +114,7 @@ BY_ARGUMENT: dict[str, Filler] = {
     "organization_id": lambda w: w.cosigner_id,
     "signature_id": lambda w: w.signature_id,
     "dossier_id": lambda w: w.dossier_id,
-    "user_id": lambda w: w.user_id,
+    "user_id": lambda w: w.co_organizer_id,
     "locale": lambda w: w.locale,
 }
 
