@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 
-.PHONY: run test install install-test system-test-packages catalogs translations migrate seed bench lint lock clean
+.PHONY: run dev test install install-test system-test-packages catalogs translations migrate seed bench lint lock clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
@@ -78,9 +78,17 @@ migrate: install
 seed: migrate
 	$(BIN)/pledges seed-demo --if-empty
 
+# Served as in production, by gunicorn (gunicorn.conf.py), on this machine only. PORT is
+# passed on, so links in emails, PDFs and feeds point here too (see BASE_URL in the README).
 run: seed
 	@echo "Serving on http://127.0.0.1:$(PORT) (emails appear in instance/outbox/)"
-	$(BIN)/pledges run --host 127.0.0.1 --port $(PORT)
+	PORT=$(PORT) BIND=127.0.0.1:$(PORT) WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2} \
+		$(BIN)/gunicorn 'pledges:create_app()'
+
+# While changing the code: Flask's development server, which reloads on every save and
+# shows tracebacks in the browser. Never for anyone but you.
+dev: seed
+	PORT=$(PORT) $(BIN)/pledges run --debug --host 127.0.0.1 --port $(PORT)
 
 # PostgreSQL and Redis join in whenever they answer locally (tests/conftest.py); the last
 # line names the backends that ran, and the 25 slowest tests are listed above it. The test

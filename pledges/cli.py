@@ -1,4 +1,5 @@
-"""The ``pledges`` command: Flask's CLI with the app preset, plus our own commands."""
+"""The app's own commands for the ``pledges`` command (``pledges/__main__.py``), registered by
+``create_app``."""
 
 from __future__ import annotations
 
@@ -11,24 +12,13 @@ from typing import TYPE_CHECKING
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 
 from pledges.extensions import db
 from pledges.infrastructure.database import checkpoint
 
 if TYPE_CHECKING:
     from pledges.mail.delivery import DeliveryReport
-
-
-def _create_app() -> Flask:
-    from pledges import create_app
-
-    return create_app()
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app)
-def main() -> None:
-    """Joining Forces: pledges for gender-sensitive peacebuilding."""
 
 
 @click.command("seed-demo")

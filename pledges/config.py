@@ -48,7 +48,10 @@ DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_DATABASE_URI": None,  # computed: SQLite in the instance folder
     # A database server may restart or fail over: test a pooled connection before use.
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-    "BASE_URL": "http://127.0.0.1:5000",
+    # The public address links in emails, documents, feeds and share buttons start with,
+    # e.g. "https://pledges.example.org". Production must set it. Unset in development:
+    # each request's own address, and http://127.0.0.1:$PORT (default 5000) outside one.
+    "BASE_URL": None,
     "MAIL_TRANSPORT": "file",  # file | smtp
     "MAIL_FROM": "Joining Forces <pledges@localhost>",
     "MAIL_OUTBOX_DIR": None,  # computed: instance/outbox
@@ -78,6 +81,10 @@ DEFAULTS: dict[str, Any] = {
         "proton.me,protonmail.com,aol.com,gmx.com,yandex.com,mail.ru,qq.com,163.com"
     ),
     "CONFIRM_LIMIT_PER_IP": "30 per minute",
+    # "Lost your link?" (pledges/signing/recover.py): requests per client address, and
+    # per email address typed, whoever asks (each sends mail to that inbox).
+    "LOST_LINK_LIMIT_PER_IP": "5 per 10 minutes;20 per day",
+    "LOST_LINK_LIMIT_PER_ADDRESS": "3 per hour;6 per day",
     "API_LIMIT_PER_IP": "120 per minute",
     # Public reports of wall entries (pledges/moderation), counting submissions.
     "REPORT_LIMIT_PER_IP": "5 per hour;20 per day",
@@ -153,6 +160,8 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SIGN_LIMIT_PER_DOMAIN": ("SIGN_LIMIT_PER_DOMAIN", str),
     "SIGN_LIMIT_EXEMPT_DOMAINS": ("SIGN_LIMIT_EXEMPT_DOMAINS", str),
     "CONFIRM_LIMIT_PER_IP": ("CONFIRM_LIMIT_PER_IP", str),
+    "LOST_LINK_LIMIT_PER_IP": ("LOST_LINK_LIMIT_PER_IP", str),
+    "LOST_LINK_LIMIT_PER_ADDRESS": ("LOST_LINK_LIMIT_PER_ADDRESS", str),
     "API_LIMIT_PER_IP": ("API_LIMIT_PER_IP", str),
     "REPORT_LIMIT_PER_IP": ("REPORT_LIMIT_PER_IP", str),
     "PDF_LIMIT_PER_IP": ("PDF_LIMIT_PER_IP", str),
@@ -217,7 +226,9 @@ NUMBER_RANGES: dict[str, tuple[int, int | None]] = {
 RATE_LIMITS = tuple(
     key
     for key in DEFAULTS
-    if key.endswith(("_LIMIT_PER_IP", "_LIMIT_PER_DOMAIN", "_LIMIT_PER_TOKEN"))
+    if key.endswith(
+        ("_LIMIT_PER_IP", "_LIMIT_PER_DOMAIN", "_LIMIT_PER_TOKEN", "_LIMIT_PER_ADDRESS")
+    )
     or key == "LOGIN_FAILURES_BEFORE_LOCKOUT"
 )
 
@@ -272,8 +283,46 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"], pool_pre_ping=False)
         options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    _settle_base_url(app)
     _settle_secret_key(app)
     _check(app)
+
+
+#: Where `make run` serves when PORT is not given (the Makefile's default too).
+DEFAULT_PORT = 5000
+
+
+def default_base_url() -> str:
+    """Where `make run` serves: this host on $PORT (the Makefile passes its PORT on)."""
+    port = os.environ.get("PORT", "").strip()
+    if not (port.isdecimal() and 1 <= int(port) <= 65535):
+        port = str(DEFAULT_PORT)
+    return f"http://127.0.0.1:{int(port)}"
+
+
+def _settle_base_url(app: Flask) -> None:
+    """BASE_URL as set; unset, production stops and development follows each request."""
+    cfg = app.config
+    explicit = bool((cfg["BASE_URL"] or "").strip())
+    if not explicit and cfg["PLEDGES_ENV"] == "production":
+        raise ConfigurationError(
+            "Production needs BASE_URL set to the site's public address, e.g. "
+            "BASE_URL=https://pledges.example.org: every link in emails, PDFs, feeds and "
+            "share buttons starts with it."
+        )
+    cfg["BASE_URL"] = cfg["BASE_URL"].strip().rstrip("/") if explicit else default_base_url()
+    cfg["BASE_URL_FROM_REQUEST"] = not explicit
+    try:
+        parts = urllib.parse.urlsplit(cfg["BASE_URL"])
+        valid = parts.scheme in {"http", "https"} and bool(parts.hostname) and parts.port != 0
+        valid = valid and not (parts.query or parts.fragment)
+    except ValueError:  # a port that is not a number, an unclosed [IPv6
+        valid = False
+    if not valid:
+        raise ConfigurationError(
+            f"BASE_URL={cfg['BASE_URL']!r} is not valid: write the site's address like "
+            "'https://pledges.example.org' (a path prefix is allowed, nothing after it)."
+        ) from None
 
 
 def _settle_secret_key(app: Flask) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -54,8 +54,19 @@ def api_error(status: int, title: str, detail: str):
 def handle_http_error(error: HTTPException):
     status = error.code or 500
     if wants_json():
-        return api_error(status, error.name, error.description or error.name)
-    return error_page(error, status)
+        response = api_error(status, error.name, error.description or error.name)
+    else:
+        response = make_response(error_page(error, status))
+    return with_error_headers(response, error)
+
+
+def with_error_headers(response: Response, error: HTTPException) -> Response:
+    """The headers the status calls for, which werkzeug's own answer would have carried:
+    ``Allow`` on a 405 (RFC 9110), ``Retry-After`` where an exception names one."""
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def error_page(error: HTTPException, status: int):

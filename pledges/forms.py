@@ -6,8 +6,9 @@ import re
 import unicodedata
 from functools import cache
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired, FileSize
 from markupsafe import Markup
 from wtforms import IntegerField, SelectMultipleField, TextAreaField
 from wtforms.validators import ValidationError
@@ -156,4 +157,24 @@ class StaticOptionsSelect(Select):
 def _options_html(choices: tuple[tuple[str, str], ...]) -> Markup:
     return Markup("").join(
         Markup('<option value="{}">{}</option>').format(value, label) for value, label in choices
+    )
+
+
+#: The largest copy of a document we accept to check; the upload routes' request limit follows.
+UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+
+
+class DocumentForm(FlaskForm):
+    document = FileField(
+        lazy_gettext("The PDF file"),
+        validators=[
+            FileRequired(lazy_gettext("Choose the PDF file to check.")),
+            FileSize(
+                UPLOAD_MAX_BYTES,
+                message=lazy_gettext("The file is larger than 10 MB: not one of ours."),
+            ),
+        ],
+        description=lazy_gettext(
+            "The file is only read to compute its fingerprint (SHA-256); it is not kept."
+        ),
     )

@@ -420,6 +420,8 @@ class Signature(db.Model):
         Index("ix_signatures_checkin_due", "status", "reminders", "next_checkin_at"),
         Index("ix_signatures_ip_hash", "pledge_id", "ip_hash"),
         Index("ix_signatures_review_queue", "pledge_id", "reviewed_at", "status"),
+        # "Lost your link?": every pledge an address signed, across pledges.
+        Index("ix_signatures_email_normalized", "email_normalized"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -692,6 +694,8 @@ class OutboxEmail(db.Model):
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
+    # Where a one-click unsubscribe (RFC 8058) stops this kind of mail: reminders only.
+    list_unsubscribe: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[MailStatus] = mapped_column(
         StrEnumType(MailStatus, 10), default=MailStatus.PENDING
     )

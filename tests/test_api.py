@@ -130,3 +130,32 @@ def test_api_refuses_writes_with_json(client, app_ctx):
 def test_api_is_readable_from_partner_sites(client, app_ctx):
     response = client.get("/api/v1/pledges")
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.config(API_LIMIT_PER_IP="4 per minute")
+def test_too_many_requests_is_a_documented_429_with_retry_after(client, openapi, app_ctx):
+    make_pledge(slug="allies")
+    for _ in range(4):  # each operation has its own count
+        get_checked(client, openapi, "/api/v1/pledges/allies")
+    refused = get_checked(client, openapi, "/api/v1/pledges/allies", status=429)
+    assert refused["error"]["status"] == 429
+    response = client.get("/api/v1/pledges/allies", base_url=BASE)
+    assert response.status_code == 429
+    assert 0 < int(response.headers["Retry-After"]) <= 60
+    document = client.get("/api/v1/openapi.json", base_url=BASE).json
+    for operation in document["paths"].values():
+        assert operation["get"]["responses"]["429"] == {
+            "$ref": "#/components/responses/TooManyRequests"
+        }
+    assert "Retry-After" in document["components"]["responses"]["TooManyRequests"]["headers"]
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [("/api/v1/pledges", {"GET", "HEAD", "OPTIONS"}), ("/api/v1/openapi.json", {"GET", "HEAD"})],
+)
+def test_a_405_names_the_methods_allowed(client, app_ctx, path, allowed):
+    response = client.delete(path)
+    assert response.status_code == 405
+    assert response.json["error"]["status"] == 405
+    assert set(response.headers["Allow"].split(", ")) >= allowed

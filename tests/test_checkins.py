@@ -263,3 +263,36 @@ def test_required_commitments_cannot_be_taken_off(app, client, outbox_dir, signe
         signature = db.session.scalar(select(Signature))
         assert signature.active_commitment_ids() == {required.id, optional.id}
         assert signature.renewed_for_cycle is None
+
+
+UNSUBSCRIBE_LINK = re.compile(r"<http://pledges\.test(/reminders/unsubscribe/[\w.-]+)>")
+
+
+def test_one_click_unsubscribe_stops_reminders_and_opening_the_link_does_not(
+    app, outbox_dir, signer, at, app_ctx
+):
+    with at(31):
+        assert send_due_reminders() == 1
+    reminder = reminders_sent(outbox_dir)[-1]
+    link = UNSUBSCRIBE_LINK.fullmatch("".join(reminder["List-Unsubscribe"].split())).group(1)
+    assert reminder["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    stranger = app.test_client()  # a mail client: no session, no CSRF token
+    with at(32):
+        page = stranger.get(link)  # a link scanner, or a person about to press the button
+        assert page.status_code == 200
+        assert "Stop reminders" in page.text
+    with at(61):
+        assert send_due_reminders() == 1  # opening the page stopped nothing
+    with at(62):
+        done = stranger.post(link, data={"List-Unsubscribe": "One-Click"})
+        assert done.status_code == 200
+        assert "You get no check-in reminders for this pledge." in done.text
+        assert stranger.post(link).status_code == 200  # again: harmless
+    with at(200):
+        assert send_due_reminders() == 0
+
+
+@pytest.mark.parametrize("token", ["1", "MQ.forged", "x" * 300])
+def test_a_forged_unsubscribe_link_is_not_found(client, token, app_ctx):
+    assert client.post(f"/reminders/unsubscribe/{token}").status_code == 404
+    assert client.get(f"/reminders/unsubscribe/{token}").status_code == 404

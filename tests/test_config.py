@@ -42,6 +42,7 @@ def test_development_generates_and_keeps_a_secret_key(instance):
 @pytest.mark.parametrize("key", [None, "", "dev", "change-me", "short-but-random-9f8e"])
 def test_production_refuses_a_missing_default_or_short_secret(instance, monkeypatch, key):
     monkeypatch.setenv("PLEDGES_ENV", "production")
+    monkeypatch.setenv("BASE_URL", "https://pledges.example.org")
     if key is not None:
         monkeypatch.setenv("SECRET_KEY", key)
     with pytest.raises(ConfigurationError, match="SECRET_KEY"):
@@ -51,6 +52,7 @@ def test_production_refuses_a_missing_default_or_short_secret(instance, monkeypa
 
 def test_production_starts_with_a_real_secret(instance, monkeypatch):
     monkeypatch.setenv("PLEDGES_ENV", "production")
+    monkeypatch.setenv("BASE_URL", "https://pledges.example.org")
     monkeypatch.setenv("SECRET_KEY", "0123456789abcdef" * 4)
     assert create_app().config["SECRET_KEY"] == "0123456789abcdef" * 4
 

@@ -23,6 +23,7 @@ def test_a_empty_database_is_migrated_seeded_and_served(empty_database, tmp_path
         PLEDGES_ENV="production",
         SECRET_KEY=secrets.token_hex(32),
         BIND=f"127.0.0.1:{port}",
+        BASE_URL=f"http://127.0.0.1:{port}",
         WEB_CONCURRENCY="2",
     )
     env["DATABASE_URL"] = empty_database

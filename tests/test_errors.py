@@ -58,3 +58,13 @@ def test_static_files_are_served(client):
     assert response.status_code == 200
     assert "--brand" in response.text
     response.close()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("post", "/"), ("delete", "/login"), ("put", "/about")]
+)
+def test_a_405_page_says_which_methods_are_allowed(client, method, path):
+    response = getattr(client, method)(path)
+    assert response.status_code == 405
+    assert "GET" in response.headers["Allow"].split(", ")
+    assert method.upper() not in response.headers["Allow"]

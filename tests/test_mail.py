@@ -15,12 +15,13 @@ import time_machine
 from aiosmtpd.handlers import Message
 from sqlalchemy import func, select, text, update
 
+from pledges.checkins.service import send_due_reminders
 from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
 from pledges.mail import delivery, dispatch, queue_email
 from pledges.mail.delivery import deliver_due, retry_delay
 from pledges.mail.transports import FileTransport
-from pledges.models import MailStatus, OutboxEmail, Signature
+from pledges.models import MailStatus, OutboxEmail, Reminders, Signature
 from pledges.signing import service
 from tests.factories import confirmed_signature, make_pledge, signature_input
 from tests.helpers import (
@@ -360,3 +361,44 @@ def test_sent_mail_is_deleted_after_the_retention_period_and_the_rest_stays(app,
     assert "1 sent email deleted" in result.output
     with app.app_context():
         assert sorted(row.status for row in outbox_rows()) == [MailStatus.DEAD, MailStatus.PENDING]
+
+
+def test_delivered_mail_says_it_is_automatic_and_reminders_unsubscribe_in_one_click(
+    app, client, smtp_server, app_ctx
+):
+    """Headers read from what an SMTP server received: every message is marked
+    auto-generated (RFC 3834); a reminder alone offers one-click unsubscribing (RFC 8058)."""
+    controller, handler = smtp_server
+    pledge = make_pledge()
+    signature = confirmed_signature(pledge, email="ally@example.org")
+    service.sign(pledge, signature_input(pledge, email="new@example.org"))
+    db.session.execute(
+        update(Signature)
+        .where(Signature.id == signature.id)
+        .values(
+            confirmed_at=utcnow() - timedelta(days=31),
+            next_checkin_at=utcnow() - timedelta(days=1),
+        )
+    )
+    db.session.commit()
+    assert send_due_reminders() == 1
+    send_mail_through(app, controller.port)
+    assert deliver_due().sent == 3  # two confirmations and the reminder
+    assert len(handler.messages) == 3
+    for message in handler.messages:
+        assert message["Auto-Submitted"] == "auto-generated"
+    [reminder] = [m for m in handler.messages if m["Subject"].startswith("Check-in")]
+    others = [m for m in handler.messages if m is not reminder]
+    assert all(m["List-Unsubscribe"] is None for m in others)
+    assert reminder["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = "".join(reminder["List-Unsubscribe"].split())  # unfolded, as a reader would
+    assert link.startswith("<http://pledges.test/reminders/unsubscribe/") and link.endswith(">")
+    # What a mail client does on "Unsubscribe": a POST with that body, no cookie, no token.
+    response = app.test_client().post(
+        link[1:-1].removeprefix("http://pledges.test"),
+        data="List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Signature, signature.id).reminders == Reminders.STOPPED

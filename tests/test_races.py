@@ -28,11 +28,12 @@ from sqlalchemy import func, select, text
 
 from pledges import create_app
 from pledges.checkins import service as checkins_service
-from pledges.domain import tallies
+from pledges.domain import tallies, transitions
 from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
 from pledges.mail import delivery
 from pledges.mail.dispatch import EXTENSION_KEY, deliver_before_exit
+from pledges.me import service as me_service
 from pledges.models import MailStatus, OutboxEmail, Pledge, Signature, SignatureStatus
 from pledges.moderation import service as moderation_service
 from pledges.signing import service as signing_service
@@ -294,14 +295,14 @@ def test_a_bulk_hide_racing_confirmations_leaves_counters_equal_to_a_recount(app
             select(Signature.id).where(Signature.status == SignatureStatus.PENDING)
         ).all()
     listed, confirmed = threading.Event(), threading.Event()
-    real_chunks = moderation_service._chunks
+    real_chunks = transitions.chunks
 
     def chunks_after_the_confirmations(ids, *args):
         listed.set()  # the hide has listed what it will hide
         assert confirmed.wait(WAIT)
         return real_chunks(ids, *args)
 
-    monkeypatch.setattr(moderation_service, "_chunks", chunks_after_the_confirmations)
+    monkeypatch.setattr(transitions, "chunks", chunks_after_the_confirmations)
 
     def bulk_hide():
         pledge = db.session.get(Pledge, pledge_id)
@@ -316,7 +317,7 @@ def test_a_bulk_hide_racing_confirmations_leaves_counters_equal_to_a_recount(app
         for signature_id in pending:
             assert signing_service.confirm(db.session.get(Signature, signature_id))
             db.session.commit()
-        signing_service.withdraw(db.session.get(Signature, early[0]))
+        me_service.withdraw(db.session.get(Signature, early[0]))
         db.session.commit()
         confirmed.set()
 

@@ -70,21 +70,18 @@ def closed_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_a_limiter_on_an_unreachable_redis_fails_instead_of_falling_back(app_config):
+def test_a_limiter_on_an_unreachable_redis_fails_instead_of_falling_back(app, app_config):
     """The guard for every other test here: the test settings do not fall back to memory."""
     dead = f"redis://127.0.0.1:{closed_port()}/0"
-    app = create_app({**app_config, **redis_settings(dead)})
-    with app.app_context():
-        try:
-            db.create_all()
+    host = create_app({**app_config, **redis_settings(dead)})
+    try:
+        with host.app_context():
             pledge = make_pledge()
             # Production would let the signature through on the in-memory stand-in.
-            assert sign_via_form(app.test_client(), pledge).status_code == 500
-            # Of this pledge: on PostgreSQL the worker's database keeps earlier tests' rows
-            # (only the app fixture empties it).
-            signed = select(func.count()).where(Signature.pledge_id == pledge.id)
-            assert db.session.scalar(signed) == 0
-        finally:
+            assert sign_via_form(host.test_client(), pledge).status_code == 500
+            assert db.session.scalar(select(func.count()).select_from(Signature)) == 0
+    finally:
+        with host.app_context():
             db.session.remove()
             db.engine.dispose()
 

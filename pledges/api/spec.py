@@ -7,6 +7,7 @@ from typing import Any
 from flask import current_app
 
 from pledges.domain.countries import country_names
+from pledges.infrastructure.urls import base_url
 from pledges.models import AllyRole, PledgeStatus
 
 NULLABLE_STRING = {"type": ["string", "null"]}
@@ -209,6 +210,33 @@ def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": _json("Error")}
 
 
+#: Every operation counts against API_LIMIT_PER_IP; past it, the client is told how long
+#: to wait (RFC 9110 Retry-After, in seconds) and where it stands (X-RateLimit-*).
+TOO_MANY_REQUESTS = {
+    "description": "Too many requests from this address: wait `Retry-After` seconds.",
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds to wait before the next request is accepted.",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0},
+        },
+        "X-RateLimit-Limit": {
+            "description": "Requests allowed in the current window.",
+            "schema": {"type": "integer", "minimum": 0},
+        },
+        "X-RateLimit-Remaining": {
+            "description": "Requests left in the current window.",
+            "schema": {"type": "integer", "minimum": 0},
+        },
+        "X-RateLimit-Reset": {
+            "description": "When the window resets, in seconds since the Unix epoch.",
+            "schema": {"type": "integer", "minimum": 0},
+        },
+    },
+    "content": _json("Error"),
+}
+
+
 LIMIT = {
     "name": "limit",
     "in": "query",
@@ -229,7 +257,7 @@ SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "stri
 def openapi_document() -> dict[str, Any]:
     maximum = current_app.config["API_MAX_LIMIT"]
     limit = {**LIMIT, "schema": {**LIMIT["schema"], "maximum": maximum}}
-    base = current_app.config["BASE_URL"].rstrip("/")
+    base = base_url()  # the address this request came to, in development without BASE_URL
     return {
         "openapi": "3.1.0",
         "info": {
@@ -250,6 +278,7 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "200": {"description": "A page of pledges", "content": _json("PledgeList")},
                         "400": _error("A parameter is not valid"),
+                        "429": {"$ref": "#/components/responses/TooManyRequests"},
                     },
                 }
             },
@@ -261,6 +290,7 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "200": {"description": "The pledge", "content": _json("PledgeDetail")},
                         "404": _error("No public pledge has this slug"),
+                        "429": {"$ref": "#/components/responses/TooManyRequests"},
                     },
                 }
             },
@@ -289,9 +319,13 @@ def openapi_document() -> dict[str, Any]:
                         "200": {"description": "A page of signers", "content": _json("SignerList")},
                         "400": _error("A parameter is not valid"),
                         "404": _error("No public pledge has this slug"),
+                        "429": {"$ref": "#/components/responses/TooManyRequests"},
                     },
                 }
             },
         },
-        "components": {"schemas": _schemas()},
+        "components": {
+            "schemas": _schemas(),
+            "responses": {"TooManyRequests": TOO_MANY_REQUESTS},
+        },
     }

@@ -4,9 +4,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext, lazy_gettext
 
 from pledges.checkins import service
+from pledges.checkins.forms import UnsubscribeForm
 from pledges.domain.cycles import cycle_at
 from pledges.domain.signers import private_page_signature_or_404
-from pledges.extensions import db
+from pledges.extensions import csrf, db
 from pledges.forms import ButtonForm
 from pledges.models import Reminders, SignatureStatus
 
@@ -44,3 +45,20 @@ def reminders(token: str):
         cycle=cycle_at(signature),
         message=REMINDER_MESSAGES[Reminders(signature.reminders)],
     )
+
+
+@bp.route("/reminders/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # a mail client posts here with no session (RFC 8058); the link is the key
+def unsubscribe(token: str):
+    """One-click unsubscribe from reminders: the link in every reminder's List-Unsubscribe
+    header. A POST stops them; a GET (a person, or a scanner opening links) only shows
+    the button, so nothing is stopped by merely opening the link."""
+    signature = service.signature_for_unsubscribe_token(token)
+    if signature is None:
+        abort(404)
+    form = UnsubscribeForm()
+    if form.validate_on_submit():
+        service.unsubscribe(signature)
+        db.session.commit()
+        return render_template("checkins/unsubscribed.html", signature=signature)
+    return render_template("checkins/unsubscribe.html", signature=signature, form=form)

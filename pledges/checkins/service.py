@@ -6,7 +6,9 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import gettext
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select, update
 
 from pledges.domain.content import signed_content
@@ -81,7 +83,7 @@ def _remind(signature: Signature, now: datetime) -> int:
     # Queued outside any request: in the language the signer signed in, not the fallback.
     with signer_language(signature.locale):
         pledge = signed_content(signature)
-        queue_email(
+        message = queue_email(
             signature.email,
             gettext(
                 "Check-in: cycle %(cycle)s of “%(title)s” has ended",
@@ -102,7 +104,43 @@ def _remind(signature: Signature, now: datetime) -> int:
             manage_url=external_url("me.manage", token=token),
             reminders_url=external_url("checkins.reminders", token=token),
         )
+    message.list_unsubscribe = external_url(
+        "checkins.unsubscribe", token=unsubscribe_token(signature)
+    )
     return 1
+
+
+# One-click unsubscribing (RFC 8058). The mail client posts to the link in the reminder's
+# List-Unsubscribe header with no cookie and no CSRF token, possibly long after it arrived:
+# the link is a signed id that stops reminders and can do nothing else, so unlike the
+# private-page link it need not be stored, nor replaced with each reminder.
+_UNSUBSCRIBE_SALT = "pledges reminders unsubscribe"
+
+
+def _unsubscribe_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_token(signature: Signature) -> str:
+    return _unsubscribe_serializer().dumps(signature.id)
+
+
+def signature_for_unsubscribe_token(token: str) -> Signature | None:
+    """The signature an unsubscribe link was made for; None for a forged one, or one
+    whose signature was since deleted."""
+    try:
+        signature_id = _unsubscribe_serializer().loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(signature_id, int) or isinstance(signature_id, bool):
+        return None
+    return db.session.get(Signature, signature_id)
+
+
+def unsubscribe(signature: Signature) -> None:
+    """Stop the signer's reminders; nothing else changes. Repeating it is harmless."""
+    if signature.status == SignatureStatus.CONFIRMED and signature.reminders != Reminders.STOPPED:
+        set_reminders(signature, Reminders.STOPPED)
 
 
 def set_reminders(signature: Signature, setting: str, now: datetime | None = None) -> None:

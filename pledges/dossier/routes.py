@@ -20,12 +20,12 @@ from pledges.dossier import build as builder
 from pledges.dossier import content, service
 from pledges.dossier.forms import DossierForm
 from pledges.extensions import db
+from pledges.forms import UPLOAD_MAX_BYTES, DocumentForm
 from pledges.infrastructure.abuse import limit_verifying
 from pledges.infrastructure.database import utcnow
 from pledges.models import Dossier, DossierAudience, DossierStatus
 from pledges.presentation.charts import svg_response
 from pledges.presentation.pdf import pdf_response
-from pledges.verify.forms import UPLOAD_MAX_BYTES, DocumentForm
 from pledges.views import commit_or_show_error
 
 bp = Blueprint("dossier", __name__)

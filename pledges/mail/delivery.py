@@ -55,6 +55,13 @@ def build_message(row: OutboxEmail, sender: str) -> EmailMessage:
     message["Date"] = format_datetime(row.created_at)
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     message["Message-ID"] = make_msgid(idstring=f"outbox.{row.id}", domain=domain)
+    # Every message is written by the app, none by a person (RFC 3834): auto-responders
+    # and vacation replies stay silent.
+    message["Auto-Submitted"] = "auto-generated"
+    if row.list_unsubscribe:
+        # One click in the mail client stops this kind of mail (RFC 2369, RFC 8058).
+        message["List-Unsubscribe"] = f"<{row.list_unsubscribe}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(row.body_text)
     if row.body_html:
         message.add_alternative(row.body_html, subtype="html")

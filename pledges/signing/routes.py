@@ -1,20 +1,20 @@
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from pledges import errors
 from pledges.domain.content import PledgeContent, pledge_content, signed_content
-from pledges.domain.signers import signature_for_token_or_404
+from pledges.domain.signers import issue_private_link_token, signature_for_token_or_404
 from pledges.domain.tallies import tally_for
 from pledges.extensions import db
 from pledges.forms import ButtonForm
 from pledges.infrastructure.abuse import limit_confirming, limit_signing
 from pledges.models import SignatureStatus, TokenPurpose
-from pledges.signing import service
+from pledges.presentation.sharing import pledge_qr_code, pledge_url
+from pledges.signing import recover, service
 from pledges.signing.forms import SignForm
 from pledges.signing.service import SignatureInput
 from pledges.views import commit_or_show_error
@@ -100,17 +100,57 @@ def confirm(token: str):
     if form.validate_on_submit() and signature.status == SignatureStatus.PENDING:
         service.confirm(signature)
         db.session.commit()
-        if signature.status == SignatureStatus.HELD:
-            flash(_("Thank you: your signature is confirmed and waits for review."), "success")
-        else:
-            flash(_("Thank you: your signature is confirmed."), "success")
-        return redirect(url_for("signing.confirm", token=token))
+        return redirect(url_for("signing.next_steps", token=token))
     return render_template(
         "signing/confirm.html",
         signature=signature,
         pledge=signed_content(signature),
         form=form,
     )
+
+
+@bp.get("/confirm/<token>/next")
+def next_steps(token: str):
+    """Where confirming lands: the private page, sharing, the first check-in, a partner."""
+    signature = signature_for_token_or_404(token, TokenPurpose.CONFIRM)
+    if signature.status in {SignatureStatus.PENDING, SignatureStatus.WITHDRAWN}:
+        return redirect(url_for("signing.confirm", token=token))
+    pledge = signed_content(signature)
+    return render_template(
+        "signing/next_steps.html",
+        signature=signature,
+        pledge=pledge,
+        public=pledge_content(signature.pledge),
+        public_url=pledge_url(signature.pledge),
+        qr_code=pledge_qr_code(signature.pledge),
+        form=ButtonForm(),
+    )
+
+
+@bp.post("/confirm/<token>/private-page")
+@limit_confirming
+def open_private_page(token: str):
+    """A fresh private-page link, opened at once: the confirmation link's holder has the
+    email that carries the private one too. A POST, so a page view issues no token."""
+    signature = signature_for_token_or_404(token, TokenPurpose.CONFIRM)
+    if signature.status == SignatureStatus.WITHDRAWN or not ButtonForm().validate_on_submit():
+        return redirect(url_for("signing.confirm", token=token))
+    private = issue_private_link_token(signature)
+    db.session.commit()
+    section = "partners" if request.form.get("section") == "partners" else None
+    return redirect(url_for("me.manage", token=private, _anchor=section))
+
+
+@bp.route("/lost-link", methods=["GET", "POST"])
+@recover.limit_lost_links
+def lost_link():
+    """ "Lost your link?": the same answer, and the same work, whether the address signed."""
+    form = recover.LostLinkForm()
+    if form.validate_on_submit():
+        recover.send_private_links(form.email.data)
+        db.session.commit()
+        return render_template("signing/lost_link_sent.html", email=form.email.data)
+    return render_template("signing/lost_link.html", form=form), 400 if form.errors else 200
 
 
 # A sign form refused before the view runs keeps the signer's answers on the page, with

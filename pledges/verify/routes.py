@@ -5,12 +5,13 @@ from flask_babel import gettext
 
 from pledges.domain.content import signed_content
 from pledges.dossier.service import dossier_for_code
+from pledges.forms import UPLOAD_MAX_BYTES, DocumentForm
 from pledges.infrastructure.abuse import limit_verifying
 from pledges.infrastructure.security import normalize_verification_code
 from pledges.models import SignatureStatus
 from pledges.presentation.display import public_signer
 from pledges.verify import service
-from pledges.verify.forms import UPLOAD_MAX_BYTES, CodeForm, DocumentForm
+from pledges.verify.forms import CodeForm
 
 bp = Blueprint("verify", __name__)
 

@@ -17,6 +17,7 @@ from flask import current_app, g, session
 from flask_babel import get_locale
 
 from pledges.extensions import cache
+from pledges.infrastructure.urls import base_url
 
 #: A rendered page, or a feed's bytes.
 Page = TypeVar("Page", str, bytes)
@@ -33,7 +34,8 @@ def cached_page(key: str, render: Callable[[], Page], params: Iterable[str] = ()
     timeout = current_app.config["WALL_CACHE_SECONDS"]
     if timeout <= 0 or "_flashes" in session:
         return render()
-    key = f"{key}:{get_locale()}"
+    # Per address too: without BASE_URL (development) links follow the address asked for.
+    key = f"{key}:{get_locale()}:{base_url()}"
     page = cache.get(key)
     if page is None:
         g.page_params = frozenset(params)

@@ -26,6 +26,7 @@ from werkzeug.serving import make_server
 
 from pledges import create_app
 from pledges.actions.service import ActionInput, log_action
+from pledges.checkins.service import unsubscribe_token
 from pledges.domain.signers import normalize_email
 from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
@@ -106,6 +107,14 @@ class LiveServer:
         assert messages, f"no email for {address}"
         pattern = re.escape(self.url) + r"/(confirm|me)/[\w-]+"
         return {m.group(1): m.group(0) for m in re.finditer(pattern, text_of(messages[-1]))}
+
+    def unsubscribe_link(self, address: str) -> str:
+        """The one-click unsubscribe path a reminder to ``address`` would carry."""
+        with self.app.app_context():
+            signature = db.session.execute(
+                db.select(Signature).filter_by(email=address)
+            ).scalar_one()
+            return f"/reminders/unsubscribe/{unsubscribe_token(signature)}"
 
     @staticmethod
     def _pledge_by_slug(slug: str) -> Pledge:

@@ -34,6 +34,7 @@ class Site:
     action_id: int
     partner: str  # the private page of the signer's accountability partner
     reset: str  # a password reset link
+    unsubscribe: str  # the one-click link that stops the signer's reminders
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +60,7 @@ def site(live_server: LiveServer) -> Site:
         action_id=action_id,
         partner=partner,
         reset=f"/password/reset/{token}",
+        unsubscribe=live_server.unsubscribe_link(signer.email),
     )
 
 
@@ -66,6 +68,19 @@ def sign_with_errors(page, site: Site) -> None:
     page.goto(site.pledge.path)
     page.get_by_role("button", name="Sign the pledge").click()
     expect(page.get_by_role("alert")).to_contain_text("Please check the form")
+
+
+def lost_link_sent(page, site: Site) -> None:
+    page.goto("/lost-link")
+    page.get_by_label("Your email address").fill(site.signer.email)
+    page.get_by_role("button", name="Email me my links").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
+
+
+def lost_link_with_errors(page, site: Site) -> None:
+    page.goto("/lost-link")
+    page.get_by_role("button", name="Email me my links").click()
+    expect(page.locator("#email-error")).to_have_text("Enter the email address you signed with.")
 
 
 def confirmed(page, site: Site) -> None:
@@ -92,6 +107,11 @@ PAGES: dict[str, tuple[str | None, Callable[..., None], int]] = {
     ),
     "confirm": ("signing.confirm", goto(lambda site: site.pending.confirm), 200),
     "confirmed": ("signing.confirm", confirmed, 200),
+    "next steps": ("signing.next_steps", goto(lambda site: f"{site.signer.confirm}/next"), 200),
+    "lost your link": ("signing.lost_link", goto(lambda site: "/lost-link"), 200),
+    "lost your link with errors": ("signing.lost_link", lost_link_with_errors, 400),
+    "lost your link sent": ("signing.lost_link", lost_link_sent, 200),
+    "stop reminders": ("checkins.unsubscribe", goto(lambda site: site.unsubscribe), 200),
     "wall": ("wall.wall", goto(lambda site: f"{site.pledge.path}/wall"), 200),
     "actions feed": ("wall.actions", goto(lambda site: f"{site.pledge.path}/actions"), 200),
     "embed": ("wall.embed", goto(lambda site: f"{site.pledge.path}/embed"), 200),
