@@ -106,7 +106,7 @@ PAGES: dict[str, tuple[str | None, Callable[..., None], int]] = {
         200,
     ),
     "confirm": ("signing.confirm", goto(lambda site: site.pending.confirm), 200),
-    "confirmed": ("signing.confirm", confirmed, 200),
+    "confirmed": ("signing.next_steps", confirmed, 200),
     "next steps": ("signing.next_steps", goto(lambda site: f"{site.signer.confirm}/next"), 200),
     "lost your link": ("signing.lost_link", goto(lambda site: "/lost-link"), 200),
     "lost your link with errors": ("signing.lost_link", lost_link_with_errors, 400),
