@@ -91,16 +91,21 @@ dev: seed
 	PORT=$(PORT) $(BIN)/pledges run --debug --host 127.0.0.1 --port $(PORT)
 
 # PostgreSQL and Redis join in whenever they answer locally (tests/conftest.py); the last
-# line names the backends that ran, and the 25 slowest tests are listed above it.
+# line names the backends that ran, and the 25 slowest tests are listed above it. The test
+# files are spread over one worker per core (pytest-xdist); PYTEST_WORKERS=0 runs them in
+# this one process.
+PYTEST_WORKERS ?= auto
 test: lint
-	$(BIN)/pytest --durations=25 $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 bench: install-test
 	$(BIN)/python bench/wall.py
 
-# Style, and the package's shape: the import contracts in pyproject.toml [tool.importlinter].
+# Style (the rules, and the formatting ruff format would give), and the package's shape: the
+# import contracts in pyproject.toml [tool.importlinter].
 lint: install-test
 	$(BIN)/ruff check pledges tests bench
+	$(BIN)/ruff format --check pledges tests bench
 	$(BIN)/lint-imports --no-cache --no-logo
 
 clean:

@@ -6,6 +6,10 @@ PLEDGES_TEST_REDIS_URL name them, so ``make test`` runs what CI runs. Every test
 ``app`` then runs once per database. A server named by its variable, or any server when
 CI=true, that does not answer is an error, never a quieter SQLite-only run. The closing
 summary names the backends that ran. Setting a variable to ``off`` leaves its server out.
+
+``make test`` spreads the files over pytest-xdist workers (``--dist loadfile``): each worker
+makes its own PostgreSQL database, its apps their own Redis key prefixes, and its own live
+server and browser on free ports, so workers share nothing but the servers.
 """
 
 from __future__ import annotations
@@ -87,6 +91,20 @@ def pytest_report_header(config) -> str:
         + ("" if POSTGRES_URL else f" (nothing at {DEFAULT_POSTGRES_URL})")
         + f"; redis: {'yes' if REDIS_URL else f'no (nothing at {DEFAULT_REDIS_URL})'}"
     )
+
+
+def pytest_sessionfinish(session) -> None:
+    """In a pytest-xdist worker: hand the backends this worker used to the main process."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["pledges_backends_used"] = sorted(k for k, v in _USED.items() if v)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """In the main process of a pytest-xdist run: gather what each worker used."""
+    for name in getattr(node, "workeroutput", {}).get("pledges_backends_used", []):
+        _USED[name] = True
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:

@@ -152,7 +152,9 @@ def test_bulk_update_insert_and_in_filters_take_members_and_plain_values(app):
         )
 
 
-@pytest.mark.parametrize("dialect", [sqlite.dialect(), postgresql.dialect()], ids=str)
+@pytest.mark.parametrize(
+    "dialect", [sqlite.dialect(), postgresql.dialect()], ids=lambda dialect: dialect.name
+)
 def test_the_type_writes_the_checks_the_models_used_to_spell_out(dialect):
     signatures = str(CreateTable(Signature.__table__).compile(dialect=dialect))
     assert (

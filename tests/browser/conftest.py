@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -31,6 +32,7 @@ from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
 from pledges.mail.delivery import deliver_due
 from pledges.models import Pledge, Signature
+from pledges.partners import service as partners
 from pledges.signing import service
 from tests.conftest import _base_config
 from tests.factories import (
@@ -127,6 +129,22 @@ class LiveServer:
         assert match, f"no partner link in the email to {address}"
         return match.group(0)
 
+    def partner(self, signer_email: str, email: str, name: str = "Grace Mukami") -> str:
+        """Invite ``email`` as the signer's accountability partner (as their form does);
+        returns the private partner page from the invitation."""
+        with self.app.app_context():
+            signature = db.session.execute(
+                db.select(Signature).filter_by(email=signer_email)
+            ).scalar_one()
+            partners.invite(signature, name, email)
+            db.session.commit()
+        return self.partner_link(email)
+
+    def endpoint(self, url: str) -> str:
+        """The endpoint that serves ``url`` on this server."""
+        path = urlsplit(url).path
+        return self.app.url_map.bind("127.0.0.1").match(path, method="GET")[0]
+
     def user(self, email: str, role: str = "organizer", runs: tuple[str, ...] = ()) -> str:
         """An account (password: tests.factories.PASSWORD) running the pledges ``runs``."""
         with self.app.app_context():
@@ -204,10 +222,15 @@ def describe(violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def assert_accessible(page, name: str) -> None:
-    """axe-core at desktop and phone widths (the layouts differ: columns, wrapping): no
-    WCAG 2.2 A/AA violation at all, and no serious best-practice one; the message lists
-    every finding."""
+def assert_accessible(page, name: str, status: int = 200) -> None:
+    """The page came with the HTTP ``status`` expected (an error page in place of the one
+    meant must not pass), then axe-core at desktop and phone widths (the layouts differ:
+    columns, wrapping): no WCAG 2.2 A/AA violation at all, and no serious best-practice
+    one; the message lists every finding."""
+    assert page.statuses, f"{name}: no page was loaded"
+    assert page.statuses[-1] == status, (
+        f"{name} ({page.url}) answered {page.statuses[-1]}, not {status}"
+    )
     # A page reached by a click may be in the DOM before its stylesheet and fonts apply:
     # measured then, the header's links looked too close together (target-size).
     page.wait_for_load_state("load")
@@ -317,6 +340,16 @@ def open_page(browser, live_server: LiveServer):
         page.on("console", lambda msg: console.messages.append(f"{msg.type}: {msg.text}"))
         page.on("pageerror", lambda exc: console.messages.append(f"pageerror: {exc}"))
         page.console = console
+        # The HTTP status of every document the tab loaded (redirects included), newest last.
+        page.statuses = []
+        page.on(
+            "response",
+            lambda response: (
+                page.statuses.append(response.status)
+                if response.request.is_navigation_request() and response.frame == page.main_frame
+                else None
+            ),
+        )
         return page
 
     yield open_page

@@ -12,7 +12,11 @@ from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
+from pledges.accounts.service import reset_token
+from pledges.extensions import db
+from pledges.models import Action, Signature, User
 from tests.browser.conftest import (
     LiveServer,
     SeededPledge,
@@ -27,21 +31,35 @@ class Site:
     pledge: SeededPledge
     signer: SeededSigner
     pending: SeededSigner
-    unsubscribe: str
+    action_id: int
+    partner: str  # the private page of the signer's accountability partner
+    reset: str  # a password reset link
+    unsubscribe: str  # the one-click link that stops the signer's reminders
 
 
 @pytest.fixture(scope="module")
 def site(live_server: LiveServer) -> Site:
-    """A pledge with a few signers, public actions, and one signer yet to confirm."""
+    """A pledge with a few signers, public actions, one signer yet to confirm, an
+    accountability partner, and an organizer who asked for a new password."""
     pledge = live_server.pledge(title="Allies for peace in the Great Lakes")
     signer = live_server.signer(pledge.slug, actions=2, visibility="initial")
     for visibility in ("full", "anonymous"):
         live_server.signer(pledge.slug, visibility=visibility, personal_note="For my sisters.")
     pending = live_server.signer(pledge.slug, confirmed=False)
+    partner = live_server.partner(signer.email, "grace.partner@example.org")
+    email = live_server.user("forgetful@example.org")
+    with live_server.app.app_context():
+        action_id = db.session.scalar(
+            select(Action.id).join(Signature).where(Signature.email == signer.email).limit(1)
+        )
+        token = reset_token(db.session.scalar(select(User).where(User.email == email)))
     return Site(
         pledge=pledge,
         signer=signer,
         pending=pending,
+        action_id=action_id,
+        partner=partner,
+        reset=f"/password/reset/{token}",
         unsubscribe=live_server.unsubscribe_link(signer.email),
     )
 
@@ -71,33 +89,59 @@ def confirmed(page, site: Site) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Your signature is confirmed")
 
 
-#: How to reach each page: a function of (page, site) that leaves the browser on it.
-PAGES: dict[str, Callable[..., None]] = {
-    "home": goto(lambda site: "/"),
-    "pledge": goto(lambda site: site.pledge.path),
-    "pledge with errors": sign_with_errors,
-    "check your inbox": goto(lambda site: f"{site.pledge.path}/thanks"),
-    "confirm": goto(lambda site: site.pending.confirm),
-    "confirmed": confirmed,
-    "next steps": goto(lambda site: f"{site.signer.confirm}/next"),
-    "lost your link": goto(lambda site: "/lost-link"),
-    "lost your link with errors": lost_link_with_errors,
-    "lost your link sent": lost_link_sent,
-    "stop reminders": goto(lambda site: site.unsubscribe),
-    "wall": goto(lambda site: f"{site.pledge.path}/wall"),
-    "actions feed": goto(lambda site: f"{site.pledge.path}/actions"),
-    "private page": goto(lambda site: site.signer.me),
-    "log an action": goto(lambda site: f"{site.signer.me}/actions/new"),
-    "verify lookup": goto(lambda site: "/verify"),
-    "verify": goto(lambda site: f"/verify/{site.signer.verification_code}"),
-    "about": goto(lambda site: "/about"),
-    "login": goto(lambda site: "/login"),
-    "not found": goto(lambda site: "/no-such-page"),
+def me(path: str) -> Callable[..., None]:
+    """A page under the signer's private page."""
+    return goto(lambda site: site.signer.me + path.format(action=site.action_id))
+
+
+#: Each page: the endpoint that serves it (None: no route), how to reach it (a function of
+#: (page, site) that leaves the browser on it), and the HTTP status it answers with.
+PAGES: dict[str, tuple[str | None, Callable[..., None], int]] = {
+    "home": ("main.index", goto(lambda site: "/"), 200),
+    "pledge": ("signing.sign", goto(lambda site: site.pledge.path), 200),
+    "pledge with errors": ("signing.sign", sign_with_errors, 400),
+    "check your inbox": (
+        "signing.check_inbox",
+        goto(lambda site: f"{site.pledge.path}/thanks"),
+        200,
+    ),
+    "confirm": ("signing.confirm", goto(lambda site: site.pending.confirm), 200),
+    "confirmed": ("signing.next_steps", confirmed, 200),
+    "next steps": ("signing.next_steps", goto(lambda site: f"{site.signer.confirm}/next"), 200),
+    "lost your link": ("signing.lost_link", goto(lambda site: "/lost-link"), 200),
+    "lost your link with errors": ("signing.lost_link", lost_link_with_errors, 400),
+    "lost your link sent": ("signing.lost_link", lost_link_sent, 200),
+    "stop reminders": ("checkins.unsubscribe", goto(lambda site: site.unsubscribe), 200),
+    "wall": ("wall.wall", goto(lambda site: f"{site.pledge.path}/wall"), 200),
+    "actions feed": ("wall.actions", goto(lambda site: f"{site.pledge.path}/actions"), 200),
+    "embed": ("wall.embed", goto(lambda site: f"{site.pledge.path}/embed"), 200),
+    "reported": ("moderation.reported", goto(lambda site: f"{site.pledge.path}/reported"), 200),
+    "private page": ("me.manage", me(""), 200),
+    "log an action": ("actions.new", me("/actions/new"), 200),
+    "edit an action": ("actions.edit", me("/actions/{action}/edit"), 200),
+    "comments and reply": ("partners.reply", me("/actions/{action}/comments"), 200),
+    "invite a partner": ("partners.invite", me("/partners"), 200),
+    "reminders": ("checkins.reminders", me("/reminders"), 200),
+    "signed pledge preview": ("me.signed_pledge_preview", me("/pledge.html"), 200),
+    "partner page": ("partners.page", goto(lambda site: site.partner), 200),
+    "verify lookup": ("verify.lookup", goto(lambda site: "/verify"), 200),
+    "verify": (
+        "verify.verify",
+        goto(lambda site: f"/verify/{site.signer.verification_code}"),
+        200,
+    ),
+    "about": ("main.about", goto(lambda site: "/about"), 200),
+    "login": ("accounts.login", goto(lambda site: "/login"), 200),
+    "password reset": ("accounts.reset_password", goto(lambda site: site.reset), 200),
+    "not found": (None, goto(lambda site: "/no-such-page"), 404),
 }
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_page_has_no_serious_accessibility_violations(name, axe_page, site):
+def test_page_has_no_serious_accessibility_violations(name, axe_page, site, live_server):
     """Checked at desktop and phone widths: the layouts differ (wall columns, wrapping)."""
-    PAGES[name](axe_page, site)
-    assert_accessible(axe_page, name)
+    endpoint, reach, status = PAGES[name]
+    reach(axe_page, site)
+    if endpoint:
+        assert live_server.endpoint(axe_page.url) == endpoint, axe_page.url
+    assert_accessible(axe_page, name, status)

@@ -40,6 +40,7 @@ class Site:
     urdu_slug: str
     reported_id: int
     reported_public_id: str  # what the public report link names
+    hidden_id: int
     organization_slug: str
     dossier_code: str
     sessions: dict[str, dict]  # who -> Playwright storage state, logged in
@@ -138,6 +139,7 @@ def _seed(live_server: LiveServer) -> dict:
             "urdu_slug": urdu.slug,
             "reported_id": signatures[1].id,
             "reported_public_id": signatures[1].public_id,
+            "hidden_id": signatures[-1].id,
             "organization_slug": organization.slug,
             "dossier_code": dossier.verification_code,
         }
@@ -180,78 +182,267 @@ def organizer(path: str) -> Callable[[Site], str]:
     return lambda site: path.format(slug=site.slug)
 
 
-#: Each page: who is logged in (None: a visitor), and how to reach it.
-PAGES: dict[str, tuple[str | None, Callable[..., None]]] = {
-    "login with errors": (None, login_with_errors),
-    "forgot password": (None, goto(lambda site: "/password/forgot")),
-    "my pledges": ("organizer", goto(organizer("/organize/"))),
-    "new pledge": ("organizer", goto(organizer("/organize/new"))),
+#: Each page: who is logged in (None: a visitor), the endpoint that serves it, how to reach
+#: it, and the HTTP status it answers with.
+PAGES: dict[str, tuple[str | None, str, Callable[..., None], int]] = {
+    "login with errors": (
+        None,
+        "accounts.login",
+        login_with_errors,
+        422,
+    ),
+    "forgot password": (
+        None,
+        "accounts.forgot_password",
+        goto(lambda site: "/password/forgot"),
+        200,
+    ),
+    "my pledges": (
+        "organizer",
+        "organize.index",
+        goto(organizer("/organize/")),
+        200,
+    ),
+    "new pledge": (
+        "organizer",
+        "organize.new",
+        goto(organizer("/organize/new")),
+        200,
+    ),
     "new pledge with errors": (
         "organizer",
+        "organize.new",
         submitted_empty(organizer("/organize/new"), "Create the draft"),
+        400,
     ),
-    "pledge overview": ("organizer", goto(organizer("/organize/{slug}/"))),
-    "pledge settings": ("organizer", goto(organizer("/organize/{slug}/edit"))),
-    "commitments": ("organizer", goto(organizer("/organize/{slug}/commitments"))),
+    "pledge overview": (
+        "organizer",
+        "organize.pledge",
+        goto(organizer("/organize/{slug}/")),
+        200,
+    ),
+    "pledge settings": (
+        "organizer",
+        "organize.edit",
+        goto(organizer("/organize/{slug}/edit")),
+        200,
+    ),
+    "commitments": (
+        "organizer",
+        "organize.commitments",
+        goto(organizer("/organize/{slug}/commitments")),
+        200,
+    ),
     "commitments with errors": (
         "organizer",
+        "organize.commitments",
         submitted_empty(organizer("/organize/{slug}/commitments"), "Add"),
+        400,
     ),
-    "organizers and co-signers": ("organizer", goto(organizer("/organize/{slug}/organizers"))),
-    "translations": ("organizer", goto(organizer("/organize/{slug}/translations"))),
+    "organizers and co-signers": (
+        "organizer",
+        "organize.team",
+        goto(organizer("/organize/{slug}/organizers")),
+        200,
+    ),
+    "translations": (
+        "organizer",
+        "organize.translations",
+        goto(organizer("/organize/{slug}/translations")),
+        200,
+    ),
     "translation being edited": (
         "organizer",
+        "organize.translations",
         goto(organizer("/organize/{slug}/translations?locale=fr")),
+        200,
     ),
-    "moderation queue": ("organizer", goto(organizer("/organize/{slug}/moderation"))),
-    "hidden signatures": ("organizer", goto(organizer("/organize/{slug}/moderation?view=hidden"))),
+    "moderation queue": (
+        "organizer",
+        "moderation.queue",
+        goto(organizer("/organize/{slug}/moderation")),
+        200,
+    ),
+    "hidden signatures": (
+        "organizer",
+        "moderation.queue",
+        goto(organizer("/organize/{slug}/moderation?view=hidden")),
+        200,
+    ),
     "hide a signature": (
         "organizer",
+        "moderation.hide",
         goto(lambda site: f"/organize/{site.slug}/moderation/{site.reported_id}/hide"),
+        200,
     ),
-    "reports": ("organizer", goto(organizer("/organize/{slug}/reports"))),
-    "bulk hide": ("organizer", goto(organizer("/organize/{slug}/moderation/bulk"))),
-    "pledge moderation history": ("organizer", goto(organizer("/organize/{slug}/audit"))),
-    "dashboard": ("organizer", goto(organizer("/organize/{slug}/dashboard"))),
-    "export": ("organizer", goto(organizer("/organize/{slug}/export"))),
-    "dossier": ("organizer", goto(organizer("/organize/{slug}/dossier"))),
-    "organizations": ("organizer", goto(organizer("/organize/orgs/"))),
-    "new organization": ("organizer", goto(organizer("/organize/orgs/new"))),
+    "reports": (
+        "organizer",
+        "moderation.reports",
+        goto(organizer("/organize/{slug}/reports")),
+        200,
+    ),
+    "bulk hide": (
+        "organizer",
+        "moderation.bulk",
+        goto(organizer("/organize/{slug}/moderation/bulk")),
+        200,
+    ),
+    "pledge moderation history": (
+        "organizer",
+        "moderation.history",
+        goto(organizer("/organize/{slug}/audit")),
+        200,
+    ),
+    "dashboard": (
+        "organizer",
+        "dashboard.show",
+        goto(organizer("/organize/{slug}/dashboard")),
+        200,
+    ),
+    "export": (
+        "organizer",
+        "exports.signatures",
+        goto(organizer("/organize/{slug}/export")),
+        200,
+    ),
+    "dossier": (
+        "organizer",
+        "dossier.build",
+        goto(organizer("/organize/{slug}/dossier")),
+        200,
+    ),
+    "organizations": (
+        "organizer",
+        "orgs.index",
+        goto(organizer("/organize/orgs/")),
+        200,
+    ),
+    "new organization": (
+        "organizer",
+        "orgs.new",
+        goto(organizer("/organize/orgs/new")),
+        200,
+    ),
     "new organization with errors": (
         "organizer",
+        "orgs.new",
         submitted_empty(organizer("/organize/orgs/new"), "Add the organization"),
+        400,
     ),
-    "account": ("organizer", goto(organizer("/account"))),
-    "organizer page in French": ("organizer", goto(organizer("/organize/{slug}/?lang=fr"))),
-    "admin users": ("admin", goto(lambda site: "/admin/users")),
-    "admin new user": ("admin", goto(lambda site: "/admin/users/new")),
-    "admin mail": ("admin", goto(lambda site: "/admin/mail")),
-    "admin audit log": ("admin", goto(lambda site: "/admin/audit")),
-    "organization (public)": (None, goto(lambda site: f"/orgs/{site.organization_slug}")),
-    "report form": (None, goto(lambda site: f"/p/{site.slug}/report/{site.reported_public_id}")),
+    "account": (
+        "organizer",
+        "accounts.account",
+        goto(organizer("/account")),
+        200,
+    ),
+    "organizer page in French": (
+        "organizer",
+        "organize.pledge",
+        goto(organizer("/organize/{slug}/?lang=fr")),
+        200,
+    ),
+    "admin users": (
+        "admin",
+        "admin.users",
+        goto(lambda site: "/admin/users"),
+        200,
+    ),
+    "admin new user": (
+        "admin",
+        "admin.new_user",
+        goto(lambda site: "/admin/users/new"),
+        200,
+    ),
+    "admin mail": (
+        "admin",
+        "admin.mail",
+        goto(lambda site: "/admin/mail"),
+        200,
+    ),
+    "admin audit log": (
+        "admin",
+        "moderation.audit_log",
+        goto(lambda site: "/admin/audit"),
+        200,
+    ),
+    "organization (public)": (
+        None,
+        "orgs.show",
+        goto(lambda site: f"/orgs/{site.organization_slug}"),
+        200,
+    ),
+    "report form": (
+        None,
+        "moderation.report",
+        goto(lambda site: f"/p/{site.slug}/report/{site.reported_public_id}"),
+        200,
+    ),
     "report form with errors": (
         None,
+        "moderation.report",
         submitted_empty(
             lambda site: f"/p/{site.slug}/report/{site.reported_public_id}", "Send the report"
         ),
+        400,
     ),
-    "dossier verification": (None, goto(lambda site: f"/verify/dossier/{site.dossier_code}")),
-    "pledge in French": (None, goto(lambda site: f"/p/{site.slug}?lang=fr")),
-    "wall in French": (None, goto(lambda site: f"/p/{site.slug}/wall?lang=fr")),
-    "Urdu pledge (right to left)": (None, goto(lambda site: f"/p/{site.urdu_slug}?content=ur")),
+    "dossier verification": (
+        None,
+        "dossier.verify",
+        goto(lambda site: f"/verify/dossier/{site.dossier_code}"),
+        200,
+    ),
+    "pledge in French": (
+        None,
+        "signing.sign",
+        goto(lambda site: f"/p/{site.slug}?lang=fr"),
+        200,
+    ),
+    "wall in French": (
+        None,
+        "wall.wall",
+        goto(lambda site: f"/p/{site.slug}/wall?lang=fr"),
+        200,
+    ),
+    "Urdu pledge (right to left)": (
+        None,
+        "signing.sign",
+        goto(lambda site: f"/p/{site.urdu_slug}?content=ur"),
+        200,
+    ),
     "Urdu wall (right to left)": (
         None,
+        "wall.wall",
         goto(lambda site: f"/p/{site.urdu_slug}/wall?content=ur"),
+        200,
+    ),
+    "unhide a signature": (
+        "organizer",
+        "moderation.unhide",
+        goto(lambda site: f"/organize/{site.slug}/moderation/{site.hidden_id}/unhide"),
+        200,
+    ),
+    "dossier front matter preview": (
+        "organizer",
+        "dossier.preview",
+        goto(organizer("/organize/{slug}/dossier/preview")),
+        200,
+    ),
+    "edit an organization": (
+        "organizer",
+        "orgs.edit",
+        goto(lambda site: f"/organize/orgs/{site.organization_slug}/edit"),
+        200,
     ),
 }
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_page_has_no_serious_accessibility_violations(name, open_axe_page, site):
-    who, reach = PAGES[name]
+def test_page_has_no_serious_accessibility_violations(name, open_axe_page, site, live_server):
+    who, endpoint, reach, status = PAGES[name]
     page = open_axe_page(site.sessions.get(who))
     reach(page, site)
-    assert_accessible(page, name)
+    assert live_server.endpoint(page.url) == endpoint, page.url
+    assert_accessible(page, name, status)
 
 
 def test_the_pages_are_checked_with_their_data_on_them(open_axe_page, site):
