@@ -418,3 +418,38 @@ def test_mail_delivery_loops_end_when_they_cannot_claim_a_message(app):
             report = finishes(app, deliver_before_exit)
         assert report.sent == 1
         assert db.session.get(OutboxEmail, stuck).status == MailStatus.PENDING
+
+
+def test_a_withdrawal_racing_a_moderators_hide_takes_the_signer_out_of_the_counts_once(
+    app, monkeypatch
+):
+    with app.app_context():
+        pledge = make_pledge()
+        racer = confirmed_signature(pledge, email="racer@example.org")
+        confirmed_signature(pledge, email="stays@example.org")
+        pledge_id, racer_id = pledge.id, racer.id
+    read, hidden = threading.Event(), threading.Event()
+    real_claim = transitions._claim_status
+
+    def claim_after_the_hide(*args):
+        read.set()  # the withdrawal has read the status it will change: confirmed
+        assert hidden.wait(WAIT)
+        return real_claim(*args)
+
+    monkeypatch.setattr(transitions, "_claim_status", claim_after_the_hide)
+
+    def withdraw():
+        me_service.withdraw(db.session.get(Signature, racer_id))
+        db.session.commit()
+
+    def hide():
+        assert read.wait(WAIT)
+        moderation_service.hide(db.session.get(Signature, racer_id), "A moderator got there first")
+        db.session.commit()
+        hidden.set()
+
+    run_together(app, withdraw, hide)
+    with app.app_context():
+        assert db.session.get(Signature, racer_id).status == SignatureStatus.WITHDRAWN
+        counters_match_a_recount(pledge_id)
+        assert tallies.tally_for(pledge_id).total == 1

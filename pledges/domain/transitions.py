@@ -203,9 +203,15 @@ def withdraw(signature: Signature) -> None:
     their details, IP hash, reports' and audit entries' text about them, mail about them
     or their partners, dossiers listing them), SQLite's WAL checkpointed after the commit.
     The caller (pledges.me.service) then deletes their actions and tells their partners."""
-    old_status = signature.status
-    if old_status == SignatureStatus.WITHDRAWN:
-        return
+    while True:
+        old_status = signature.status
+        if old_status == SignatureStatus.WITHDRAWN:
+            return
+        if _claim_status(signature.id, old_status, SignatureStatus.WITHDRAWN):
+            break
+        # Another transaction changed it first (a moderator's hide, say), and counted that
+        # change: take the signer out of the figures from where it left them, not twice.
+        db.session.refresh(signature)
     if tallies.counts_on_wall(old_status):
         for action in signature.actions:
             _uncount_action(action)
@@ -216,6 +222,18 @@ def withdraw(signature: Signature) -> None:
     signature.next_checkin_at = None
     _status_changed(signature, old_status, SignatureStatus.WITHDRAWN)
     erasure.erase_signer(signature)
+
+
+def _claim_status(signature_id: int, old_status: str, new_status: str) -> bool:
+    """Move the row from ``old_status`` (as this session read it) to ``new_status``, unless
+    another transaction changed it since: False then, and nothing is written."""
+    claimed = db.session.execute(
+        update(_table)
+        .where(_table.c.id == signature_id, _table.c.status == old_status)
+        .values(status=new_status)
+        .execution_options(synchronize_session=False)
+    )
+    return claimed.rowcount == 1
 
 
 def _status_changed(signature: Signature, old_status: str, new_status: str) -> None:
