@@ -30,7 +30,7 @@ from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
 from pledges.mail.delivery import deliver_due
 from pledges.mail.sealing import unseal
-from pledges.models import Action, OutboxEmail, Pledge
+from pledges.models import Action, OutboxEmail, Pledge, PledgeTally
 
 CSRF_RE = re.compile(r'name="(?:[\w-]+-)?csrf_token" type="hidden" value="([^"]+)"')
 
@@ -325,4 +325,13 @@ def table_counts() -> dict[str, int]:
     return {
         table.name: db.session.scalar(select(func.count()).select_from(table))
         for table in db.metadata.sorted_tables
+    }
+
+
+def counters(pledge_id: int) -> dict:
+    """Every non-zero counter row, negative ones included (tally_for would hide those)."""
+    return {
+        (t.dimension, t.key): t.count
+        for t in db.session.scalars(select(PledgeTally).where(PledgeTally.pledge_id == pledge_id))
+        if t.count
     }

@@ -16,7 +16,6 @@ from pledges.infrastructure.database import utcnow
 from pledges.me import service as me_service
 from pledges.models import (
     AuditEntry,
-    PledgeTally,
     ReviewState,
     Signature,
     SignatureStatus,
@@ -26,6 +25,7 @@ from pledges.moderation.service import ModerationError
 from tests.factories import confirmed_signature, make_pledge, make_user, run_by
 from tests.helpers import (
     confirm_via_link,
+    counters,
     csrf_token,
     deliver_and_read,
     links_in,
@@ -36,15 +36,6 @@ from tests.helpers import (
 OWNER = "owner@example.org"
 OTHER = "other@example.org"
 ADMIN = "admin@example.org"
-
-
-def counters(pledge_id: int) -> dict:
-    """Every non-zero counter row, negative ones included (tally_for would hide those)."""
-    return {
-        (t.dimension, t.key): t.count
-        for t in db.session.scalars(select(PledgeTally).where(PledgeTally.pledge_id == pledge_id))
-        if t.count
-    }
 
 
 def assert_agrees_with_recount(pledge_id: int) -> None:

@@ -28,22 +28,13 @@ from pledges.models import (
     Partner,
     PartnerStatus,
     Pledge,
-    PledgeTally,
     ReviewState,
     Signature,
     SignatureStatus,
 )
 from pledges.signing import service as signing
 from tests.factories import confirmed_signature, make_pledge, signature_input
-
-
-def counters(pledge_id: int) -> dict:
-    """Every non-zero counter row, negative ones included (tally_for would hide those)."""
-    return {
-        (t.dimension, t.key): t.count
-        for t in db.session.scalars(select(PledgeTally).where(PledgeTally.pledge_id == pledge_id))
-        if t.count
-    }
+from tests.helpers import counters
 
 
 def wall_version(pledge_id: int) -> int:
