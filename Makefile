@@ -51,7 +51,8 @@ translations: install
 	$(BIN)/pybabel -q compile -d translations
 
 # System packages the tests use (Debian/Ubuntu names): Chromium for tests/browser, qpdf to
-# check PDFs, HarfBuzz's subsetter for WeasyPrint, Noto fonts for non-Latin names in PDFs.
+# check PDFs, HarfBuzz's subsetter for WeasyPrint, Noto fonts for non-Latin names in PDFs, and
+# where a PostgreSQL server is installed, pg_dump/pg_restore of its version (backup tests).
 # Installed with apt-get when missing and allowed (root, or passwordless sudo); otherwise
 # the missing ones are named and the run stops.
 system-test-packages:
@@ -61,6 +62,8 @@ system-test-packages:
 	ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset.so.0' || missing="$$missing libharfbuzz-subset0"; \
 	fc-list 2>/dev/null | grep -q 'Noto Sans Sinhala' || missing="$$missing fonts-noto-core"; \
 	fc-list 2>/dev/null | grep -q 'Noto Sans CJK SC' || missing="$$missing fonts-noto-cjk"; \
+	if [ -d /etc/postgresql ] && ! { pg_dump --version && pg_restore --version; } >/dev/null 2>&1; then \
+	  missing="$$missing postgresql-client-$$(ls /etc/postgresql | head -n 1)"; fi; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then sudo=""; \
 	  elif command -v apt-get >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo"; \
