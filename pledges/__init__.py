@@ -65,6 +65,15 @@ def register_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     cache.init_app(app)
+    # Flask-Limiter's one ``limiter`` keeps the settings of the first app it met (key prefix,
+    # strategy, error swallowing, in-memory fallback); each app made in a process (tests,
+    # the CLI beside a server) applies its own.
+    limiter._key_prefix = ""
+    limiter._strategy = None
+    limiter._swallow_errors = None
+    limiter._headers_enabled = None
+    limiter._in_memory_fallback_enabled = False
+    limiter._storage_dead = False
     limiter.init_app(app)
     dispatch.init_app(app)
     from pledges.accounts import setup as accounts_setup

@@ -30,7 +30,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from pledges import create_app
-from pledges.extensions import db, limiter
+from pledges.extensions import db
 from pledges.mail.dispatch import EXTENSION_KEY
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://127.0.0.1:5432/test"
@@ -168,20 +168,6 @@ def _base_config(url: str, tmp_path: Path) -> dict:
         "RATELIMIT_SWALLOW_ERRORS": False,
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": False,
     }
-
-
-@pytest.fixture(autouse=True)
-def limiter_without_a_previous_apps_settings() -> None:
-    """Flask-Limiter's one ``limiter`` keeps the first app's key prefix, strategy, error
-    swallowing and in-memory fallback for every later app of the process. A server runs one
-    app; a test run makes hundreds, so each test's app starts from the settings it names
-    (else a test could run on the memory fallback, or share counters with another test)."""
-    limiter._key_prefix = ""
-    limiter._strategy = None
-    limiter._swallow_errors = None
-    limiter._headers_enabled = None
-    limiter._in_memory_fallback_enabled = False
-    limiter._storage_dead = False
 
 
 @pytest.fixture(params=BACKENDS)

@@ -9,10 +9,11 @@ outside a request use http://127.0.0.1:$PORT.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import http.cookiejar
 import json
 import re
-import sqlite3
 import subprocess
 import sys
 import urllib.parse
@@ -96,14 +97,27 @@ def test_make_run_on_another_port_links_to_that_port(tmp_path):
                 "country": "KE",
                 "role": "woman",
                 "visibility": "full",
+                "publication": "now",
                 "commitments": form.commitments,
                 "consent": "y",
             },
         )
-        with sqlite3.connect(tmp_path / "pledges.db") as database:
-            (body,) = database.execute(
-                "SELECT body_text FROM outbox_emails WHERE to_address = 'wanjiru@example.org'"
-            ).fetchone()
+        # Bodies are sealed at rest: deliver, as the mail worker would, and read the message.
+        delivered = subprocess.run(  # noqa: S603
+            [PLEDGES, "deliver-mail"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert delivered.returncode == 0, delivered.stderr
+        (message,) = [
+            email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            for path in (tmp_path / "instance" / "outbox").glob("*.eml")
+        ]
+        assert message["To"] == "wanjiru@example.org"
+        body = message.get_body(("plain",)).get_content()
         assert re.search(rf"{re.escape(origin)}/confirm/[\w-]+", body), body
         assert re.search(rf"{re.escape(origin)}/me/[\w-]+", body), body
         assert "5000" not in body

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from pledges.accounts.service import reset_token
 from pledges.checkins.service import unsubscribe_token
+from pledges.domain.signers import issue_hide_token
 from pledges.errors import CSRF_MESSAGE
 from pledges.extensions import db
 from pledges.models import Dossier, Partner, Pledge, Signature, User
@@ -83,6 +84,9 @@ def test_every_post_route_refuses_a_form_without_its_csrf_token(app, outbox_dir)
             db.session.scalar(select(Signature).where(Signature.email == "amina@example.org"))
         )
         reset = reset_token(db.session.scalar(select(User).where(User.email == world.admin)))
+        hide = issue_hide_token(
+            db.session.scalar(select(Signature).where(Signature.email == "amina@example.org"))
+        )
         db.session.commit()
     fillers = {
         ("signing.confirm", "token"): lambda w: confirm.rsplit("/", 1)[1],
@@ -96,6 +100,8 @@ def test_every_post_route_refuses_a_form_without_its_csrf_token(app, outbox_dir)
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/partner/"):
             fillers[(rule.endpoint, "token")] = lambda w: partner.group(1).rsplit("/", 1)[1]
+        elif rule.endpoint == "me.hide":
+            fillers[(rule.endpoint, "token")] = lambda w: hide
         elif rule.rule.startswith("/me/"):
             fillers[(rule.endpoint, "token")] = lambda w: me.rsplit("/", 1)[1]
         if "action_id" in rule.arguments:

@@ -571,12 +571,16 @@ def test_the_wall_credits_partners_only_as_they_chose(client, outbox_dir, app_ct
         page = client.get(url).text
         assert "Confirmed by <bdi>Seconde Nyanzobe</bdi>, an accountability partner" in page
 
-    # Named beside an anonymous signer, she would point at who the signer is.
+    # Named beside an anonymous signer, she would point at who the signer is. (The action
+    # shown beside the name leaves the public pages with it: it would tie the two.)
     me_service.change_visibility(db.session.scalar(select(Signature)), "anonymous", "")
     db.session.commit()
+    later = log_action(client, me, pledge, description="Listening circle at the market")
+    partner_post(client, link, f"/actions/{later.id}/confirm")
     for url in (f"/p/{pledge.slug}/wall", f"/p/{pledge.slug}/actions"):
         page = client.get(url).text
-        assert "Anonymous ally" in page and "Dialogue with young men" in page
+        assert "Anonymous ally" in page and "Listening circle at the market" in page
+        assert "Dialogue with young men" not in page
         assert "Seconde" not in page
         assert "Confirmed by an accountability partner" in page
 

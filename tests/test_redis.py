@@ -130,7 +130,7 @@ def test_report_limit_is_counted_in_redis(app, client):
     with app.app_context():
         pledge = make_pledge()
         signature = confirmed_signature(pledge)
-        url = f"/p/{pledge.slug}/report/{signature.id}"
+        url = f"/p/{pledge.slug}/report/{signature.public_id}"
 
     def report():
         token = csrf_token(client.get(url).text)

@@ -38,6 +38,7 @@ class World:
     organization_slug: str  # an organization the owner added (the intruder did not)
     cosigner_id: int  # an organization that co-signs the owner's pledge
     signature_id: int  # a signature on the owner's pledge, on the wall and reported
+    signature_public_id: str  # the same signature as the public pages name it
     hidden_signature_id: int  # a signature on the owner's pledge, hidden by a moderator
     dossier_id: int  # a finished dossier of the owner's pledge
     dossier_chart: str  # the name of a chart in its preview
@@ -92,6 +93,7 @@ def build_world() -> World:
         organization_slug=organizations[owner.id].slug,
         cosigner_id=organizations[owner.id].id,
         signature_id=signature.id,
+        signature_public_id=signature.public_id,
         hidden_signature_id=hidden.id,
         dossier_id=dossier.id,
         dossier_chart=charts[0].name,
@@ -113,6 +115,7 @@ BY_ARGUMENT: dict[str, Filler] = {
     "commitment_id": lambda w: w.commitment_id,
     "organization_id": lambda w: w.cosigner_id,
     "signature_id": lambda w: w.signature_id,
+    "public_id": lambda w: w.signature_public_id,
     "dossier_id": lambda w: w.dossier_id,
     "user_id": lambda w: w.co_organizer_id,
     "locale": lambda w: w.locale,

@@ -117,6 +117,7 @@ PAGES: dict[str, tuple[str | None, Callable[..., None], int]] = {
     "embed": ("wall.embed", goto(lambda site: f"{site.pledge.path}/embed"), 200),
     "reported": ("moderation.reported", goto(lambda site: f"{site.pledge.path}/reported"), 200),
     "private page": ("me.manage", me(""), 200),
+    "take me off the wall": ("me.hide", goto(lambda site: site.signer.hide), 200),
     "log an action": ("actions.new", me("/actions/new"), 200),
     "edit an action": ("actions.edit", me("/actions/{action}/edit"), 200),
     "comments and reply": ("partners.reply", me("/actions/{action}/comments"), 200),
