@@ -413,6 +413,25 @@ def test_small_counts_are_fewer_than_the_minimum_and_unnamed_signers_lose_their_
     assert client.get(f"/api/v1/pledges/{slug}").json["counts"]["total"] == 5
 
 
+def test_a_lone_small_count_cannot_be_worked_out_from_the_total(client, app_ctx):
+    """Burundi 2 of a total 15 would be 15 - 6 - 7: the smallest exact cell is withheld too."""
+    pledge = make_pledge()
+    for country, signers in (("KE", 6), ("UG", 7), ("BI", 2)):
+        for n in range(signers):
+            confirmed_signature(pledge, name=f"Named {country} {n}", country=country)
+    counts = client.get(f"/api/v1/pledges/{pledge.slug}").json["counts"]
+    assert counts["total"] == 15
+    assert counts["by_country"] == {"UG": 7, "KE": None, "BI": None}
+    breakdown = client.get(f"/p/{pledge.slug}/wall").text.split('class="breakdown"', 1)[1]
+    assert "fewer than 5" in breakdown and "not shown" in breakdown
+    assert 'value="6"' not in breakdown and 'value="2"' not in breakdown
+
+    # With two small cells, neither is known from the total: nothing more is withheld.
+    confirmed_signature(pledge, name="Named NL", country="NL")
+    counts = client.get(f"/api/v1/pledges/{pledge.slug}").json["counts"]
+    assert counts["by_country"] == {"UG": 7, "KE": 6, "BI": None, "NL": None}
+
+
 @pytest.mark.config(MIN_PUBLIC_COUNT=1)
 def test_a_minimum_of_one_shows_every_count(client, app_ctx):
     pledge = make_pledge()

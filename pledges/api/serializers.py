@@ -22,7 +22,8 @@ def day(value: date | datetime | None) -> str | None:
 
 
 def counts(values: dict[str, int]) -> dict[str, int | None]:
-    """Counts by key, a small one (1 to MIN_PUBLIC_COUNT - 1) as null: "fewer than"."""
+    """Counts by key; null for a small one (1 to MIN_PUBLIC_COUNT - 1), and for the one more
+    withheld where a lone small count could be worked out from the total."""
     return {cell.key: cell.count for cell in public_counts(values)}
 
 

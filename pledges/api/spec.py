@@ -21,7 +21,9 @@ def _schemas() -> dict[str, Any]:
         "type": "object",
         "description": (
             "Counts by key. Small-count protection: a count from 1 to `min_public_count` - 1 "
-            "is given as null, read 'fewer than min_public_count'. The total is exact."
+            "is given as null, read 'fewer than min_public_count'. Where only one count is "
+            "that small, the smallest other one is null too (withheld), so the small one "
+            "cannot be worked out from the total. The total is exact."
         ),
         "additionalProperties": {"type": ["integer", "null"], "minimum": 1},
     }

@@ -208,14 +208,18 @@ def public_signer(signature: Signature, crowded: Container[str] = frozenset()) -
 
 @dataclass(frozen=True)
 class PublicCount:
-    """One cell of a public breakdown: exact, or only "fewer than ``minimum``"."""
+    """One cell of a public breakdown: exact, "fewer than ``minimum``", or withheld so that
+    a lone small cell cannot be worked out from the exact total (``withheld``)."""
 
     key: str
-    count: int | None  # None: fewer than ``minimum`` (small-count protection)
+    count: int | None  # None: fewer than ``minimum``, or withheld (small-count protection)
     minimum: int
+    withheld: bool = False
 
     @property
     def text(self) -> str:
+        if self.withheld:
+            return gettext("not shown")
         if self.count is None:
             return gettext("fewer than %(minimum)s", minimum=self.minimum)
         return flask_babel.format_decimal(self.count)
@@ -226,21 +230,31 @@ def public_counts(
 ) -> list[PublicCount]:
     """A breakdown as the public may read it: cells of 1 to MIN_PUBLIC_COUNT - 1 become
     "fewer than N", listed after the exact ones in key order, so neither their number nor
-    their place tells how small they are. ``keys``: every cell to list, in this order
-    (missing ones count 0), kept; default: the keys of ``counts``, largest first."""
+    their place tells how small they are. The total is published exactly, so a single small
+    cell could be worked out as the total less the exact ones: then the smallest exact cell
+    is withheld too (complementary suppression, as statistics offices do). ``keys``: every
+    cell to list, in this order (missing ones count 0), kept; default: the keys of
+    ``counts``, largest first."""
     minimum = min_public_count()
+    cells = [(key, counts.get(key, 0)) for key in (counts if keys is None else keys)]
+    small = {key for key, count in cells if 0 < count < minimum}
+    withheld: set[str] = set()
+    if len(small) == 1:
+        shown = [(count, key) for key, count in cells if count >= minimum]
+        if shown:
+            withheld.add(min(shown)[1])
+
+    def cell(key: str, count: int) -> PublicCount:
+        if key in withheld:
+            return PublicCount(key, None, minimum, withheld=True)
+        return PublicCount(key, None if key in small else count, minimum)
+
     if keys is not None:
-        cells = [(key, counts.get(key, 0)) for key in keys]
-        return [PublicCount(k, None if 0 < n < minimum else n, minimum) for k, n in cells]
-    keys = sorted(counts, key=lambda k: (-counts[k], k))
-    exact, small = [], []
-    for key in keys:
-        count = counts.get(key, 0)
-        if 0 < count < minimum:
-            small.append(PublicCount(key, None, minimum))
-        else:
-            exact.append(PublicCount(key, count, minimum))
-    return exact + sorted(small, key=lambda c: c.key)
+        return [cell(key, count) for key, count in cells]
+    ordered = sorted(cells, key=lambda kc: (-kc[1], kc[0]))
+    exact = [cell(k, n) for k, n in ordered if k not in small and k not in withheld]
+    hidden = [cell(k, n) for k, n in sorted(ordered) if k in small or k in withheld]
+    return exact + hidden
 
 
 def paragraphs(text: str | None) -> Markup:
