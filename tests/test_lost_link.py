@@ -4,8 +4,6 @@ stranger learns nothing about who signed, neither from the answer nor from its t
 from __future__ import annotations
 
 import re
-import statistics
-import time
 
 import pytest
 from sqlalchemy import func, select
@@ -17,6 +15,7 @@ from tests.helpers import (
     confirm_via_link,
     csrf_token,
     deliver_and_read,
+    known_to_unknown_time_ratio,
     links_in,
     sign_via_form,
     text_of,
@@ -141,23 +140,9 @@ def test_an_unknown_address_takes_as_long_as_a_known_one(client, outbox_dir, app
     sign_via_form(client, pledge, email="known@example.org")
     db.session.commit()
     token = csrf_token(client.get("/lost-link").text)
-
-    def timed(email: str) -> float:
-        started = time.perf_counter()
-        client.post("/lost-link", data={"email": email, "csrf_token": token})
-        return time.perf_counter() - started
-
-    ratios = []
-    for round_number in range(60):
-        if round_number % 2:
-            unknown = timed("nobody@example.org")
-            known = timed("known@example.org")
-        else:
-            known = timed("known@example.org")
-            unknown = timed("nobody@example.org")
-        if round_number >= 5:  # the first requests warm template and statement caches
-            ratios.append(known / unknown)
-    ratio = statistics.median(ratios)
+    ratio = known_to_unknown_time_ratio(
+        client, "/lost-link", token, "known@example.org", "nobody@example.org"
+    )
     assert 0.8 < ratio < 1.25, ratio
 
 
