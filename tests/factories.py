@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
+from pledges.actions.service import ActionInput, log_action
 from pledges.domain.signers import normalize_email
 from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
@@ -127,3 +128,22 @@ def french_pledge() -> Pledge:
         pledge, "fr", "Alliés pour la paix", "Hommes et femmes, ensemble.", FRENCH_COMMITMENTS
     )
     return pledge
+
+
+def logged_action(
+    signature, people: int | None = None, description: str = "Spoke at the district peace committee"
+):
+    """A public action yesterday against the signer's first commitment, through the service
+    (not committed)."""
+    return log_action(
+        signature,
+        ActionInput(
+            commitment_id=signature.pledge.commitments[0].id,
+            kind="advocacy",
+            done_on=utcnow().date() - timedelta(days=1),
+            description=description,
+            people_reached=people,
+            evidence_url=None,
+            visibility="public",
+        ),
+    )

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 
 from pledges.actions import service as actions
-from pledges.actions.service import ActionInput
 from pledges.domain.tallies import adjust_follow_through, recount, tally_for
 from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
@@ -22,7 +21,7 @@ from pledges.models import (
 )
 from pledges.moderation import service
 from pledges.moderation.service import ModerationError
-from tests.factories import confirmed_signature, make_pledge, make_user, run_by
+from tests.factories import confirmed_signature, logged_action, make_pledge, make_user, run_by
 from tests.helpers import (
     confirm_via_link,
     counters,
@@ -46,18 +45,7 @@ def assert_agrees_with_recount(pledge_id: int) -> None:
 
 
 def log(signature, people=None, confirmed_by_partner=False):
-    action = actions.log_action(
-        signature,
-        ActionInput(
-            commitment_id=signature.pledge.commitments[0].id,
-            kind="advocacy",
-            done_on=utcnow().date() - timedelta(days=1),
-            description="Spoke at the district peace committee",
-            people_reached=people,
-            evidence_url=None,
-            visibility="public",
-        ),
-    )
+    action = logged_action(signature, people)
     if confirmed_by_partner:  # as transitions.review_action does
         action.review_state = ReviewState.CONFIRMED
         adjust_follow_through(signature.pledge_id, confirmed_actions=1)

@@ -16,13 +16,11 @@ from sqlalchemy import select
 
 import pledges
 from pledges.actions import service as actions
-from pledges.actions.service import ActionInput
 from pledges.domain import transitions
 from pledges.domain.cycles import cadence
 from pledges.domain.signers import normalize_email
 from pledges.domain.tallies import recount, tally_for
 from pledges.extensions import db
-from pledges.infrastructure.database import utcnow
 from pledges.me import service as me_service
 from pledges.models import (
     Partner,
@@ -33,7 +31,7 @@ from pledges.models import (
     SignatureStatus,
 )
 from pledges.signing import service as signing
-from tests.factories import confirmed_signature, make_pledge, signature_input
+from tests.factories import confirmed_signature, logged_action, make_pledge, signature_input
 from tests.helpers import counters
 
 
@@ -60,18 +58,7 @@ class Door:
 
 
 def log(signature: Signature, people: int | None = None) -> actions.Action:
-    return actions.log_action(
-        signature,
-        ActionInput(
-            commitment_id=signature.pledge.commitments[0].id,
-            kind="advocacy",
-            done_on=utcnow().date() - timedelta(days=1),
-            description="Spoke at the district peace committee",
-            people_reached=people,
-            evidence_url=None,
-            visibility="public",
-        ),
-    )
+    return logged_action(signature, people)
 
 
 def partner_of(signature: Signature) -> Partner:
