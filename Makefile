@@ -32,7 +32,8 @@ lock: $(VENV)/.installed-test
 	$(UV_COMPILE) -o requirements.lock
 	$(UV_COMPILE) --extra test --extra dev -o requirements-test.lock
 
-# Test-only JavaScript: axe-core, which tests/browser loads into the pages it checks.
+# Test-only tools from npm: axe-core, which tests/browser loads into the pages it checks, and
+# vnu-jar, the Nu Html Checker that the tests run on the system's Java (tests/helpers.py).
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
@@ -50,14 +51,16 @@ translations: install
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --ignore-obsolete
 	$(BIN)/pybabel -q compile -d translations
 
-# System packages the tests use (Debian/Ubuntu names): Chromium for tests/browser, qpdf to
-# check PDFs, HarfBuzz's subsetter for WeasyPrint, Noto fonts for non-Latin names in PDFs, and
-# where a PostgreSQL server is installed, pg_dump/pg_restore of its version (backup tests).
+# System packages the tests use (Debian/Ubuntu names): Chromium for tests/browser, Java for the
+# Nu Html Checker, qpdf to check PDFs, HarfBuzz's subsetter for WeasyPrint, Noto fonts for
+# non-Latin names in PDFs, and where a PostgreSQL server is installed, pg_dump/pg_restore of
+# its version (backup tests).
 # Installed with apt-get when missing and allowed (root, or passwordless sudo); otherwise
 # the missing ones are named and the run stops.
 system-test-packages:
 	@missing=""; \
 	[ -x "$${PLEDGES_CHROMIUM:-/usr/bin/chromium}" ] || missing="$$missing chromium"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
 	qpdf --version >/dev/null 2>&1 || missing="$$missing qpdf"; \
 	ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset.so.0' || missing="$$missing libharfbuzz-subset0"; \
 	fc-list 2>/dev/null | grep -q 'Noto Sans Sinhala' || missing="$$missing fonts-noto-core"; \
@@ -101,8 +104,18 @@ PYTEST_WORKERS ?= auto
 test: lint
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25 $(PYTEST_ARGS)
 
+# The surge (issue 19's aims) with wrk, on SQLite and, where it answers, PostgreSQL; wrk is
+# installed with apt-get when missing and allowed. Each figure is printed beside the bare
+# route's ceiling measured in the same run. The other benches: see bench/README.md.
+BENCH_PG ?= postgresql+psycopg://root@127.0.0.1:5432/test
 bench: install-test
-	$(BIN)/python bench/wall.py
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -qq wrk; \
+	  elif sudo -n true 2>/dev/null; then sudo apt-get install -y -qq wrk; \
+	  else echo "Install wrk first (Debian/Ubuntu: apt install wrk)"; exit 1; fi; }
+	$(BIN)/python bench/surge.py
+	if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then \
+	  $(BIN)/python bench/surge.py --database-url $(BENCH_PG); fi
 
 # Style (the rules, and the formatting ruff format would give), and the package's shape: the
 # import contracts in pyproject.toml [tool.importlinter].

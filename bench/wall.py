@@ -10,7 +10,10 @@ loopback, and measures in one run, each phase bounded by time and by request cou
 
     hello   GET /hello                       (Flask baseline, same server)
     first   GET /p/joining-forces/wall       (the wall's first page)
-    deep    GET /p/joining-forces/wall?before=CURSOR   (the page after the 90,000th newest)
+    deep    GET /p/joining-forces/wall?before=CURSOR   (the page after the newest 90%)
+
+``--signatures 1000000`` shows the same at a million (the deep page then starts after the
+900,000th newest; seeding's aim becomes the issue's 5 minutes on PostgreSQL).
 
 Aims (from the issue): wall first page >= 0.33x hello throughput, and the deep page no
 slower than 1.3x the first (mean latency). A missed aim is reported, not an error; the exit
@@ -33,7 +36,8 @@ import loadgen  # noqa: E402
 from common import HOST, SLUG, BenchError  # noqa: E402
 
 WALL_PATH = f"/p/{SLUG}/wall"
-SEED_AIM_SECONDS = 60.0
+SEED_AIM_SECONDS = 60.0  # up to 100,000 signatures
+SEED_AIM_SECONDS_MILLION = 300.0  # beyond: a million on PostgreSQL in under 5 minutes
 WALL_HELLO_AIM = 0.33
 DEEP_FIRST_AIM = 1.3
 SIGNER_ITEM = re.compile(rb'<li class="signer">')
@@ -117,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         raise BenchError("--signatures must be at least 2")
     if args.rounds < 1 or args.duration <= 0 or args.concurrency < 1:
         raise BenchError("--rounds, --duration and --concurrency must be positive")
-    depth = min(90_000, max(1, int(args.signatures * 0.9)))
+    depth = max(1, int(args.signatures * 0.9))
     with common.workdir(args.keep) as workdir:
         with common.scratch_database(args.database_url, workdir, args.in_place) as database_url:
             backend = "PostgreSQL" if common.is_postgresql(database_url) else "SQLite (WAL)"
@@ -214,9 +218,10 @@ def run(args: argparse.Namespace) -> int:
         f"Results ({backend}, {args.signatures:,} signatures, 2 sync workers, "
         f"concurrency {args.concurrency}):"
     )
+    seed_aim = SEED_AIM_SECONDS if args.signatures <= 100_000 else SEED_AIM_SECONDS_MILLION
     print(
         f"  seed time                      {seed_seconds:6.1f} s     "
-        f"(aim < {SEED_AIM_SECONDS:.0f} s: {aim(seed_seconds < SEED_AIM_SECONDS)})"
+        f"(aim < {seed_aim:.0f} s: {aim(seed_seconds < seed_aim)})"
     )
     print(f"  hello                          {hello.rate:8.1f} req/s")
     print(f"  wall first page                {first.rate:8.1f} req/s")

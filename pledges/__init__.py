@@ -44,13 +44,16 @@ def register_logging(app: Flask) -> None:
 
 
 def register_headers(app: Flask) -> None:
-    from pledges.infrastructure import headers
+    from pledges.infrastructure import headers, http_cache
 
+    # Registered first, so it runs last: after every other hook has read what it needed.
+    http_cache.init_app(app)
     headers.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:
-    from pledges.extensions import cache, csrf, db, limiter, migrate
+    from pledges.extensions import cache, compress, csrf, db, limiter, migrate
+    from pledges.infrastructure import http_cache
     from pledges.infrastructure.database import render_migration_type
     from pledges.mail import dispatch
 
@@ -65,6 +68,9 @@ def register_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     cache.init_app(app)
+    compress.init_app(app)
+    # Runs before the compressor (hooks run in reverse order of registration).
+    app.after_request(http_cache.read_static_files_whole)
     # Flask-Limiter's one ``limiter`` keeps the settings of the first app it met (key prefix,
     # strategy, error swallowing, in-memory fallback); each app made in a process (tests,
     # the CLI beside a server) applies its own.
@@ -105,12 +111,16 @@ def register_blueprints(app: Flask) -> None:
     from pledges.exports.routes import bp as exports_bp
     from pledges.infrastructure.health import bp as health_bp
     from pledges.main.routes import bp as main_bp
+    from pledges.maps.routes import bp as maps_bp
     from pledges.me.routes import bp as me_bp
     from pledges.moderation.routes import bp as moderation_bp
     from pledges.organize.routes import bp as organize_bp
     from pledges.orgs.routes import bp as orgs_bp
+    from pledges.paper.routes import bp as paper_bp
     from pledges.partners.routes import bp as partners_bp
+    from pledges.sessions.routes import bp as sessions_bp
     from pledges.signing.routes import bp as signing_bp
+    from pledges.updates.routes import bp as updates_bp
     from pledges.verify.routes import bp as verify_bp
     from pledges.wall.routes import bp as wall_bp
 
@@ -132,6 +142,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(paper_bp)
+    app.register_blueprint(sessions_bp)
+    app.register_blueprint(maps_bp)
+    app.register_blueprint(updates_bp)
 
 
 def register_templating(app: Flask) -> None:

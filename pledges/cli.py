@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from pledges.extensions import db
@@ -142,6 +142,25 @@ def send_reminders_command() -> None:
 
     sent = send_due_reminders()
     click.echo(f"{sent} reminder{'s' if sent != 1 else ''} queued")
+    report = deliver_before_exit()
+    if report is None and sent and current_app.config["MAIL_DISPATCH"] == "queue":
+        click.echo("The workers of the job queue send them.")
+    _echo_delivery(report)
+
+
+@click.command("send-updates")
+@with_appcontext
+def send_updates_command() -> None:
+    """Carry on every update emailing left running (its job died with a restart, say):
+    hands the rest of each to the outbox here, at UPDATE_EMAILS_PER_MINUTE. Safe to run
+    twice, or beside a job still running: no signer gets an update twice."""
+    from pledges.mail.dispatch import deliver_before_exit
+    from pledges.updates.service import run_send, running_sends
+
+    sends = running_sends()
+    for send_id in sends:
+        run_send(send_id)
+    click.echo(f"{len(sends)} update send{'s' if len(sends) != 1 else ''} carried on")
     _echo_delivery(deliver_before_exit())
 
 
@@ -269,6 +288,30 @@ def export_dossier_command(slug: str, output: Path, audience: str, part_size: in
     )
 
 
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run the jobs waiting now, then exit.")
+@click.option(
+    "--with-scheduler",
+    is_flag=True,
+    help="Also enqueue the scheduled work (reminders, mail retries, purges) and the retries "
+    "due; safe on several workers at once.",
+)
+@click.option("--name", default=None, help="The worker's name in Redis (default: random).")
+@with_appcontext
+def worker_command(burst: bool, with_scheduler: bool, name: str | None) -> None:
+    """Run the jobs of the queue on Redis (JOBS_BACKEND=rq): dossier builds, mail, reminders."""
+    from pledges.infrastructure import jobs
+    from pledges.schedule import SCHEDULE
+
+    app = current_app._get_current_object()  # noqa: SLF001 - the worker keeps the app itself
+    if app.config["JOBS_BACKEND"] != jobs.RQ:
+        raise click.ClickException(
+            "No job queue: set REDIS_URL (or JOBS_BACKEND=rq). Without one, jobs run inside "
+            "the web process and no worker is needed."
+        )
+    jobs.work(app, burst=burst, with_scheduler=with_scheduler, schedule=SCHEDULE, name=name)
+
+
 def init_app(app: Flask) -> None:
     from pledges.infrastructure.backup import backup_command, restore_command
 
@@ -277,11 +320,13 @@ def init_app(app: Flask) -> None:
         deliver_mail_command,
         mail_status_command,
         send_reminders_command,
+        send_updates_command,
         purge_ip_hashes_command,
         purge_sent_mail_command,
         recount_command,
         create_user_command,
         export_dossier_command,
+        worker_command,
         backup_command,
         restore_command,
     ):

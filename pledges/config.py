@@ -7,6 +7,7 @@ function that parses it, so the README's table and this module stay one place.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -42,6 +43,16 @@ def _list(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
 
 
+def _seconds_list(value: str) -> tuple[int, ...]:
+    try:
+        seconds = tuple(int(item) for item in _list(value))
+    except ValueError:
+        raise ValueError("expected whole numbers of seconds separated by commas") from None
+    if any(second < 0 for second in seconds):
+        raise ValueError("expected whole numbers of seconds separated by commas")
+    return seconds
+
+
 DEFAULTS: dict[str, Any] = {
     # "development" or "production"; production refuses insecure settings.
     "PLEDGES_ENV": "development",
@@ -61,7 +72,9 @@ DEFAULTS: dict[str, Any] = {
     "DISCREET_SENDER_NAME": "Notifications",
     # Where "Leave this page quickly" goes: a neutral site that looks ordinary on a screen.
     "QUICK_EXIT_URL": "https://www.bbc.com/weather",
-    "MAIL_DISPATCH": "thread",  # thread: deliver right after commit; worker: only deliver-mail
+    # thread: deliver right after commit; queue: a job on the job queue (the default with
+    # JOBS_BACKEND=rq); worker: only `pledges deliver-mail`. None: computed.
+    "MAIL_DISPATCH": None,
     "MAIL_MAX_ATTEMPTS": 8,
     "SMTP_HOST": "localhost",
     "SMTP_PORT": 587,
@@ -115,7 +128,44 @@ DEFAULTS: dict[str, Any] = {
     # Rendered wall pages are cached under a key that includes the pledge's wall_version,
     # so a change shows at once on every host; the timeout only bounds memory.
     "WALL_CACHE_SECONDS": 300,
+    # Public pages that are the same for every visitor (wall, actions, feed, embed, About,
+    # the API) tell browsers and reverse proxies they may keep them this long, and serve
+    # them stale for HTTP_STALE_SECONDS more while fetching a fresh copy; each carries an
+    # ETag from the pledge's wall version, so a revalidation costs a 304.
+    "HTTP_CACHE_SECONDS": 10,
+    "HTTP_STALE_SECONDS": 60,
+    # Responses compressed for clients that accept it (Flask-Compress): brotli first, then
+    # gzip; the types below, when larger than COMPRESS_MIN_SIZE bytes.
+    "COMPRESS_ALGORITHM": ["br", "gzip"],
+    # Streamed answers (CSV exports) go out as they are made; static files are read
+    # whole first (pledges/infrastructure/http_cache.py), so they are compressed too.
+    "COMPRESS_STREAMS": False,
+    "COMPRESS_BR_LEVEL": 5,
+    "COMPRESS_MIMETYPES": [
+        "text/html",
+        "text/css",
+        "text/plain",
+        "text/calendar",
+        "text/csv",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "application/atom+xml",
+        "application/xml",
+        "image/svg+xml",
+    ],
     "REDIS_URL": None,
+    # Long work (pledges/infrastructure/jobs.py): "thread" in this process, or "rq" on Redis
+    # run by `pledges worker` (None: rq when REDIS_URL is set). A failed job is retried
+    # after each of JOBS_RETRY_INTERVALS seconds; a worker's job sends a heartbeat every
+    # JOBS_HEARTBEAT_SECONDS (three missed: abandoned, and retried by the next maintenance
+    # round, every JOBS_MAINTENANCE_SECONDS).
+    "JOBS_BACKEND": None,
+    "JOBS_QUEUE_NAME": "pledges",
+    "JOBS_RETRY_INTERVALS": (10, 60, 300),
+    "JOBS_TIMEOUT_SECONDS": 3600,
+    "JOBS_HEARTBEAT_SECONDS": 30,
+    "JOBS_MAINTENANCE_SECONDS": 60,
     "CACHE_TYPE": None,  # computed: RedisCache with REDIS_URL, else SimpleCache
     "CACHE_KEY_PREFIX": "pledges:",
     "API_MAX_LIMIT": 200,
@@ -144,15 +194,24 @@ DEFAULTS: dict[str, Any] = {
     # stays flat whatever the pledge's size), the size above which the web builds in the
     # background, and how long a build may show no progress before it counts as dead.
     "DOSSIER_PART_SIZE": 2000,
+    # Signers a dossier names at most (the first to sign); the rest are counted by country,
+    # so a dossier of a million stays printable and builds in bounded memory.
+    "DOSSIER_MAX_LISTED": 2000,
     "DOSSIER_SYNC_MAX_SIGNATURES": 1000,
+    # Organizers' updates (pledges/updates): emails per minute handed to the outbox, as
+    # SMTP providers impose (0: as fast as the outbox delivers), and signers per batch.
+    "UPDATE_EMAILS_PER_MINUTE": 600,
+    "UPDATE_BATCH_SIZE": 500,
     "DOSSIER_STALE_MINUTES": 10,
     # Dossiers being built from the web at once, across every pledge and host (each takes
     # a core and about 150 MB while it runs); the command line is not counted or held.
     "DOSSIER_MAX_BUILDS": 2,
-    # Languages of the interface (pledges/infrastructure/i18n.py): each needs a catalog in
-    # translations/,
-    # except the first, the language the code is written in and the fallback.
-    "SUPPORTED_LOCALES": ("en", "fr", "es"),
+    # Languages of the interface (pledges/infrastructure/i18n.py): each needs a complete
+    # catalog in translations/ (tests/test_i18n.py checks every catalog there), except the
+    # first, the language the code is written in and the fallback. Arabic and Urdu are
+    # right to left (text_direction); adding one is `pybabel init -l xx`, translating every
+    # message, and naming it here.
+    "SUPPORTED_LOCALES": ("en", "fr", "es", "ar", "ur"),
     # Languages a pledge's own words may be written or translated in (pledges/domain/content.py):
     # the interface languages, and others the interface does not speak (yet).
     "CONTENT_LANGUAGES": ("en", "fr", "es", "ur", "ar", "sw"),
@@ -165,7 +224,15 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
     "BASE_URL": ("BASE_URL", str),
     "REDIS_URL": ("REDIS_URL", str),
+    "JOBS_BACKEND": ("JOBS_BACKEND", str),
+    "JOBS_QUEUE_NAME": ("JOBS_QUEUE_NAME", str),
+    "JOBS_RETRY_INTERVALS": ("JOBS_RETRY_INTERVALS", _seconds_list),
+    "JOBS_TIMEOUT_SECONDS": ("JOBS_TIMEOUT_SECONDS", int),
+    "JOBS_HEARTBEAT_SECONDS": ("JOBS_HEARTBEAT_SECONDS", int),
+    "JOBS_MAINTENANCE_SECONDS": ("JOBS_MAINTENANCE_SECONDS", int),
     "WALL_CACHE_SECONDS": ("WALL_CACHE_SECONDS", int),
+    "HTTP_CACHE_SECONDS": ("HTTP_CACHE_SECONDS", int),
+    "HTTP_STALE_SECONDS": ("HTTP_STALE_SECONDS", int),
     "MIN_PUBLIC_COUNT": ("MIN_PUBLIC_COUNT", int),
     "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
     "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _bool),
@@ -210,6 +277,9 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PASSWORD_RESET_HOURS": ("PASSWORD_RESET_HOURS", int),
     "PASSWORD_MIN_LENGTH": ("PASSWORD_MIN_LENGTH", int),
     "DOSSIER_PART_SIZE": ("DOSSIER_PART_SIZE", int),
+    "DOSSIER_MAX_LISTED": ("DOSSIER_MAX_LISTED", int),
+    "UPDATE_EMAILS_PER_MINUTE": ("UPDATE_EMAILS_PER_MINUTE", int),
+    "UPDATE_BATCH_SIZE": ("UPDATE_BATCH_SIZE", int),
     "DOSSIER_SYNC_MAX_SIGNATURES": ("DOSSIER_SYNC_MAX_SIGNATURES", int),
     "DOSSIER_STALE_MINUTES": ("DOSSIER_STALE_MINUTES", int),
     "DOSSIER_MAX_BUILDS": ("DOSSIER_MAX_BUILDS", int),
@@ -221,6 +291,8 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
 #: Numeric settings and the least each may be (the greatest, for a port).
 NUMBER_RANGES: dict[str, tuple[int, int | None]] = {
     "WALL_CACHE_SECONDS": (0, None),  # 0: no cache
+    "HTTP_CACHE_SECONDS": (0, None),  # 0: browsers and proxies revalidate every time
+    "HTTP_STALE_SECONDS": (0, None),
     "MIN_PUBLIC_COUNT": (1, None),  # 1: every count exact
     "IP_HASH_RETENTION_DAYS": (0, None),
     "OUTBOX_RETENTION_DAYS": (0, None),
@@ -234,9 +306,17 @@ NUMBER_RANGES: dict[str, tuple[int, int | None]] = {
     "PASSWORD_RESET_HOURS": (1, None),
     "PASSWORD_MIN_LENGTH": (8, None),
     "DOSSIER_PART_SIZE": (1, None),
+    # 0: nobody named, every signer counted by country. The whole list is laid out in
+    # memory (about a megabyte per 130 names), hence the ceiling.
+    "DOSSIER_MAX_LISTED": (0, 20_000),
+    "UPDATE_EMAILS_PER_MINUTE": (0, None),  # 0: no limit
+    "UPDATE_BATCH_SIZE": (1, None),
     "DOSSIER_SYNC_MAX_SIGNATURES": (0, None),  # 0: always in the background
     "DOSSIER_STALE_MINUTES": (1, None),
     "DOSSIER_MAX_BUILDS": (1, None),
+    "JOBS_TIMEOUT_SECONDS": (1, None),
+    "JOBS_HEARTBEAT_SECONDS": (1, None),
+    "JOBS_MAINTENANCE_SECONDS": (1, None),
 }
 
 #: Settings in the `limits` notation ("10 per minute;60 per hour").
@@ -292,6 +372,10 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
             app.config["CACHE_TYPE"] = "SimpleCache"
     if not app.config["RATELIMIT_STORAGE_URI"]:
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
+    if not app.config["JOBS_BACKEND"]:
+        app.config["JOBS_BACKEND"] = "rq" if app.config["REDIS_URL"] else "thread"
+    if not app.config["MAIL_DISPATCH"]:
+        app.config["MAIL_DISPATCH"] = "queue" if app.config["JOBS_BACKEND"] == "rq" else "thread"
     if not app.config["MAIL_OUTBOX_DIR"]:
         app.config["MAIL_OUTBOX_DIR"] = str(instance / "outbox")
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -366,8 +450,9 @@ def _check(app: Flask) -> None:
         raise ConfigurationError("PLEDGES_ENV must be 'development' or 'production'.")
     if cfg["MAIL_TRANSPORT"] not in {"file", "smtp"}:
         raise ConfigurationError("MAIL_TRANSPORT must be 'file' or 'smtp'.")
-    if cfg["MAIL_DISPATCH"] not in {"thread", "worker"}:
-        raise ConfigurationError("MAIL_DISPATCH must be 'thread' or 'worker'.")
+    if cfg["MAIL_DISPATCH"] not in {"thread", "queue", "worker"}:
+        raise ConfigurationError("MAIL_DISPATCH must be 'thread', 'queue' or 'worker'.")
+    _check_jobs(cfg)
     if cfg["SMTP_SECURITY"] not in {"starttls", "ssl", "none"}:
         raise ConfigurationError("SMTP_SECURITY must be 'starttls', 'ssl' or 'none'.")
     if not cfg["SUPPORTED_LOCALES"]:
@@ -394,6 +479,27 @@ def _check(app: Flask) -> None:
                 f"{MIN_SECRET_KEY_LENGTH} characters (python -c 'import secrets; "
                 "print(secrets.token_hex(32))')."
             )
+
+
+def _check_jobs(cfg: dict[str, Any]) -> None:
+    if cfg["JOBS_BACKEND"] not in {"thread", "rq"}:
+        raise ConfigurationError("JOBS_BACKEND must be 'thread' or 'rq'.")
+    if cfg["JOBS_BACKEND"] == "rq" and not cfg["REDIS_URL"]:
+        raise ConfigurationError("JOBS_BACKEND=rq needs REDIS_URL: the queue lives in Redis.")
+    if cfg["MAIL_DISPATCH"] == "queue" and cfg["JOBS_BACKEND"] != "rq":
+        raise ConfigurationError("MAIL_DISPATCH=queue needs the job queue (JOBS_BACKEND=rq).")
+    name = cfg["JOBS_QUEUE_NAME"]
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name):
+        raise ConfigurationError(
+            f"JOBS_QUEUE_NAME={name!r} is not valid: letters, digits, '.', '_' or '-'."
+        )
+    intervals = cfg["JOBS_RETRY_INTERVALS"]
+    if isinstance(intervals, str):  # from instance/config.py, written as in the env
+        try:
+            intervals = _seconds_list(intervals)
+        except ValueError as exc:
+            raise ConfigurationError(f"JOBS_RETRY_INTERVALS={intervals!r}: {exc}.") from exc
+    cfg["JOBS_RETRY_INTERVALS"] = tuple(intervals)
 
 
 def _check_outbox_keys(cfg: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from flask_babel import Babel
 from flask_caching import Cache
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -30,6 +31,7 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 cache = Cache()
+compress = Compress()
 # Limits are set per route (pledges/infrastructure/abuse.py); remote_addr is the client once
 # ProxyFix has read the trusted proxy's X-Forwarded-For.
 limiter = Limiter(key_func=get_remote_address)

@@ -87,6 +87,14 @@ class ButtonForm(FlaskForm):
     """A lone button (approve, delete, remove, open, retry…): a form only for its CSRF token."""
 
 
+class OneClickForm(FlaskForm):
+    """The one-click unsubscribe button (pledges.mail.unsubscribe). Without a CSRF token: a
+    mail client posts it with no session (RFC 8058), and the signed link authorises it."""
+
+    class Meta:
+        csrf = False
+
+
 class WholeNumberField(IntegerField):
     """Every whole number a form takes: plain ASCII digits from ``min`` to ``max``.
 

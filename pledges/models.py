@@ -162,6 +162,8 @@ MAX_PARTNERS = 3
 URL_MAX = 500
 PEOPLE_REACHED_MAX = 10_000_000
 DESCRIPTION_MAX = 2000
+#: A dossier's covering letter: a page of text at most.
+LETTER_MAX = 4000
 REASON_MAX = 500
 # A pledge's own texts: a page or two each, printed in every signed PDF and dossier.
 PREAMBLE_MAX = 6000
@@ -494,6 +496,10 @@ class Signature(db.Model):
     discreet_mail: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=expression.false()
     )
+    # Asked at signing ("Email me updates about this pledge"), off unless ticked.
+    wants_updates: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=expression.false()
+    )
     personal_note: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[SignatureStatus] = mapped_column(
         StrEnumType(SignatureStatus, 10), default=SignatureStatus.PENDING
@@ -523,9 +529,14 @@ class Signature(db.Model):
     # The language the signer read the pledge in and signed: their emails and signed PDF
     # use it, and their commitments read in it where a translation exists.
     locale: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
+    # Signed on a printed sheet (pledges.paper) and entered by an organizer; NULL: online.
+    paper_sheet_id: Mapped[int | None] = mapped_column(
+        ForeignKey("paper_sheets.id", ondelete="SET NULL"), index=True
+    )
 
     pledge: Mapped[Pledge] = relationship()
     organization: Mapped[Organization | None] = relationship()
+    paper_sheet: Mapped[PaperSheet | None] = relationship()
     chosen: Mapped[list[SignatureCommitment]] = relationship(
         back_populates="signature", cascade="all, delete-orphan"
     )
@@ -903,6 +914,8 @@ class Dossier(db.Model):
     # When a signer it lists withdrew: its file is deleted and its verification page says
     # it was superseded (pledges.domain.erasure).
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # --- orgpdf: the organizer's optional letter to the recipients, printed after the cover.
+    covering_letter: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     pledge: Mapped[Pledge] = relationship()
     requested_by: Mapped[User | None] = relationship()
@@ -920,3 +933,278 @@ class DossierFile(db.Model):
         ForeignKey("dossiers.id", ondelete="CASCADE"), primary_key=True
     )
     content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# --- paper: printed sign-up sheets, entered by organizers (issue 18) ---
+
+
+#: Where kept scans of paper sheets live, under the instance folder (pledges.paper keeps
+#: them, pledges.domain.erasure deletes one when a signer on its sheet withdraws).
+PAPER_SCAN_FOLDER = "paper-scans"
+
+
+class PaperSheet(db.Model):
+    """A printed sign-up sheet: its code (on the paper, with a QR code to its entry page),
+    the language it was printed in, and the commitments in the order it numbered them, so
+    the numbers signers wrote still mean what they read after the pledge changes."""
+
+    __tablename__ = "paper_sheets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    language: Mapped[str] = mapped_column(String(10))
+    # Commitment ids as numbered on the sheet: number n is commitment_ids[n - 1].
+    commitment_ids: Mapped[list] = mapped_column(JSON, default=list)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The SHA-256 of the first scan uploaded; later uploads are checked against it.
+    scan_sha256: Mapped[str | None] = mapped_column(String(64))
+    # The scan's file under the instance folder, only if the organizer chose to keep it.
+    scan_file: Mapped[str | None] = mapped_column(String(80))
+
+    pledge: Mapped[Pledge] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+
+# --- sessions: dialogue sessions of a pledge, their facilitators, RSVPs and attendance
+
+
+class FacilitatorRole(enum.StrEnum):
+    """How a facilitator takes part in the dialogue: the 2011 dialogue paired a man and a
+    woman ally to lead each session."""
+
+    WOMAN = "woman"
+    MAN = "man"
+    OTHER = "other"
+
+
+class RsvpAnswer(enum.StrEnum):
+    YES = "yes"
+    NO = "no"
+
+
+PLACE_MAX = 300
+TIMEZONE_MAX = 64
+SESSION_MINUTES_MAX = 24 * 60
+SESSION_SERIES_MAX = 24
+
+
+class DialogueSession(db.Model):
+    """A dialogue session organizers hold for a pledge's signers.
+
+    ``starts_at`` is UTC; ``timezone`` (an IANA name) is where it is held, for showing the
+    local time and for the calendar's TZID. Sessions of one series share ``series_id``.
+    """
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        CheckConstraint(
+            f"duration_minutes BETWEEN 1 AND {SESSION_MINUTES_MAX}", name="duration_range"
+        ),
+        Index("ix_sessions_pledge_start", "pledge_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id", ondelete="CASCADE"))
+    # The calendar's UID: random and never changed, so a calendar updates the same event.
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    series_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    series_position: Mapped[int | None] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    timezone: Mapped[str] = mapped_column(String(TIMEZONE_MAX))
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    place: Mapped[str] = mapped_column(String(PLACE_MAX), default="")
+    # Shown to signers and organizers only: a public meeting link lets anyone in.
+    online_url: Mapped[str | None] = mapped_column(String(URL_MAX))
+    language: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    pledge: Mapped[Pledge] = relationship()
+    facilitators: Mapped[list[SessionFacilitator]] = relationship(
+        cascade="all, delete-orphan", order_by="SessionFacilitator.position"
+    )
+    rsvps: Mapped[list[SessionRsvp]] = relationship(
+        back_populates="session", cascade="all, delete-orphan"
+    )
+    attendance: Mapped[list[SessionAttendance]] = relationship(
+        back_populates="session", cascade="all, delete-orphan"
+    )
+
+
+class SessionFacilitator(db.Model):
+    __tablename__ = "session_facilitators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    role: Mapped[FacilitatorRole] = mapped_column(StrEnumType(FacilitatorRole, 10))
+
+
+class SessionRsvp(db.Model):
+    """A signer's answer to "will you come?"; the latest answer counts."""
+
+    __tablename__ = "rsvps"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    signature_id: Mapped[int] = mapped_column(
+        ForeignKey("signatures.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    answer: Mapped[RsvpAnswer] = mapped_column(StrEnumType(RsvpAnswer, 3))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    session: Mapped[DialogueSession] = relationship(back_populates="rsvps")
+    signature: Mapped[Signature] = relationship()
+
+
+class SessionAttendance(db.Model):
+    """A signer an organizer marked present; ``action_id`` is the action it logged for them
+    (one per session and signer: the primary key makes marking twice harmless)."""
+
+    __tablename__ = "attendance"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    signature_id: Mapped[int] = mapped_column(
+        ForeignKey("signatures.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id", ondelete="SET NULL"))
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    session: Mapped[DialogueSession] = relationship(back_populates="attendance")
+    signature: Mapped[Signature] = relationship()
+
+
+# --- updates: organizers' updates to signers, step-up milestones, and the emails' fan-out
+
+
+class UpdateStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class SendStatus(enum.StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    DONE = "done"
+
+
+class DeliveryState(enum.StrEnum):
+    QUEUED = "queued"  # not in the outbox yet
+    OUTBOXED = "outboxed"  # its email written to the outbox, in the same transaction
+    SKIPPED = "skipped"  # the signer no longer wanted it (withdrawn, hidden, unsubscribed)
+
+
+UPDATE_BODY_MAX = 10_000
+
+
+class PledgeUpdate(db.Model):
+    """News from the organizers to the signers of a pledge: a draft until published, then
+    on the pledge page, the wall and the feed, and emailed to signers who asked."""
+
+    __tablename__ = "pledge_updates"
+    __table_args__ = (
+        # One draft per milestone however many signings cross it at once.
+        UniqueConstraint("pledge_id", "milestone"),
+        Index("ix_pledge_updates_published", "pledge_id", "status", "published_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id", ondelete="CASCADE"))
+    # In the pledge's own language; other languages in pledge_update_translations.
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[UpdateStatus] = mapped_column(
+        StrEnumType(UpdateStatus, 10), default=UpdateStatus.DRAFT
+    )
+    # The signature count this update was drafted for ("We reached 500 signers").
+    milestone: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    pledge: Mapped[Pledge] = relationship()
+    translations: Mapped[list[PledgeUpdateTranslation]] = relationship(
+        cascade="all, delete-orphan", order_by="PledgeUpdateTranslation.locale"
+    )
+
+
+class PledgeUpdateTranslation(db.Model):
+    """An update's title and text in another of the pledge's languages."""
+
+    __tablename__ = "pledge_update_translations"
+
+    update_id: Mapped[int] = mapped_column(
+        ForeignKey("pledge_updates.id", ondelete="CASCADE"), primary_key=True
+    )
+    locale: Mapped[str] = mapped_column(String(10), primary_key=True)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    body: Mapped[str] = mapped_column(Text)
+
+
+class PledgeMilestone(db.Model):
+    """One of the organizer's step-up goals; the lowest not reached is the pledge's goal."""
+
+    __tablename__ = "pledge_milestones"
+    __table_args__ = (CheckConstraint("goal > 0", name="goal_positive"),)
+
+    pledge_id: Mapped[int] = mapped_column(
+        ForeignKey("pledges.id", ondelete="CASCADE"), primary_key=True
+    )
+    goal: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class UpdateSend(db.Model):
+    """Emailing one update to its subscribed signers: one per update, paused or running."""
+
+    __tablename__ = "update_sends"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    update_id: Mapped[int] = mapped_column(
+        ForeignKey("pledge_updates.id", ondelete="CASCADE"), unique=True
+    )
+    status: Mapped[SendStatus] = mapped_column(
+        StrEnumType(SendStatus, 10), default=SendStatus.RUNNING
+    )
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the next email may go, at UPDATE_EMAILS_PER_MINUTE.
+    next_slot_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    update: Mapped[PledgeUpdate] = relationship()
+
+
+class UpdateDelivery(db.Model):
+    """One signer's copy of one update: claimed once, with its outbox row written in the
+    same transaction, so a worker killed mid-run sends nobody a second copy."""
+
+    __tablename__ = "update_deliveries"
+    __table_args__ = (
+        UniqueConstraint("update_id", "signature_id"),
+        Index("ix_update_deliveries_send", "send_id", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    send_id: Mapped[int] = mapped_column(ForeignKey("update_sends.id", ondelete="CASCADE"))
+    update_id: Mapped[int] = mapped_column(ForeignKey("pledge_updates.id", ondelete="CASCADE"))
+    signature_id: Mapped[int] = mapped_column(
+        ForeignKey("signatures.id", ondelete="CASCADE"), index=True
+    )
+    state: Mapped[DeliveryState] = mapped_column(
+        StrEnumType(DeliveryState, 10), default=DeliveryState.QUEUED
+    )
+    outbox_email_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_emails.id", ondelete="SET NULL"), index=True
+    )

@@ -158,6 +158,8 @@ def _base_config(url: str, tmp_path: Path) -> dict:
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         "SQLALCHEMY_DATABASE_URI": url,
         "MAIL_DISPATCH": "worker",
+        # Jobs in a thread even where REDIS_URL is set; tests/test_queue.py uses the queue.
+        "JOBS_BACKEND": "thread",
         "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
         "BASE_URL": "http://pledges.test",
         # Tests share one Redis: each app gets keys of its own.
@@ -213,10 +215,13 @@ def app_config(database_url: str, tmp_path: Path) -> dict:
 
 
 @pytest.fixture
-def app(app_config: dict, backend: str, request) -> Iterator[Flask]:
+def app(app_config: dict, backend: str, request, tmp_path: Path) -> Iterator[Flask]:
     """The app on an empty database; ``@pytest.mark.config(KEY=value)`` changes settings."""
     marker = request.node.get_closest_marker("config")
     app = create_app({**app_config, **(marker.kwargs if marker else {})})
+    # What the app keeps on disk (kept paper scans) goes to the test's folder, never the
+    # project's instance/.
+    app.instance_path = str(tmp_path / "instance")
     if app.config["RATELIMIT_STORAGE_URI"].startswith("redis") or app.config["REDIS_URL"]:
         _USED["redis"] = True
     with app.app_context():

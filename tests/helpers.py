@@ -3,8 +3,10 @@ and the small checks and tools that more than one test module uses."""
 
 from __future__ import annotations
 
+import atexit
 import email
 import io
+import json
 import os
 import re
 import shutil
@@ -12,6 +14,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -359,3 +362,97 @@ def known_to_unknown_time_ratio(client, path: str, token: str, known: str, unkno
         if round_number >= 5:
             ratios.append(known_time / unknown_time)
     return statistics.median(ratios)
+
+
+# --- valid HTML: the Nu Html Checker ---------------------------------------------------------
+
+VNU_JAR = Path(__file__).resolve().parents[1] / "node_modules/vnu-jar/build/dist/vnu.jar"
+
+
+class HtmlChecker:
+    """The Nu Html Checker (npm's vnu-jar, on the system's Java) as an HTTP service on a free
+    local port: one JVM for the whole test process, started on first use (a few seconds),
+    then each document is checked in milliseconds."""
+
+    def __init__(self) -> None:
+        java = shutil.which("java")
+        assert java, "Java is needed to check HTML: `make install-test` installs it"
+        assert VNU_JAR.exists(), f"{VNU_JAR} is missing: `make install-test` runs npm ci"
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}/?out=json&level=error"
+        self.log = tempfile.TemporaryFile()
+        # Ended with this process even when it is killed (util-linux's setpriv, where found).
+        setpriv = shutil.which("setpriv")
+        self.process = subprocess.Popen(  # noqa: S603
+            [
+                *([setpriv, "--pdeathsig", "TERM"] if setpriv else []),
+                java,
+                # Its schema compiler recurses deeply: the default stack overflows.
+                "-Xss16m",
+                "-Xmx512m",
+                "-XX:+UseSerialGC",
+                "-Dnu.validator.servlet.bind-address=127.0.0.1",
+                "-cp",
+                str(VNU_JAR),
+                "nu.validator.servlet.Main",
+                str(port),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        atexit.register(self.close)
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                self.errors("<!doctype html><html lang=en><title>up</title>")
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.log.seek(0)
+                    tail = self.log.read().decode(errors="replace")[-2000:]
+                    self.close()
+                    raise AssertionError(f"the Nu Html Checker did not start:\n{tail}") from None
+                time.sleep(0.25)
+
+    def errors(self, html: str) -> list[dict]:
+        """Every error in ``html`` (warnings left out), as the checker's JSON messages."""
+        request = urllib.request.Request(  # noqa: S310
+            self.url,
+            data=html.encode(),
+            headers={"Content-Type": "text/html; charset=utf-8"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            messages = json.load(response)["messages"]
+        return [m for m in messages if m["type"] != "info"]
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+_html_checker: HtmlChecker | None = None
+
+
+def html_checker() -> HtmlChecker:
+    """This process's one Nu Html Checker, started when first asked for."""
+    global _html_checker
+    if _html_checker is None:
+        _html_checker = HtmlChecker()
+    return _html_checker
+
+
+def assert_valid_html(html: str, name: str) -> None:
+    """No Nu Html Checker error in the document ``html`` (a page as served, an email's HTML
+    part); the message lists each with its line and the markup around it."""
+    errors = html_checker().errors(html)
+    assert not errors, f"Nu Html Checker on {name}: {len(errors)} errors\n" + "\n".join(
+        f"    line {m.get('lastLine', '?')}: {m['message']}\n        {m.get('extract', '')!r}"
+        for m in errors[:25]
+    )

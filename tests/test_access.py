@@ -35,6 +35,7 @@ def test_anonymous_visitors_are_sent_to_log_in(app, client):
 def _served(response) -> bool:
     """The view ran for this user: a page, a file, a form sent back with its errors (400),
     or a redirect that is not to the login page."""
+    response.close()  # a file (a kept scan) is streamed from disk
     if response.status_code in (301, 302, 303):
         return not response.headers["Location"].startswith("/login")
     return response.status_code in (200, 400, 422)

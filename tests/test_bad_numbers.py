@@ -28,6 +28,7 @@ from pledges.infrastructure.security import hash_token
 from pledges.models import (
     Action,
     AuditEntry,
+    DialogueSession,
     Partner,
     PartnerStatus,
     Pledge,
@@ -35,6 +36,7 @@ from pledges.models import (
     SignatureStatus,
 )
 from pledges.organize.forms import PledgeForm
+from pledges.sessions.forms import SessionForm
 from tests.factories import confirmed_signature, make_pledge, make_user, run_by
 from tests.helpers import action_form_data, csrf_token, log_in
 
@@ -230,6 +232,8 @@ NUMBER_FIELD_ROUTES = {
     (PledgeForm, "goal"): ["/organize/new", "/organize/{slug}/edit"],
     (PledgeForm, "checkin_cadence_days"): ["/organize/new", "/organize/{slug}/edit"],
     (ActionForm, "people_reached"): ["/me/{me}/actions/new", "/me/{me}/actions/{action}/edit"],
+    (SessionForm, "duration_minutes"): ["/organize/{slug}/sessions"],
+    (SessionForm, "occurrences"): ["/organize/{slug}/sessions"],
 }
 
 
@@ -291,12 +295,28 @@ PLEDGE_FORM = {
 }
 
 
+def session_form() -> dict:
+    """A dialogue session as an organizer schedules it, ten days from now."""
+    return {
+        "title": "Listening first",
+        "start_date": (utcnow() + timedelta(days=10)).date().isoformat(),
+        "start_time": "17:00",
+        "timezone": "Africa/Nairobi",
+        "duration_minutes": "90",
+        "place": "Nakuru",
+        "online_url": "",
+        "language": "en",
+        "occurrences": "1",
+    }
+
+
 def stored_state() -> tuple:
     """What a refused form must leave as it was: every number, every row count."""
     return (
         db.session.scalar(select(func.count()).select_from(Pledge)),
         db.session.scalar(select(func.count()).select_from(Action)),
         db.session.scalar(select(func.count()).select_from(AuditEntry)),
+        db.session.scalar(select(func.count()).select_from(DialogueSession)),
         db.session.execute(
             select(Pledge.id, Pledge.goal, Pledge.checkin_cadence_days).order_by(Pledge.id)
         ).all(),
@@ -327,6 +347,8 @@ def test_a_number_that_is_not_plain_digits_in_range_gets_the_fields_message(
     valid = (
         {**PLEDGE_FORM, "slug": slug if "{slug}" in route else "", "csrf_token": token}
         if form_class is PledgeForm
+        else {**session_form(), "csrf_token": token}
+        if form_class is SessionForm
         else valid_action
     )
     rule = number_fields()[form_field].kwargs  # the field's own min, max and message

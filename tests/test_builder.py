@@ -5,12 +5,15 @@ from __future__ import annotations
 import io
 import json
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from pledges.extensions import db
+from pledges.infrastructure.database import utcnow
 from pledges.models import (
     GUIDELINES_MAX,
     PREAMBLE_MAX,
@@ -362,7 +365,7 @@ def test_overview_shows_counts_and_the_public_link(app, client, organizer):
     page = client.get("/organize/draft-pledge/").text
     assert "http://pledges.test/p/draft-pledge" in page
     assert "<strong>1</strong> of 100 signatures" in page
-    assert "pledge.open" in page
+    assert "opened the pledge." in page and "pledge.open" not in page
 
 
 def test_the_sign_page_shows_the_guidelines_for_signers(app, client):
@@ -536,8 +539,10 @@ def test_a_retired_commitment_is_kept_by_its_signers_and_offered_to_no_one_new(
         )
     assert refused.status_code == 400 and "Choose only commitments of this pledge." in refused.text
 
-    # The signer still holds it, sees it, and may keep it when renewing.
-    private = signer.get(me).text
+    # The signer still holds it, sees it, and may keep it when renewing (offered near the
+    # cycle's end).
+    with time_machine.travel(utcnow() + timedelta(days=25), tick=False):
+        private = signer.get(me).text
     assert private.count("I will challenge violent ideas of masculinity.") == 2  # list + renewal
     renewed = post_form(
         signer,

@@ -18,6 +18,7 @@ from pledges.domain.signers import issue_hide_token
 from pledges.errors import CSRF_MESSAGE
 from pledges.extensions import db
 from pledges.models import Dossier, Partner, Pledge, Signature, User
+from pledges.updates.service import unsubscribe_token as update_unsubscribe_token
 from tests.helpers import (
     PARTNER_LINK_RE,
     csrf_token,
@@ -36,11 +37,19 @@ from tests.world import build_world, world_routes
 EXEMPT = {
     "checkins.unsubscribe": "one-click unsubscribe (RFC 8058): a mail client posts with no "
     "session to forge, and the unguessable link is the key",
+    "updates.unsubscribe": "one-click unsubscribe from update emails (RFC 8058), as above",
 }
 
 # Their work undoes what the other routes need (a withdrawn signer's page is gone, a
 # logged-out client is refused): sent last in the control.
-LAST = ("partners.decline", "partners.remove", "actions.delete", "me.withdraw", "accounts.logout")
+LAST = (
+    "sessions.delete",
+    "partners.decline",
+    "partners.remove",
+    "actions.delete",
+    "me.withdraw",
+    "accounts.logout",
+)
 
 
 def _mail_to(app, outbox_dir, address: str):
@@ -83,6 +92,9 @@ def test_every_post_route_refuses_a_form_without_its_csrf_token(app, outbox_dir)
         unsubscribe = unsubscribe_token(
             db.session.scalar(select(Signature).where(Signature.email == "amina@example.org"))
         )
+        update_unsubscribe = update_unsubscribe_token(
+            db.session.scalar(select(Signature).where(Signature.email == "amina@example.org"))
+        )
         reset = reset_token(db.session.scalar(select(User).where(User.email == world.admin)))
         hide = issue_hide_token(
             db.session.scalar(select(Signature).where(Signature.email == "amina@example.org"))
@@ -92,6 +104,7 @@ def test_every_post_route_refuses_a_form_without_its_csrf_token(app, outbox_dir)
         ("signing.confirm", "token"): lambda w: confirm.rsplit("/", 1)[1],
         ("signing.open_private_page", "token"): lambda w: confirm.rsplit("/", 1)[1],
         ("checkins.unsubscribe", "token"): lambda w: unsubscribe,
+        ("updates.unsubscribe", "token"): lambda w: update_unsubscribe,
         ("accounts.reset_password", "token"): lambda w: reset,
         ("verify.verify", "code"): lambda w: code,
         ("dossier.verify", "code"): lambda w: dossier_code,

@@ -23,6 +23,7 @@ from pledges.infrastructure.database import utcnow
 from pledges.me import service as me_service
 from pledges.models import (
     AuditEntry,
+    Commitment,
     Dossier,
     DossierFile,
     DossierStatus,
@@ -133,7 +134,8 @@ def test_a_dossier_shows_the_pledge_and_signers_only_as_they_chose(tmp_path, app
         "Joined by Women Peace Network and Chemchemi Ya Ukweli",
         "Men and women, together.",
         *(c.text for c in pledge.commitments),
-        "Confirmed signatures 10",  # the hidden and withdrawn ones do not count
+        # The cover's big figure, then its label: the hidden and withdrawn ones do not count.
+        "10confirmed signers, from 3 countries",
         "Kenya 8",
         "Burundi fewer than 5",  # small-count protection; the total above is exact
         "Actions logged 2",  # a count, which includes private actions
@@ -451,3 +453,109 @@ def test_export_dossier_to_an_unwritable_path_is_a_one_line_error(app, runner):
     with app.app_context():
         [dossier] = db.session.scalars(select(Dossier)).all()
         assert dossier.status == DossierStatus.FAILED
+
+
+# The cover, the covering letter and the pages.
+
+BOX_LINES = ("Verify this dossier", "Verification code", "/verify/dossier/", "Open the address")
+
+
+def text_heights(data: bytes, page: int = 0) -> dict[str, float]:
+    """Each text run on ``page`` and its height on the page, 0 (bottom) to 1 (top)."""
+    reader = PdfReader(io.BytesIO(data))
+    height = float(reader.pages[page].mediabox.height)
+    found: dict[str, float] = {}
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            found.setdefault(" ".join(text.split()), y / height)
+
+    reader.pages[page].extract_text(visitor_text=visit)
+    return found
+
+
+def at_height(heights: dict[str, float], start: str) -> float:
+    return next(y for text, y in heights.items() if text.startswith(start))
+
+
+def test_the_cover_fills_its_page_with_the_headline_figure(tmp_path, app_ctx):
+    pledge = campaign()
+    _, pdf = issue(pledge, "officials", tmp_path)
+    cover = " ".join(page_texts(pdf)[0].split())
+    total = tallies.tally_for(pledge.id).total
+    assert "confirmed signers, from 3 countries" in cover
+    assert "Acted this cycle" in cover and "Confirmed by partners" in cover
+    assert "The pledge" not in cover  # the cover is a page of its own
+    heights = text_heights(pdf)
+    assert at_height(heights, "Allies for a just peace") > 0.8  # the title at the top
+    assert at_height(heights, str(total)) > 0.5  # the figure, large, in the upper half
+    assert at_height(heights, "Figures as of") < 0.2  # the date at the foot of the page
+
+
+def test_an_organizer_writes_a_covering_letter_to_the_recipients(app, client, tmp_path):
+    with app.app_context():
+        pledge = campaign()
+        run_by(pledge, make_user("owner@example.org"))
+        url = f"/organize/{pledge.slug}/dossier"
+    log_in(client, "owner@example.org")
+    page = client.get(url).text
+    assert 'name="covering_letter"' in page
+
+    too_long = client.post(
+        url,
+        data={
+            "audience": "officials",
+            "covering_letter": "x" * 4001,
+            "csrf_token": csrf_token(page),
+        },
+    )
+    assert too_long.status_code == 400 and "4000" in too_long.text
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Dossier)) == 0
+
+    letter = "Dear Minister Otieno,\n\nSixty of your constituents ask you to join them."
+    response = client.post(
+        url,
+        data={"audience": "funders", "covering_letter": letter, "csrf_token": csrf_token(page)},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        dossier = db.session.scalar(select(Dossier))
+        assert dossier.covering_letter == letter
+        pdf = db.session.get(DossierFile, dossier.id).content
+    pages = [" ".join(text.split()) for text in page_texts(pdf)]
+    assert "Dear Minister" not in pages[0]  # the cover stays the cover
+    assert "A letter from the organizers" in pages[1]
+    assert "Dear Minister Otieno, Sixty of your constituents ask you to join them." in pages[1]
+
+
+def test_a_dossier_without_a_letter_has_none(tmp_path, app_ctx):
+    _, pdf = issue(campaign(), "media", tmp_path)
+    assert "A letter from the organizers" not in words(pdf)
+
+
+@pytest.mark.parametrize("extra", range(0, 44, 4))
+def test_the_verification_box_never_sits_alone_on_a_page(extra, tmp_path, app_ctx):
+    """Whatever the length of what comes before it, the page with the verification box
+    holds more than the box: more commitments (the press dossier's last section) move the
+    end of the front matter down a few lines at a time, past a page break."""
+    pledge = campaign()
+    for n in range(extra):
+        pledge.commitments.append(
+            Commitment(position=10 + n, text=f"I will keep commitment number {n} in my town.")
+        )
+    db.session.commit()
+    _, pdf = issue(pledge, "media", tmp_path)
+    for number, text in enumerate(page_texts(pdf), start=1):
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        others = [
+            line
+            for line in lines
+            if not line.startswith(BOX_LINES)
+            and "advocacy dossier" not in line
+            and not re.fullmatch(r"Page \d+", line)
+            and "issued on" not in line
+            and "unchanged" not in line
+        ]
+        assert len(others) >= 2, (number, lines)

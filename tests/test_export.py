@@ -265,10 +265,14 @@ def test_an_organizer_downloads_a_signers_signed_pledge(app, pledge_with_signers
     # Private actions are the signer's and their partners' only: left out of this copy.
     assert "Spoke at the district peace forum." in words
     assert "hard talk" not in words and "private-notes" not in words
-    assert "the signer's private actions are left out" in words
+    assert "Private actions are left out of this copy" in words
     with app.app_context():
         issued = db.session.scalar(select(IssuedDocument))
         assert issued.signature_id == amina
+        code = db.session.get(Signature, amina).verification_code
+        assert response.headers["Content-Disposition"] == (
+            f'attachment; filename="export-me-signed-pledge-{code}.pdf"'
+        )
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "signature.pdf"))
         assert (entry.target_type, entry.target_id) == ("signatures", amina)
         assert entry.actor == "organizer@example.org"
@@ -299,3 +303,40 @@ def test_the_signed_pledge_is_only_for_confirmed_signers_of_that_pledge(app, ple
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
     assert logged_in(app, "other@example.org").get(pdf_path(amina)).status_code == 404
     assert logged_in(app, "admin@example.org").get(pdf_path(amina)).status_code == 200
+
+
+def test_the_export_reads_and_writes_one_batch_at_a_time(app, backend, monkeypatch):
+    """A million rows in flat memory: each chunk carries one batch of rows, read from a
+    server-side cursor on PostgreSQL, and no row becomes an ORM object kept by the session."""
+    monkeypatch.setattr(service, "BATCH", 2)
+    with app.app_context():
+        pledge = make_pledge(slug="export-batches")
+        for n in range(5):
+            confirmed_signature(pledge, name=f"Batch Signer {n}")
+        db.session.commit()
+        cursors: list = []
+        engine = db.engine
+
+        def spy(conn, cursor, statement, parameters, context, executemany):
+            if statement.lstrip().startswith("SELECT signatures.id"):
+                cursors.append(cursor)
+
+        event.listen(engine, "before_cursor_execute", spy)
+        try:
+            with app.test_request_context():
+                kept = len(db.session.identity_map)  # the pledge
+                chunks = service.csv_chunks(pledge, ["name"], ["confirmed"])
+                header = next(chunks)
+                assert header.decode("utf-8-sig").strip() == "Name"
+                first = next(chunks)
+                # The first batch is out before the rest is read, and nothing is kept.
+                assert first.decode().splitlines() == ["Batch Signer 0", "Batch Signer 1"]
+                assert len(db.session.identity_map) == kept
+                rest = [chunk.decode().splitlines() for chunk in chunks]
+                assert len(db.session.identity_map) == kept
+        finally:
+            event.remove(engine, "before_cursor_execute", spy)
+        assert rest == [["Batch Signer 2", "Batch Signer 3"], ["Batch Signer 4"]]
+        [cursor] = cursors
+        if backend == "postgresql":
+            assert cursor.name  # a named (server-side) cursor: rows come as they are read

@@ -10,6 +10,7 @@ import subprocess
 from datetime import timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from pledges.extensions import db
@@ -142,8 +143,10 @@ def test_french_reader_reads_signs_and_gets_a_french_document(app, client, outbo
         assert signature.locale == "fr"
         assert signature.chosen_commitments[0].text == FRENCH_COMMITMENTS[0]
 
-    # Renewing, they are offered the commitments they did not choose in French too.
-    manage = html.unescape(client.get(links["me"]).text)
+    # Renewing (offered near the cycle's end), they are offered the commitments they did
+    # not choose in French too.
+    with time_machine.travel(utcnow() + timedelta(days=25), tick=False):
+        manage = html.unescape(client.get(links["me"]).text)
     assert FRENCH_COMMITMENTS[2] in manage
     assert "I will join dialogues in cycles." not in manage
 
@@ -170,6 +173,7 @@ def test_english_reader_of_an_untranslated_pledge_sees_the_original(app, client)
     assert "Also in:" not in page
 
 
+@pytest.mark.config(SUPPORTED_LOCALES=("en", "fr", "es"))  # Urdu as a content language only
 def test_urdu_content_is_right_to_left_inside_an_english_page(app, client):
     with app.app_context():
         pledge = make_pledge()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 
 import pytest
 from pypdf import PdfReader
@@ -68,12 +69,27 @@ def test_a_confirmed_signer_downloads_their_signed_pledge(client, outbox_dir, tm
     )
     signature = db.session.scalar(select(Signature))
 
-    response = client.get(f"{me}/pledge.pdf")
+    # Made to be shared: by default the private action stays out, and the file is named
+    # after the pledge and the code that verifies it.
+    shared = client.get(f"{me}/pledge.pdf")
+    assert shared.status_code == 200
+    assert shared.headers["Content-Disposition"] == (
+        f'attachment; filename="{pledge.slug}-signed-pledge-{signature.verification_code}.pdf"'
+    )
+    shared_words = " ".join(pdf_text(shared.data).split())
+    assert "Hosted a listening circle in Kisumu." in shared_words
+    assert "Mentored two young mediators." not in shared_words
+    assert "mentoring-notes" not in without_line_breaks(pdf_text(shared.data))
+    assert "Private actions are left out of this copy" in shared_words
+    preview = client.get(f"{me}/pledge.html").text
+    assert "Hosted a listening circle" in preview and "Mentored two" not in preview
+    assert "Mentored two" in client.get(f"{me}/pledge.html?private_actions=1").text
+
+    # The signer asked for their private actions (the box on their page).
+    response = client.get(f"{me}/pledge.pdf?private_actions=1")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
-    assert response.headers["Content-Disposition"] == (
-        f'attachment; filename="joining-forces-{pledge.slug}-signed-pledge.pdf"'
-    )
+    assert response.headers["Content-Disposition"] == shared.headers["Content-Disposition"]
     assert response.headers["Cache-Control"] == "no-store"
     # Private: the link is the key, so the security headers stay on the file too.
     assert response.headers["Referrer-Policy"] == "no-referrer"
@@ -92,7 +108,7 @@ def test_a_confirmed_signer_downloads_their_signed_pledge(client, outbox_dir, tm
         "Because my daughters deserve a peace they help make.",
         "Signed electronically by Amina Wanjiru Odhiambo on",
         "Hosted a listening circle in Kisumu.",
-        "Mentored two young mediators.",  # private actions too: it is their document
+        "Mentored two young mediators.",  # private actions too, as they asked
         "Conversation or dialogue · 2 people reached · private",  # the action's facts
         signature.verification_code,
         "Page 1 of",
@@ -113,9 +129,9 @@ def test_a_confirmed_signer_downloads_their_signed_pledge(client, outbox_dir, tm
     assert images_in(response.data) == []  # the QR code is vector art, not a fetched image
     assert_qpdf_valid(response.data, tmp_path)
 
-    issued = db.session.scalars(select(IssuedDocument)).all()
-    assert [(d.signature_id, d.variant) for d in issued] == [(signature.id, "pdf")]
-    assert issued[0].sha256 == hashlib.sha256(response.data).hexdigest()
+    issued = db.session.scalars(select(IssuedDocument).order_by(IssuedDocument.id)).all()
+    assert [(d.signature_id, d.variant) for d in issued] == [(signature.id, "pdf")] * 2
+    assert issued[-1].sha256 == hashlib.sha256(response.data).hexdigest()
 
 
 def test_the_archival_pdf_a_variant(client, outbox_dir, tmp_path, app_ctx):
@@ -125,7 +141,8 @@ def test_the_archival_pdf_a_variant(client, outbox_dir, tmp_path, app_ctx):
     me = signer_page(client, outbox_dir, pledge, name="Ali Gohar")
     response = client.get(f"{me}/pledge.pdf?variant=pdf/a-3b")
     assert response.status_code == 200
-    assert "-signed-pledge-pdfa.pdf" in response.headers["Content-Disposition"]
+    code = db.session.scalar(select(Signature)).verification_code
+    assert f"-signed-pledge-{code}-pdfa.pdf" in response.headers["Content-Disposition"]
     assert "Ali Gohar" in pdf_text(response.data)
     catalog = PdfReader(io.BytesIO(response.data)).trailer["/Root"]
     xmp = catalog["/Metadata"].get_object().get_data()
@@ -154,8 +171,11 @@ def test_the_preview_is_the_same_template_as_a_page(client, outbox_dir, app_ctx)
     assert db.session.scalar(select(IssuedDocument)) is None  # a preview issues nothing
 
     manage = client.get(me).text
-    assert f'href="{me}/pledge.pdf"' in manage
-    assert f'href="{me}/pledge.pdf?variant=pdf/a-3b"' in manage
+    # One form downloads either variant, private actions left out unless the box is ticked.
+    assert f'<form method="get" action="{me}/pledge.pdf">' in manage
+    assert 'name="variant" value="pdf/a-3b"' in manage
+    box = re.search(r'<input type="checkbox" name="private_actions"[^>]*>', manage).group(0)
+    assert 'value="1"' in box and "checked" not in box
     assert f'href="{me}/pledge.html"' in manage
 
 

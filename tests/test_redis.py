@@ -214,3 +214,27 @@ def test_dossier_build_slots_are_counted_across_hosts(app, other_host):
         dossier = dossier_service.request_dossier(pledge, "funders", limit_builds=True)
         assert dossier.status == DossierStatus.QUEUED
         db.session.rollback()
+
+
+def test_a_page_cache_that_does_not_answer_costs_a_render_not_the_page(app, app_config):
+    """Readers still get the wall and the sign form while the shared cache is down."""
+    dead = f"redis://127.0.0.1:{closed_port()}/0"
+    host = create_app(
+        {
+            **app_config,
+            "CACHE_TYPE": "RedisCache",
+            "CACHE_REDIS_URL": dead,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    try:
+        with host.app_context():
+            pledge = make_pledge()
+            confirmed_signature(pledge, name="Dorothy Attema")
+            client = host.test_client()
+            assert "Dorothy Attema" in client.get(f"/p/{pledge.slug}/wall").text
+            assert sign_via_form(client, pledge).status_code == 302
+    finally:
+        with host.app_context():
+            db.session.remove()
+            db.engine.dispose()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -106,18 +109,80 @@ def test_a_known_organization_is_linked_by_name(client, app_ctx):
     assert linked == {"a@example.org": organization.id, "b@example.org": None}
 
 
-def test_required_commitments_must_be_ticked_and_nothing_is_stored(client, app_ctx):
+def test_required_commitments_are_fixed_and_a_crafted_post_cannot_drop_them(client, app_ctx):
     pledge = make_pledge()
-    optional = pledge.commitments[1]
+    required, optional, _ = pledge.commitments
+    page = client.get(f"/p/{pledge.slug}").text
+    # Shown as part of the pledge, with nothing to untick: a hidden input carries it.
+    assert f'<input type="hidden" name="commitments" value="{required.id}">' in page
+    assert (
+        f'type="checkbox" name="commitments" id="commitments-0" value="{required.id}"' not in page
+    )
+    assert not re.search(rf'type="checkbox"[^>]*value="{required.id}"', page)
+    assert re.search(rf'type="checkbox"[^>]*value="{optional.id}"', page)
+
+    # A post without it (crafted, or from a page older than the rule) is refused whole.
     response = sign_via_form(client, pledge, commitments=[str(optional.id)])
     assert response.status_code == 400
-    assert "required" in response.text and "tick #1" in response.text
-    # What the person typed and chose is still there.
+    assert "part of this pledge and of every signature: #1." in response.text
+    # What the person typed and chose is still there, the required one fixed again.
     assert 'value="Amina Odhiambo"' in response.text
     assert '<option value="KE" selected>Kenya</option>' in response.text
     assert response.text.count(" selected>") == 1
+    assert f'<input type="hidden" name="commitments" value="{required.id}">' in response.text
     assert count(Signature) == 0
     assert count(OutboxEmail) == 0
+
+
+def test_every_error_comes_in_one_round(client, app_ctx):
+    """A disposable address is said together with the other mistakes, not after them."""
+    pledge = make_pledge()
+    response = sign_via_form(
+        client,
+        pledge,
+        email="someone@mailinator.com",
+        country="",
+        visibility="organization",
+        organization="",
+        consent=None,
+    )
+    assert response.status_code == 400
+    summary = response.text.split('id="form-errors"')[1].split("</div>")[0]
+    assert "Please use a permanent address: addresses at mailinator.com expire" in summary
+    assert "Choose your country." in summary
+    assert "To be shown by your organization, tell us its name." in summary
+    assert "Please agree, or we cannot record your signature." in summary
+    # The organization is named as a field, not as an optional one reported missing.
+    assert ">Organization</a>: To be shown" in summary and "(optional)" not in summary
+    assert count(Signature) == 0
+    assert count(OutboxEmail) == 0
+
+    # An address that is not one yet gets the format's message alone.
+    malformed = sign_via_form(client, pledge, email="someone@", country="")
+    assert "Enter a valid email address" in malformed.text
+    assert "permanent address" not in malformed.text
+
+
+def test_the_form_says_when_the_organization_is_needed_and_what_each_choice_shows(client, app_ctx):
+    pledge = make_pledge()
+    page = html.unescape(client.get(f"/p/{pledge.slug}").text)
+    assert "Organization (optional)" not in page
+    assert "Needed if you choose “Only my organization” below." in page
+    # "I sign as" says what the public sees of it.
+    assert "The wall shows it beside your entry only if you tick “Show that I sign as…”" in page
+    # Each visibility choice carries the entry the wall would show for it, tied to its button.
+    expected = {
+        "full": "Amina Odhiambo",
+        "initial": "Amina O.",
+        "organization": "A member of Women Peacemakers Network",
+        "anonymous": "Anonymous ally",
+    }
+    for index, (value, entry) in enumerate(expected.items()):
+        radio = re.search(rf'<input[^>]*id="visibility-{index}"[^>]*>', page).group(0)
+        assert f'value="{value}"' in radio
+        assert f'aria-describedby="visibility-{index}-example"' in radio
+        example = page.split(f'id="visibility-{index}-example">')[1].split("</span></span>")[0]
+        assert entry in example
 
 
 def test_at_least_one_commitment(client, app_ctx):

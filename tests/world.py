@@ -7,8 +7,10 @@ argument this module cannot fill makes them fail, so a new route is added here w
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import select
@@ -22,6 +24,8 @@ from pledges.models import PledgeCosigner, Report, ReportReason, Signature
 from pledges.moderation import service as moderation
 from pledges.orgs import service as orgs
 from pledges.orgs.service import OrganizationInput
+from pledges.paper import service as paper
+from pledges.updates import service as updates
 from tests.factories import confirmed_signature, make_pledge, make_user, run_by, translate
 
 
@@ -44,6 +48,9 @@ class World:
     dossier_chart: str  # the name of a chart in its preview
     co_organizer_id: int  # another organizer of the owner's pledge (an admin's user routes too)
     locale: str  # a language the owner's pledge is translated into
+    paper_code: str  # a paper sign-up sheet of the owner's pledge
+    update_id: int  # a published update of the owner's pledge, its emailing started
+    session_id: int = 0  # a dialogue session of the owner's pledge
 
 
 def build_world() -> World:
@@ -82,7 +89,24 @@ def build_world() -> World:
     db.session.commit()
     dossier_service.issue(dossier)
     db.session.commit()
+    news = {}
+    for pledge in (theirs, mine):
+        news[pledge.id] = updates.save_update(
+            pledge, {pledge.language: updates.UpdateText("News", "We met the minister.")}
+        )
+        updates.publish(news[pledge.id])
+        send = updates.start_send(news[pledge.id])
+        db.session.commit()
+        updates.run_send(send.id)  # done: no route here starts a job in the background
     charts = dossier_content.dossier_charts(theirs, tally_for(theirs.id), utcnow())
+    sheet = paper.create_sheet(theirs, "en", owner)
+    db.session.commit()
+    paper.take_scan(sheet, io.BytesIO(b"%PDF-1.4\n% a scan of the signed sheet\n"), True, owner)
+    db.session.commit()
+    sessions = {
+        pledge.id: dialogue_session(pledge, who)
+        for pledge, who in ((theirs, owner), (mine, intruder))
+    }
     return World(
         owner=owner.email,
         admin=admin.email,
@@ -99,7 +123,33 @@ def build_world() -> World:
         dossier_chart=charts[0].name,
         co_organizer_id=co_organizer.id,
         locale="fr",
+        paper_code=sheet.code,
+        session_id=sessions[theirs.id],
+        update_id=news[theirs.id].id,
     )
+
+
+def dialogue_session(pledge, user) -> int:
+    """A dialogue session a month from now, scheduled as its organizer would."""
+    from pledges.sessions import service as sessions
+
+    start = (utcnow() + timedelta(days=30)).replace(tzinfo=None, microsecond=0)
+    [session] = sessions.schedule(
+        pledge,
+        sessions.SessionInput(
+            title="Dialogue",
+            local_start=start,
+            timezone="UTC",
+            duration_minutes=60,
+            place="Nairobi",
+            online_url=None,
+            language="en",
+            facilitators=(),
+        ),
+        user,
+    )
+    db.session.commit()
+    return session.id
 
 
 # The value each route argument takes: by (endpoint, argument) first, then by argument.
@@ -109,6 +159,12 @@ BY_ENDPOINT: dict[tuple[str, str], Filler] = {
     ("dashboard.chart", "name"): lambda w: "per-day",
     ("dossier.chart", "name"): lambda w: w.dossier_chart,
     ("moderation.unhide", "signature_id"): lambda w: w.hidden_signature_id,
+    # The world runs jobs in threads: no queue holds a failed job to name.
+    ("admin.retry_job", "job_id"): lambda w: "0" * 32,
+    **{
+        (f"paper.{view}", "code"): lambda w: w.paper_code
+        for view in ("sheet", "sheet_pdf", "sheet_preview", "entry", "scan", "delete_scan")
+    },
 }
 BY_ARGUMENT: dict[str, Filler] = {
     "slug": lambda w: w.slug,
@@ -118,7 +174,9 @@ BY_ARGUMENT: dict[str, Filler] = {
     "public_id": lambda w: w.signature_public_id,
     "dossier_id": lambda w: w.dossier_id,
     "user_id": lambda w: w.co_organizer_id,
+    "session_id": lambda w: w.session_id,
     "locale": lambda w: w.locale,
+    "update_id": lambda w: w.update_id,
 }
 
 

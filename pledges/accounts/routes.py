@@ -30,6 +30,7 @@ from pledges.extensions import db, limiter
 from pledges.forms import attach_error
 from pledges.infrastructure import audit
 from pledges.infrastructure.abuse import configured
+from pledges.infrastructure.http_cache import session_cookie_sent
 
 bp = Blueprint("accounts", __name__)
 
@@ -157,7 +158,9 @@ def end_other_sessions():
 def end_stale_session() -> None:
     """Before each request: a cookie whose server-side session has ended (logged out,
     idle past SESSION_IDLE_MINUTES, older than SESSION_MAX_HOURS) is cleared."""
-    if "_user_id" not in session or request.endpoint == "static":
+    # Asked only of a browser that sent a session cookie: reading the session marks the
+    # answer "Vary: Cookie", which no shared cache would store for a public page.
+    if not session_cookie_sent() or request.endpoint == "static" or "_user_id" not in session:
         return
     if current_user.is_authenticated:
         sessions.touch_current_session()

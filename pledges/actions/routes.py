@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_babel import gettext
 
 from pledges.actions import service
@@ -11,7 +11,7 @@ from pledges.extensions import db
 from pledges.forms import ButtonForm
 from pledges.infrastructure.abuse import limit_action_posts
 from pledges.models import Signature, SignatureStatus
-from pledges.views import commit_or_show_error
+from pledges.views import commit_or_show_error, flash_in_section
 
 bp = Blueprint("actions", __name__)
 # Signers and their partners may be read over the shoulder: every page here offers
@@ -28,7 +28,7 @@ def new(token: str):
         with commit_or_show_error(form) as outcome:
             service.log_action(signature, _action_input(form))
         if outcome.committed:
-            flash(gettext("Action logged. Thank you for following through."), "success")
+            flash_in_section(gettext("Action logged. Thank you for following through."), "actions")
             return redirect(url_for("me.manage", token=token) + "#actions")
     return _render_form(token, signature, form, action=None)
 
@@ -43,7 +43,7 @@ def edit(token: str, action_id: int):
         with commit_or_show_error(form) as outcome:
             service.update_action(signature, action, _action_input(form))
         if outcome.committed:
-            flash(gettext("Action updated."), "success")
+            flash_in_section(gettext("Action updated."), "actions")
             return redirect(url_for("me.manage", token=token) + "#actions")
     return _render_form(token, signature, form, action=action)
 
@@ -60,7 +60,7 @@ def delete(token: str, action_id: int):
         )
     service.delete_action(signature, action)
     db.session.commit()
-    flash(gettext("Action deleted."), "success")
+    flash_in_section(gettext("Action deleted."), "actions")
     return redirect(url_for("me.manage", token=token) + "#actions")
 
 

@@ -18,6 +18,8 @@ from pledges.infrastructure.database import utcnow
 from pledges.models import (
     URL_MAX,
     Action,
+    ActionKind,
+    ActionVisibility,
     Signature,
     SignatureStatus,
     SignedCommitment,
@@ -121,6 +123,30 @@ def log_action(signature: Signature, data: ActionInput) -> Action:
     check_room_this_cycle(signature)
     action = Action(pledge_id=signature.pledge_id, created_at=utcnow())
     _apply(signature, action, data)
+    transitions.log_action(signature, action)
+    return action
+
+
+def log_attendance(signature: Signature, done_on: date, description: str) -> Action:
+    """An organizer marked the signer present at a dialogue session: a private action of
+    theirs against the first commitment they hold, counted like any other. The per-cycle
+    room does not apply: organizers, not a link anyone may hold, decide how many sessions
+    there are."""
+    check_may_log(signature)
+    held = signature.chosen_commitments
+    if not held:
+        raise ActionError(gettext("Confirm your signature first: then you can log what you do."))
+    action = Action(
+        pledge_id=signature.pledge_id,
+        created_at=utcnow(),
+        commitment_id=held[0].id,
+        kind=ActionKind.TRAINING,
+        done_on=done_on,
+        description=description,
+        people_reached=None,
+        evidence_url=None,
+        visibility=ActionVisibility.PRIVATE,
+    )
     transitions.log_action(signature, action)
     return action
 

@@ -1,4 +1,4 @@
-"""Admin pages under /admin/: user accounts and the mail outbox."""
+"""Admin pages under /admin/: user accounts, the mail outbox and the job queue."""
 
 from __future__ import annotations
 
@@ -11,10 +11,15 @@ from pledges.admin import service
 from pledges.admin.forms import InviteUserForm, RoleForm
 from pledges.extensions import db
 from pledges.forms import ButtonForm
+from pledges.infrastructure.jobs import QueueUnavailable
 from pledges.models import User
 from pledges.views import commit_or_show_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+QUEUE_UNAVAILABLE = lazy_gettext(
+    "The job queue is not answering: check that Redis is running, then try again."
+)
 
 
 @bp.get("/")
@@ -129,3 +134,37 @@ def retry_mail():
             "success",
         )
     return redirect(url_for("admin.mail"))
+
+
+@bp.get("/jobs")
+@admin_required
+def jobs():
+    try:
+        state = service.job_queue()
+    except QueueUnavailable:
+        return render_template("admin/jobs.html", queue=True, unavailable=True), 503
+    counts, failed = state if state is not None else ({}, [])
+    return render_template(
+        "admin/jobs.html", queue=state is not None, counts=counts, failed=failed, form=ButtonForm()
+    )
+
+
+@bp.post("/jobs/<job_id>/retry")
+@admin_required
+def retry_job(job_id: str):
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        flash(gettext("That didn't work: reload the page and try again."), "error")
+        return redirect(url_for("admin.jobs"))
+    try:
+        retried = service.retry_job(job_id)
+    except QueueUnavailable:
+        db.session.rollback()
+        flash(QUEUE_UNAVAILABLE, "error")
+        return redirect(url_for("admin.jobs"))
+    if retried:
+        db.session.commit()
+        flash(gettext("The job is queued again."), "success")
+    else:
+        flash(gettext("That job is no longer among the failed ones."), "error")
+    return redirect(url_for("admin.jobs"))

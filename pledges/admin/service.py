@@ -1,4 +1,5 @@
-"""What admins do to accounts and to the outbox; each act is audited in its transaction."""
+"""What admins do to accounts, the outbox and failed jobs; each act is audited in its
+transaction."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pledges.accounts import service as accounts
 from pledges.accounts.passwords import check_new_password
 from pledges.domain.rules import RuleError
 from pledges.extensions import db
-from pledges.infrastructure import audit
+from pledges.infrastructure import audit, jobs
 from pledges.infrastructure.i18n import signer_language
 from pledges.infrastructure.urls import external_url
 from pledges.mail import delivery
@@ -151,3 +152,34 @@ def retry_dead_mail() -> int:
     count = delivery.retry_dead()
     audit.record("mail.retry_dead", details={"messages": count})
     return count
+
+
+@dataclass(frozen=True)
+class FailedJobView:
+    """A failed job as admins see it: what it was for, when and why it failed (any email
+    address in the error masked); never its arguments."""
+
+    id: str
+    label: str
+    error: str
+    failed_at: object
+
+
+def job_queue() -> tuple[dict[str, int], list[FailedJobView]] | None:
+    """Counts per registry and the latest failed jobs; None when jobs run in-process."""
+    if jobs.backend() != jobs.RQ:
+        return None
+    overview = jobs.overview()
+    failed = [
+        FailedJobView(job.id, job.label, delivery.mask_addresses(job.error), job.failed_at)
+        for job in overview.failed
+    ]
+    return overview.counts, failed
+
+
+def retry_job(job_id: str) -> bool:
+    """Put a failed job back on the queue, audited; False if there is no such failed job."""
+    if jobs.backend() != jobs.RQ or not jobs.retry_failed(job_id):
+        return False
+    audit.record("job.retry", details={"job": job_id})
+    return True

@@ -9,6 +9,7 @@ from pledges.domain.content import translated_titles
 from pledges.domain.tallies import tally_for, totals_for
 from pledges.infrastructure.abuse import limit_api
 from pledges.infrastructure.converters import positive_int
+from pledges.infrastructure.http_cache import public_cache
 from pledges.wall.service import (
     BadWallQuery,
     Cursor,
@@ -43,6 +44,7 @@ def _limit() -> int:
 
 
 @bp.get("/pledges")
+@public_cache
 def pledges():
     limit = _limit()
     raw_cursor = request.args.get("cursor")
@@ -66,12 +68,14 @@ def pledges():
 
 
 @bp.get("/pledges/<slug>")
+@public_cache
 def pledge(slug: str):
     found = public_pledge_or_404(slug)
     return jsonify(serializers.pledge_detail(found, tally_for(found.id)))
 
 
 @bp.get("/pledges/<slug>/signatures")
+@public_cache
 def signatures(slug: str):
     found = public_pledge_or_404(slug)
     limit = _limit()
@@ -81,7 +85,7 @@ def signatures(slug: str):
         before = Cursor.decode(raw_cursor) if raw_cursor else None
     except BadWallQuery as exc:
         abort(400, description=str(exc))
-    page = wall_page(found, limit, filters=filters, before=before)
+    page = wall_page(found, limit, filters=filters, before=before, counts=False)
     return jsonify(
         {
             "data": [serializers.signer(s) for s in page.signers],
@@ -91,5 +95,6 @@ def signatures(slug: str):
 
 
 @bp.get("/openapi.json")
+@public_cache
 def openapi():
     return jsonify(openapi_document())

@@ -88,7 +88,8 @@ def _schemas() -> dict[str, Any]:
                     "type": "string",
                     "description": "The language of the title, preamble, guidelines and "
                     "commitments: the reader's (Accept-Language, ?lang= or ?content=) where "
-                    "the pledge is translated into it, else the pledge's own.",
+                    "the pledge is translated into it, else the pledge's own. Guidelines or a "
+                    "commitment not translated into it are in the pledge's own language.",
                 },
                 "languages": {
                     "type": "array",

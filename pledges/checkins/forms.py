@@ -26,11 +26,3 @@ class CommitmentsForm(FlaskForm):
             check_renewal(self.signature, field.data or [])
         except RuleError as exc:
             raise ValidationError(exc.message) from exc
-
-
-class UnsubscribeForm(FlaskForm):
-    """The one-click unsubscribe button. Without a CSRF token: a mail client posts it with
-    no session (RFC 8058), and the signed link is what authorises it."""
-
-    class Meta:
-        csrf = False

@@ -4,11 +4,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext, lazy_gettext
 
 from pledges.checkins import service
-from pledges.checkins.forms import UnsubscribeForm
 from pledges.domain.cycles import cycle_at
 from pledges.domain.signers import private_page_signature_or_404
 from pledges.extensions import csrf, db
-from pledges.forms import ButtonForm
+from pledges.forms import ButtonForm, OneClickForm
 from pledges.models import Reminders, SignatureStatus
 
 bp = Blueprint("checkins", __name__)
@@ -59,7 +58,7 @@ def unsubscribe(token: str):
     signature = service.signature_for_unsubscribe_token(token)
     if signature is None:
         abort(404)
-    form = UnsubscribeForm()
+    form = OneClickForm()
     if form.validate_on_submit():
         service.unsubscribe(signature)
         db.session.commit()

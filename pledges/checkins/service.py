@@ -6,9 +6,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
-from flask import current_app
 from flask_babel import gettext
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select, update
 
 from pledges.domain.content import signed_content
@@ -21,7 +19,7 @@ from pledges.infrastructure.i18n import signer_language
 from pledges.infrastructure.urls import external_url
 from pledges.mail import queue_email
 from pledges.mail.discreet import subject_for
-from pledges.mail.sealing import seal
+from pledges.mail.unsubscribe import OneClickLink, offer_one_click
 from pledges.models import Reminders, Signature, SignatureStatus, SignedCommitment
 
 log = logging.getLogger(__name__)
@@ -111,38 +109,22 @@ def _remind(signature: Signature, now: datetime) -> int:
             reminders_url=external_url("checkins.reminders", token=token),
             hide_url=external_url("me.hide", token=issue_hide_token(signature)),
         )
-    # A working link, so sealed at rest like the bodies (pledges/mail/sealing.py).
-    message.list_unsubscribe = seal(
-        external_url("checkins.unsubscribe", token=unsubscribe_token(signature))
+    offer_one_click(
+        message, external_url("checkins.unsubscribe", token=unsubscribe_token(signature))
     )
     return 1
 
 
-# One-click unsubscribing (RFC 8058). The mail client posts to the link in the reminder's
-# List-Unsubscribe header with no cookie and no CSRF token, possibly long after it arrived:
-# the link is a signed id that stops reminders and can do nothing else, so unlike the
-# private-page link it need not be stored, nor replaced with each reminder.
-_UNSUBSCRIBE_SALT = "pledges reminders unsubscribe"
-
-
-def _unsubscribe_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_UNSUBSCRIBE_SALT)
+# One-click unsubscribing (RFC 8058, pledges.mail.unsubscribe): the reminders' own links.
+REMINDERS_ONE_CLICK = OneClickLink("pledges reminders unsubscribe")
 
 
 def unsubscribe_token(signature: Signature) -> str:
-    return _unsubscribe_serializer().dumps(signature.id)
+    return REMINDERS_ONE_CLICK.token(signature.id)
 
 
 def signature_for_unsubscribe_token(token: str) -> Signature | None:
-    """The signature an unsubscribe link was made for; None for a forged one, or one
-    whose signature was since deleted."""
-    try:
-        signature_id = _unsubscribe_serializer().loads(token)
-    except BadSignature:
-        return None
-    if not isinstance(signature_id, int) or isinstance(signature_id, bool):
-        return None
-    return db.session.get(Signature, signature_id)
+    return REMINDERS_ONE_CLICK.signature(token)
 
 
 def unsubscribe(signature: Signature) -> None:

@@ -25,6 +25,7 @@ def show(slug: str):
         countries=service.by_country(pledge),
         roles=service.by_role(pledge),
         backlog=service.backlog(pledge),
+        follow=service.follow_through(pledge),
         top_countries=service.TOP_COUNTRIES,
     )
 

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext
 from sqlalchemy import func, select
 
 from pledges.domain.countries import country_name
-from pledges.domain.tallies import tally_for
+from pledges.domain.tallies import signers_who_acted, tally_for
 from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
 from pledges.models import AllyRole, Pledge, Report, Signature, SignatureStatus
@@ -61,6 +61,32 @@ class Backlog:
     @property
     def empty(self) -> bool:
         return not (self.unreviewed or self.open_reports)
+
+
+@dataclass(frozen=True)
+class FollowThrough:
+    """What the signers on the wall did after signing."""
+
+    signers: int  # on the wall
+    acted: int  # of those, who logged at least one action
+    active: int  # of those, who logged one in their current cycle
+    actions: int
+    confirmed_actions: int  # of those, confirmed by an accountability partner
+    people_reached: int
+
+
+def follow_through(pledge: Pledge) -> FollowThrough:
+    """The follow-through figures: the counters kept by the one door for changes, and one
+    count of the signers who have ever logged an action."""
+    tally = tally_for(pledge.id)
+    return FollowThrough(
+        signers=tally.total,
+        acted=signers_who_acted([pledge.id]).get(pledge.id, 0),
+        active=tally.active_signers,
+        actions=tally.actions,
+        confirmed_actions=tally.confirmed_actions,
+        people_reached=tally.people_reached,
+    )
 
 
 def day_range(pledge: Pledge, today: date | None = None) -> tuple[date, date]:

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from babel import Locale, UnknownLocaleError
 from flask import current_app, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from sqlalchemy import select
 
 from pledges.extensions import db
@@ -49,6 +50,15 @@ class ContentCommitment:
     position: int
     text: str
     required: bool
+    language: str = ""  # the language of ``text``; "" for the content's own
+
+    @property
+    def html_lang(self) -> str:
+        return self.language.replace("_", "-")
+
+    @property
+    def direction(self) -> str:
+        return text_direction(self.language) if self.language else ""
 
 
 @dataclass(frozen=True)
@@ -66,13 +76,20 @@ class PledgeContent:
     def __init__(self, pledge: Pledge, language: str, requested: bool = False) -> None:
         self.pledge = pledge
         self.requested = requested
+        #: The language the reader wanted; where a part is not in it, ``untranslated_note``.
+        self.wanted = language
         translation = _translation(pledge, language)
         self.is_translation = translation is not None
         self.language = language if translation is not None else pledge.language
         source = translation or pledge
         self.title: str = source.title
-        self.preamble: str = source.preamble
-        self.guidelines: str = source.guidelines
+        self.preamble: str = source.preamble or pledge.preamble
+        # Guidelines fall back like commitments: an untranslated part is shown in the
+        # original (its block marked with ``guidelines_language``), never left out.
+        self.guidelines: str = source.guidelines or pledge.guidelines
+        self.guidelines_language = (
+            self.language if source.guidelines or not pledge.guidelines else pledge.language
+        )
         self._commitment_texts: dict[int, str] | None = None if translation else {}
 
     def __getattr__(self, name: str) -> Any:
@@ -91,12 +108,52 @@ class PledgeContent:
             self._commitment_texts = current_translations(self.pledge.commitments, self.language)
         return self._commitment_texts.get(commitment.id, commitment.text)
 
+    def commitment_language(self, commitment: Commitment) -> str:
+        """The language ``commitment_text`` is in: the content's, or the original's where
+        this wording is not translated."""
+        self.commitment_text(commitment)
+        assert self._commitment_texts is not None
+        if not self.is_translation or commitment.id in self._commitment_texts:
+            return self.language
+        return self.pledge.language
+
     @property
     def offered_commitments(self) -> list[ContentCommitment]:
         return [
-            ContentCommitment(c.id, c.position, self.commitment_text(c), c.required)
+            ContentCommitment(
+                c.id,
+                c.position,
+                self.commitment_text(c),
+                c.required,
+                self.commitment_language(c),
+            )
             for c in self.pledge.offered_commitments
         ]
+
+    def untranslated_note(
+        self, shown_in: str | None = None, commitments: bool = False
+    ) -> str | None:
+        """In the reader's interface language, that a text shown in ``shown_in`` (default:
+        the content's language) has no translation into the language they wanted, or with
+        ``commitments`` that some of the commitments have none; None when it is in that
+        language."""
+        shown_in = shown_in or self.language
+        if shown_in == self.wanted:
+            return None
+        reader = str(get_locale() or "en")
+        wanted, shown = _language_in(self.wanted, reader), _language_in(shown_in, reader)
+        if commitments:
+            return gettext(
+                "Some commitments have not been translated into %(wanted)s yet; they are "
+                "shown in %(shown)s.",
+                wanted=wanted,
+                shown=shown,
+            )
+        return gettext(
+            "This text has not been translated into %(wanted)s yet; shown in %(shown)s.",
+            wanted=wanted,
+            shown=shown,
+        )
 
     def signer_locale(self) -> str:
         """What a signature made on this page records as its language (Signature.locale).
@@ -132,6 +189,14 @@ class PledgeContent:
     def query_args(self) -> dict[str, str]:
         """Arguments that keep this content language on a link or form back to the page."""
         return {CONTENT_PARAM: self.language} if self.requested else {}
+
+
+def _language_in(code: str, reader: str) -> str:
+    """A language named in the reader's language, as within a sentence ("French", "anglais")."""
+    try:
+        return Locale.parse(code).get_display_name(reader) or code
+    except (ValueError, UnknownLocaleError):  # a code Babel does not know: shown as it is
+        return code
 
 
 def _translation(pledge: Pledge, language: str) -> PledgeTranslation | None:

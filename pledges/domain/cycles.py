@@ -61,6 +61,28 @@ def cycle_number(signature: Signature, number: int) -> Cycle:
     return Cycle(number, start, start + length)
 
 
+# Renewing for the next cycle is offered in the last days of the current one: on day one
+# the question makes no sense, and an early "renew" button reads as a chore already due.
+RENEWAL_WINDOW = timedelta(days=14)
+
+
+def renewal_opens_at(signature: Signature, at: datetime | None = None) -> datetime:
+    """When renewing for the cycle after the one current at ``at`` is first offered: the
+    last ``RENEWAL_WINDOW`` of the cycle (its last half, for a cycle shorter than twice that)."""
+    window = min(RENEWAL_WINDOW, cadence(signature) / 2)
+    return cycle_at(signature, at).end - window
+
+
+def renewal_is_open(signature: Signature, at: datetime | None = None) -> bool:
+    """Whether the private page offers "Renew for the next cycle" at ``at`` (now): near
+    the current cycle's end, and for the whole of a cycle the signer reached without
+    renewing for it (they missed the window, or read the reminder after the cycle ended)."""
+    at = at or utcnow()
+    if at >= renewal_opens_at(signature, at):
+        return True
+    return cycle_at(signature, at).number > (signature.renewed_for_cycle or 1)
+
+
 def record_activity(signature: Signature, at: datetime | None = None) -> None:
     """The signer logged an action at ``at``: active until the end of that cycle."""
     _set_active_until(signature, cycle_at(signature, at).end)

@@ -10,7 +10,9 @@ part. What goes, besides the signature's own details:
 - every outbox message about them or to them or their partners, whatever it is linked to,
   and the file transport's copies of them (after the commit);
 - the pledge's dossiers that may list them: marked superseded, their stored files deleted
-  (the next build leaves the withdrawn signature out by itself).
+  (the next build leaves the withdrawn signature out by itself);
+- the kept scan of the paper sheet they signed on (their handwriting and signature), after
+  the commit; its fingerprint stays.
 
 After the commit, SQLite's WAL is checkpointed: with ``secure_delete`` on, the erased text
 then lingers neither in the database file nor in the WAL.
@@ -18,7 +20,9 @@ then lingers neither in the database file nor in the WAL.
 
 from __future__ import annotations
 
-from flask import has_app_context
+from pathlib import Path
+
+from flask import current_app, has_app_context
 from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session
 
@@ -27,11 +31,14 @@ from pledges.infrastructure import audit
 from pledges.infrastructure.database import checkpoint, utcnow
 from pledges.mail.outbox import erase_mail, forget_delivered_copies
 from pledges.models import (
+    PAPER_SCAN_FOLDER,
     Dossier,
     DossierFile,
     DossierStatus,
     Reminders,
     Report,
+    SessionAttendance,
+    SessionRsvp,
     Signature,
     Visibility,
 )
@@ -40,6 +47,8 @@ from pledges.models import (
 WITHDRAWN = audit.WITHDRAWN
 #: Set on the session by an erasure: (outbox ids, addresses) to forget after the commit.
 ERASED_FLAG = "pledges.erased"
+#: Set on the session by an erasure: names of kept paper-sheet scans to delete after the commit.
+SCANS_FLAG = "pledges.erased_scans"
 # Shorter texts (initials, "UN") would match far more than the person.
 SHORTEST_QUOTE = 3
 
@@ -67,6 +76,13 @@ def erase_signer(signature: Signature) -> None:
     )
     outbox_ids = erase_mail(signature.id, addresses)
     _supersede_dossiers(signature)
+    _forget_kept_scan(signature)
+    # Which dialogue sessions they said they would come to, or came to (their actions,
+    # attendance included, are deleted by the withdrawal itself).
+    db.session.execute(delete(SessionRsvp).where(SessionRsvp.signature_id == signature.id))
+    db.session.execute(
+        delete(SessionAttendance).where(SessionAttendance.signature_id == signature.id)
+    )
 
     signature.full_name = ""
     signature.email = None
@@ -140,8 +156,20 @@ def _supersede_dossiers(signature: Signature) -> None:
     )
 
 
+def _forget_kept_scan(signature: Signature) -> None:
+    sheet = signature.paper_sheet
+    if sheet is None or not sheet.scan_file:
+        return
+    db.session.info.setdefault(SCANS_FLAG, []).append(sheet.scan_file)
+    sheet.scan_file = None
+
+
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    scans = session.info.pop(SCANS_FLAG, None)
+    if scans and has_app_context():
+        for name in scans:
+            (Path(current_app.instance_path) / PAPER_SCAN_FOLDER / name).unlink(missing_ok=True)
     erased = session.info.pop(ERASED_FLAG, None)
     if erased is None or not has_app_context():
         return
@@ -153,3 +181,4 @@ def _after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop(ERASED_FLAG, None)
+    session.info.pop(SCANS_FLAG, None)

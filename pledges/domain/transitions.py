@@ -9,6 +9,7 @@ which makes the change and, in the same transaction, keeps in step:
 
 - the wall's signer counters and the follow-through counters (``pledges.domain.tallies``);
 - check-in cadence and the active-signer buckets (``pledges.domain.cycles``);
+- the step-up goals a rising count reaches, with their drafts (``pledges.domain.milestones``);
 - the pledge's wall version, which the cached wall pages are keyed on (``pledges.wall.cache``).
 
 No other module writes the counters or bumps the wall's version. A new kind of change
@@ -27,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from pledges.domain import cycles, erasure, tallies
+from pledges.domain import cycles, erasure, milestones, tallies
 from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
 from pledges.models import (
@@ -111,6 +112,31 @@ def approve(signature: Signature, reviewed_by_id: int | None, now: datetime) -> 
     return True
 
 
+def confirm_by_organizer(signature: Signature, reviewed_by_id: int | None) -> bool:
+    """Pending -> confirmed by an organizer's act, without an email confirmation: a
+    signature written on a paper sheet and entered by them (pledges.paper). Their act is
+    also the review, so it is confirmed (not held) on a pre-moderated pledge too. True if
+    this call moved it."""
+    now = utcnow()
+    confirmed = db.session.execute(
+        update(_table)
+        .where(_table.c.id == signature.id, _table.c.status == SignatureStatus.PENDING)
+        .values(
+            status=SignatureStatus.CONFIRMED.value,
+            confirmed_at=now,
+            next_checkin_at=cycles.first_checkin_at(signature, now),
+            reviewed_at=now,
+            reviewed_by_id=reviewed_by_id,
+        )
+    )
+    if confirmed.rowcount != 1:
+        return False
+    db.session.refresh(signature)
+    _republish(signature)
+    _status_changed(signature, SignatureStatus.PENDING, SignatureStatus.CONFIRMED)
+    return True
+
+
 def hide(pledge_id: int, criteria: Sequence, *, reason: str, reviewed_by_id: int | None) -> Counter:
     """Hide every confirmed or held signature of the pledge meeting ``criteria``.
 
@@ -188,6 +214,7 @@ def unhide(signature: Signature, reviewed_by_id: int | None) -> bool:
     _republish(signature, not_before=_today())
     signature.public_id = new_public_id()
     tallies.record_status_change(signature, SignatureStatus.HIDDEN, SignatureStatus.CONFIRMED)
+    milestones.count_rose(signature.pledge_id)
     actions, confirmed, people = tallies.follow_through_of([signature.id])
     tallies.adjust_follow_through(
         signature.pledge_id, actions=actions, confirmed_actions=confirmed, people_reached=people
@@ -238,6 +265,8 @@ def _claim_status(signature_id: int, old_status: str, new_status: str) -> bool:
 
 def _status_changed(signature: Signature, old_status: str, new_status: str) -> None:
     tallies.record_status_change(signature, old_status, new_status)
+    if tallies.counts_on_wall(new_status) and not tallies.counts_on_wall(old_status):
+        milestones.count_rose(signature.pledge_id)
     _wall_changed(signature.pledge_id)
 
 
@@ -477,6 +506,7 @@ def wall_content_changed(pledge_id: int) -> None:
 def signatures_loaded(pledge_id: int) -> None:
     """Signatures were written in bulk, beside this door (the demo data): count them all."""
     tallies.recount(pledge_id)
+    milestones.count_rose(pledge_id)
 
 
 def _wall_changed(pledge_id: int) -> None:

@@ -1,16 +1,18 @@
-"""Rendering a dossier: the front matter as one document, the signer list in parts, merged.
+"""Rendering a dossier: the front matter, the list of signers in parts, and the count of the
+signers past the list, laid out as WeasyPrint documents and written as ONE tagged PDF.
 
-WeasyPrint keeps a whole document's layout in memory, about a megabyte a page. A list of
-100,000 signers is a thousand pages, so each part of the list is laid out, written to its
-own PDF and dropped before the next is read; the finished parts are then merged, which
-costs only their bytes. Each part starts its page counter where the previous one ended,
-so the page numbers run on across parts.
+The list names at most DOSSIER_MAX_LISTED signers (the first to sign); the others are
+counted by country after it, so a dossier of a million signers stays a printable document
+and its layout, about a megabyte a page, stays bounded. Each part of the list starts its
+page counter where the previous one ended, so the page numbers run on; the parts' pages
+are then joined into one document (WeasyPrint's ``Document.copy``), which keeps every
+page's boxes, so the PDF carries one structure tree (headings, paragraphs, tables), the
+language and the title: a screen reader reads it in order.
 """
 
 from __future__ import annotations
 
 import contextlib
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,11 +28,14 @@ from pledges.extensions import db
 from pledges.infrastructure.security import sha256_hex
 from pledges.infrastructure.urls import external_url
 from pledges.models import Pledge, Signature
-from pledges.presentation.pdf import generated_url, merge_pdf_files, qr_code_svg, render_document
+from pledges.presentation import world_map
+from pledges.presentation.display import min_public_count
+from pledges.presentation.pdf import generated_url, qr_code_svg, render_document
 
 FRONT_TEMPLATE = "pdf/dossier.html"
 SIGNERS_TEMPLATE = "pdf/dossier_signers.html"
-#: Signers per part of the list: about 15 pages, some 40 MB of layout at a time.
+FURTHER_TEMPLATE = "pdf/dossier_further.html"
+#: Signers per part of the list: about 15 pages, laid out at a time.
 DEFAULT_PART_SIZE = 2000
 
 
@@ -49,6 +54,7 @@ def front_matter_context(
     issued_at: datetime,
     code: str | None,
     chart_url=generated_url,
+    covering_letter: str = "",
 ) -> dict:
     """What the front matter template needs, for the PDF and its HTML preview alike.
 
@@ -68,6 +74,12 @@ def front_matter_context(
         # Small-count protection: cells under MIN_PUBLIC_COUNT read "fewer than N".
         "by_role": content.public_counts(tally.by_role, sorted(tally.by_role)),
         "by_country": content.public_counts(tally.by_country),
+        # The same cells on a world map (small-count protection applied to each).
+        "country_map": world_map.country_map(
+            content.public_counts(tally.by_country), min_public_count()
+        )
+        if "figures" in profile.sections and tally.by_country
+        else None,
         "lede": content.cover_lede(profile, pledge, tally),
         "issued_at": issued_at,
         "code": code,
@@ -80,6 +92,7 @@ def front_matter_context(
         "quotes": content.quotes(pledge, issued_at, profile.quotes),
         "commitments": pledge.offered_commitments,
         "cosigners": [c.organization for c in pledge.cosigners],
+        "covering_letter": covering_letter,
     }
 
 
@@ -103,7 +116,7 @@ def build(
     issued_at: datetime,
     part_size: int = DEFAULT_PART_SIZE,
     progress: ProgressCallback = lambda done, total: None,
-    workdir: Path | None = None,
+    covering_letter: str = "",
 ) -> BuiltDossier:
     """Write the dossier to ``target`` (the caller renames it into place)."""
     started = time.perf_counter()
@@ -113,26 +126,28 @@ def build(
         .select_from(Signature)
         .where(*content.listed_signatures(pledge, issued_at))
     )
-    steps = 2 + (content.count_parts(listed, part_size) if profile.lists_signers else 0)
-    with _document_context(), tempfile.TemporaryDirectory(dir=workdir) as scratch:
-        parts: list[Path] = []
-
-        def write(document) -> int:
-            path = Path(scratch) / f"part-{len(parts):05d}.pdf"
-            document.write_pdf(path)
-            parts.append(path)
-            return len(document.pages)
-
-        context = front_matter_context(pledge, audience, issued_at, code)
+    cutoff = (
+        content.listing_cutoff(pledge, issued_at, max_listed()) if profile.lists_signers else None
+    )
+    named = listed if cutoff is None else min(listed, max_listed())
+    steps = 2 + (content.count_parts(named, part_size) if profile.lists_signers else 0)
+    with _document_context():
+        context = front_matter_context(
+            pledge, audience, issued_at, code, covering_letter=covering_letter
+        )
         generated = {
             generated_url(name): (svg.encode(), "image/svg+xml")
             for name, svg in context.pop("chart_svgs").items()
         }
-        pages = write(render_document(FRONT_TEMPLATE, generated, listed=listed, **context))
+        documents = [
+            render_document(FRONT_TEMPLATE, generated, listed=listed, named=named, **context)
+        ]
+        pages = len(documents[0].pages)
         progress(1, steps)
         if profile.lists_signers:
-            for number, runs in enumerate(content.signer_parts(pledge, issued_at, part_size)):
-                pages += write(
+            parts = content.signer_parts(pledge, issued_at, part_size, cutoff) if named else ()
+            for number, runs in enumerate(parts):
+                documents.append(
                     render_document(
                         SIGNERS_TEMPLATE,
                         pledge=pledge,
@@ -141,10 +156,23 @@ def build(
                         code=code,
                     )
                 )
+                pages += len(documents[-1].pages)
                 progress(min(2 + number, steps - 1), steps)
-        with target.open("wb") as out:
-            merged = merge_pdf_files(parts, out)
-    assert merged == pages, (merged, pages)
+            if cutoff is not None:
+                documents.append(
+                    render_document(
+                        FURTHER_TEMPLATE,
+                        pledge=pledge,
+                        named=named,
+                        further=listed - named,
+                        by_country=content.further_by_country(pledge, issued_at, cutoff),
+                        first_page=pages + 1,
+                    )
+                )
+                pages += len(documents[-1].pages)
+        # One document, the front matter's metadata (title, language) its own.
+        whole = documents[0].copy([page for document in documents for page in document.pages])
+        whole.write_pdf(target, pdf_tags=True)
     progress(steps, steps)
     return BuiltDossier(
         pages=pages,
@@ -153,6 +181,11 @@ def build(
         signatures=listed,
         seconds=time.perf_counter() - started,
     )
+
+
+def max_listed() -> int:
+    """How many signers a dossier names at most (DOSSIER_MAX_LISTED)."""
+    return int(current_app.config["DOSSIER_MAX_LISTED"])
 
 
 def _sha256_of_file(path: Path) -> str:
@@ -173,4 +206,5 @@ def preview_context(pledge: Pledge, audience: str, issued_at: datetime) -> dict:
     )
     context.pop("chart_svgs")
     context["listed"] = tally_for(pledge.id).total
+    context["named"] = min(context["listed"], max_listed())
     return context

@@ -26,6 +26,7 @@ from pledges.presentation.display import (
     PUBLIC_SIGNER_COLUMNS,
     PUBLIC_SIGNER_FIELDS,
     ROLE_LABELS,
+    PublicCount,
     PublicSigner,
     min_public_count,
     public_counts,
@@ -146,17 +147,20 @@ def selected_actions(pledge: Pledge, limit: int) -> list[PublicAction]:
 
 
 def signatures_by_week(pledge: Pledge, as_of: datetime) -> list[tuple[date, int]]:
-    """Cumulative confirmed signatures at the end of each week (weeks start on Monday)."""
+    """Cumulative confirmed signatures at the end of each week (weeks start on Monday).
+
+    Counted by day in SQL (a row per day, not per signature: a million signers' stamps
+    took half a dossier's build), then the days folded into weeks here. Stored as naive
+    UTC, so the day is the UTC day; SQLite's date() gives text, PostgreSQL's a date.
+    """
+    day = func.date(Signature.confirmed_at)
     weeks: dict[date, int] = {}
-    stamps = db.session.scalars(
-        select(Signature.confirmed_at)
-        .where(*counted_signatures(pledge, as_of))
-        .execution_options(yield_per=10_000)
-    )
-    for stamp in stamps:
-        day = stamp.date()
-        monday = day - timedelta(days=day.weekday())
-        weeks[monday] = weeks.get(monday, 0) + 1
+    for value, count in db.session.execute(
+        select(day, func.count()).where(*counted_signatures(pledge, as_of)).group_by(day)
+    ):
+        stamp = date.fromisoformat(value) if isinstance(value, str) else value
+        monday = stamp - timedelta(days=stamp.weekday())
+        weeks[monday] = weeks.get(monday, 0) + count
     running, points = 0, []
     for monday in sorted(weeks):
         running += weeks[monday]
@@ -254,14 +258,68 @@ def _signer_groups(pledge: Pledge, as_of: datetime) -> list[tuple[str, str, tupl
     return groups
 
 
-def signer_parts(pledge: Pledge, as_of: datetime, part_size: int) -> Iterator[list[CountryRun]]:
+Cutoff = tuple[datetime, str]  # (public_since, public_id) of the first signer not named
+
+
+def listing_cutoff(pledge: Pledge, as_of: datetime, limit: int) -> Cutoff | None:
+    """Where the dossier's list of names stops: at the first signer, in order of
+    publication, past the first ``limit`` (the first to sign are named); None when every
+    signer fits. One step along the wall's index, however many signed."""
+    row = db.session.execute(
+        select(Signature.public_since, Signature.public_id)
+        .where(*listed_signatures(pledge, as_of))
+        .order_by(Signature.public_since, Signature.public_id)
+        .offset(limit)
+        .limit(1)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def before_cutoff(cutoff: Cutoff | None) -> tuple:
+    """The condition for the signers named (all of them without a cutoff)."""
+    if cutoff is None:
+        return ()
+    since, public_id = cutoff
+    return (
+        (Signature.public_since < since)
+        | ((Signature.public_since == since) & (Signature.public_id < public_id)),
+    )
+
+
+def from_cutoff(cutoff: Cutoff) -> tuple:
+    """The condition for the signers summarised by country."""
+    since, public_id = cutoff
+    return (
+        (Signature.public_since > since)
+        | ((Signature.public_since == since) & (Signature.public_id >= public_id)),
+    )
+
+
+def further_by_country(pledge: Pledge, as_of: datetime, cutoff: Cutoff) -> list[PublicCount]:
+    """The signers past the list of names, counted by country, largest first, with the
+    small-count protection of every public breakdown (cells under MIN_PUBLIC_COUNT read
+    "fewer than N", and one more is withheld where a single one could be worked out)."""
+    counts = dict(
+        db.session.execute(
+            select(Signature.country, func.count())
+            .where(*listed_signatures(pledge, as_of), *from_cutoff(cutoff))
+            .group_by(Signature.country)
+        ).all()
+    )
+    return public_counts(counts)
+
+
+def signer_parts(
+    pledge: Pledge, as_of: datetime, part_size: int, cutoff: Cutoff | None = None
+) -> Iterator[list[CountryRun]]:
     """The signer list in parts of at most ``part_size`` signers, country by country
-    (alphabetical), in order of publication within a country.
+    (alphabetical), in order of publication within a country; with a ``cutoff``, only the
+    signers before it (listing_cutoff).
 
     Each part is read with its own keyset query on the wall's country index, so only one
     part's rows are ever in memory, however long the list.
     """
-    listed = listed_signatures(pledge, as_of)
+    listed = (*listed_signatures(pledge, as_of), *before_cutoff(cutoff))
     minimum = min_public_count()
     crowded = crowded_countries(pledge.id, minimum, as_of)
     part: list[CountryRun] = []

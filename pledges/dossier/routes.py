@@ -23,6 +23,7 @@ from pledges.extensions import db
 from pledges.forms import UPLOAD_MAX_BYTES, DocumentForm
 from pledges.infrastructure.abuse import limit_verifying
 from pledges.infrastructure.database import utcnow
+from pledges.infrastructure.jobs import QueueUnavailable
 from pledges.models import Dossier, DossierAudience, DossierStatus
 from pledges.presentation.charts import svg_response
 from pledges.presentation.pdf import pdf_response
@@ -50,15 +51,31 @@ def build(slug: str):
     if form.validate_on_submit():
         with commit_or_show_error(form) as outcome:
             dossier = service.request_dossier(
-                pledge, form.audience.data, current_user, limit_builds=True
+                pledge,
+                form.audience.data,
+                current_user,
+                limit_builds=True,
+                covering_letter=form.covering_letter.data or "",
             )
         if outcome.committed:
             if service.builds_in_background(pledge):
-                service.start_in_background(dossier)
-                flash(
-                    gettext("The dossier is being built: this page shows when it is ready."),
-                    "success",
-                )
+                try:
+                    service.start_in_background(dossier)
+                except QueueUnavailable as error:  # recorded on the dossier as failed
+                    service.could_not_start(dossier, error)
+                    flash(
+                        gettext(
+                            "The dossier could not be started: the job queue is not "
+                            "answering. Try again in a few minutes; if it goes on, tell an "
+                            "administrator."
+                        ),
+                        "error",
+                    )
+                else:
+                    flash(
+                        gettext("The dossier is being built: this page shows when it is ready."),
+                        "success",
+                    )
             else:
                 try:
                     service.issue(dossier)

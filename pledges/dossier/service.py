@@ -1,11 +1,13 @@
 """Issuing dossiers: the record first (its code goes into the file), then the build, then
 the file's SHA-256, so that anyone holding a copy can check it at /verify/dossier/<code>.
 
-A build started from the web runs in a thread of the web process when the pledge is large.
-Its status, its progress and the finished file are all in the database, so any host behind
-the load balancer can show and serve them (a 100,000-signer dossier is under 2 MB). The
-build itself lives in the process that started it: a build whose process died stops moving,
-and after DOSSIER_STALE_MINUTES it is shown as failed and may be started again.
+A build started from the web goes through the job door (pledges/infrastructure/jobs.py) when
+the pledge is large: a thread of the web process without Redis, a ``pledges worker`` with
+the queue, which retries a build that failed or whose worker was killed. Its status, its
+progress and the finished file are all in the database, so any host behind the load
+balancer can show and serve them (a 100,000-signer dossier is under 2 MB). A build that
+stops moving (its thread's process died) is shown as failed after DOSSIER_STALE_MINUTES and
+may be started again.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ import tempfile
 import threading
 from datetime import timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from flask import Flask, current_app
-from flask_babel import force_locale, get_locale, gettext
+from flask import current_app
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import func, select, update
 
 from pledges.domain.rules import RuleError
@@ -27,10 +29,13 @@ from pledges.domain.tallies import tally_for
 from pledges.dossier import build as builder
 from pledges.dossier.content import ProgressCallback
 from pledges.extensions import db
-from pledges.infrastructure import audit
+from pledges.infrastructure import audit, jobs
 from pledges.infrastructure.database import utcnow
 from pledges.infrastructure.security import new_verification_code, sha256_hex
 from pledges.models import Dossier, DossierFile, DossierStatus, Pledge, User
+
+if TYPE_CHECKING:
+    from rq.job import Job
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +99,15 @@ def latest_downloadable(pledge: Pledge, audience: str) -> Dossier | None:
 
 
 def request_dossier(
-    pledge: Pledge, audience: str, user: User | None = None, *, limit_builds: bool = False
+    pledge: Pledge,
+    audience: str,
+    user: User | None = None,
+    *,
+    limit_builds: bool = False,
+    covering_letter: str = "",
 ) -> Dossier:
-    """Record a dossier about to be built, and who asked; the caller commits before building.
+    """Record a dossier about to be built, who asked, and their covering letter to the
+    recipients (printed after the cover); the caller commits before building.
 
     ``limit_builds`` (the web) refuses while ``DOSSIER_MAX_BUILDS`` are building already.
     """
@@ -123,6 +134,7 @@ def request_dossier(
         status=DossierStatus.QUEUED,
         verification_code=new_verification_code(),
         requested_by_id=user.id if user is not None else None,
+        covering_letter=covering_letter,
     )
     db.session.add(dossier)
     db.session.flush()
@@ -186,6 +198,7 @@ def issue(
             issued_at=dossier.requested_at,
             part_size=part_size or default_part_size(),
             progress=report,
+            covering_letter=dossier.covering_letter,
         )
         os.replace(temporary, target)
         temporary, written = None, True
@@ -226,35 +239,32 @@ def _mark_failed(dossier_id: int, exc: Exception) -> None:
 
 
 def builds_in_background(pledge: Pledge) -> bool:
-    """Small pledges are built while the organizer waits; large ones in a thread."""
+    """Small pledges are built while the organizer waits; large ones in the background."""
     limit = current_app.config["DOSSIER_SYNC_MAX_SIGNATURES"]
     return tally_for(pledge.id).total > limit
 
 
-def start_in_background(dossier: Dossier) -> threading.Thread:
-    """Build the committed ``dossier`` in a thread of this process (see the module notes),
-    in the language of the request that asked for it, as a dossier built at once would be."""
-    app = current_app._get_current_object()  # noqa: SLF001 - the thread needs the app itself
-    locale = str(get_locale() or app.config["SUPPORTED_LOCALES"][0])
-    thread = threading.Thread(
-        target=_build_in_thread,
-        args=(app, dossier.id, locale),
-        name=f"dossier-{dossier.id}",
-        daemon=True,
-    )
-    thread.start()
-    return thread
+def start_in_background(dossier: Dossier) -> threading.Thread | Job:
+    """Build the committed ``dossier`` through the job queue (see the module notes), in
+    the language of the request that asked for it, as a dossier built at once would be."""
+    return jobs.enqueue(build_dossier, dossier.id)
 
 
-def _build_in_thread(app: Flask, dossier_id: int, locale: str) -> None:
-    with app.app_context(), force_locale(locale):
-        dossier = db.session.get(Dossier, dossier_id)
-        try:
-            issue(dossier)
-        except Exception:
-            log.exception("dossier %s failed", dossier_id)
-        finally:
-            db.session.remove()
+def could_not_start(dossier: Dossier, error: Exception) -> None:
+    """The queue refused the build: the dossier shows as failed, to be started again."""
+    log.error("dossier %s could not be enqueued: %s", dossier.id, error)
+    _mark_failed(dossier.id, RuntimeError("the job queue did not answer"))
+
+
+@jobs.label(lazy_gettext("Building an advocacy dossier"))
+def build_dossier(dossier_id: int) -> None:
+    """A job: build the dossier ``dossier_id`` into the database. Safe to run again: a
+    dossier finished already is left alone, and one whose build was cut off (its worker
+    killed) or failed is built again. Raises what the build raised, so the queue retries."""
+    dossier = db.session.get(Dossier, dossier_id)
+    if dossier is None or dossier.status == DossierStatus.READY:
+        return
+    issue(dossier)
 
 
 def dossier_for_code(typed: str) -> Dossier | None:

@@ -73,5 +73,4 @@ def signature_pdf(slug: str, signature_id: int):
     pdf = documents.issue_signed_pledge(signature, variant, with_private_actions=False)
     audit.record("signature.pdf", pledge=pledge, target=signature, details={"variant": variant})
     db.session.commit()
-    suffix = "-pdfa" if variant == DocumentVariant.PDF_A_3B else ""
-    return pdf_response(pdf, f"joining-forces-{pledge.slug}-signature-{signature.id}{suffix}.pdf")
+    return pdf_response(pdf, documents.signed_pledge_filename(signature, variant))

@@ -22,7 +22,10 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapper
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import TypeDecorator
 
 from pledges.extensions import db
@@ -283,3 +286,41 @@ def _bind_converter(column: Any, dialect: Any):
     if isinstance(column.type, TypeDecorator):
         return lambda value: column.type.process_bind_param(value, dialect)
     return lambda value: value
+
+
+def without_foreign_key_checks(session: Any) -> bool:
+    """For a bulk load whose rows reference only keys the same load just took: skip
+    PostgreSQL's per-row foreign-key triggers until the transaction ends (most of a
+    million-signer seed's time otherwise). Only a superuser may; for others, and on
+    SQLite, the checks stay on. True if they were turned off."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return False
+    if connection.execute(text("SELECT current_setting('is_superuser')")).scalar() != "on":
+        return False
+    connection.execute(text("SET LOCAL session_replication_role = replica"))
+    return True
+
+
+class _Explain(Executable, ClauseElement):
+    """``EXPLAIN (FORMAT JSON) <statement>``, with the statement's parameters bound as usual
+    (SQLAlchemy's compiler-extension recipe)."""
+
+    inherit_cache = False
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+
+
+@compiles(_Explain, "postgresql")
+def _compile_explain(element: _Explain, compiler: Any, **kw: Any) -> str:
+    return "EXPLAIN (FORMAT JSON) " + compiler.process(element.statement, **kw)
+
+
+def estimated_rows(session: Any, statement: Any) -> int | None:
+    """PostgreSQL's planner estimate of the rows ``statement`` returns (from the table's
+    statistics, without running it); None where there is no such estimate (SQLite)."""
+    if session.connection().dialect.name != "postgresql":
+        return None
+    plan = session.execute(_Explain(statement)).scalar()
+    return int(plan[0]["Plan"]["Plan Rows"])

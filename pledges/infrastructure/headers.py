@@ -17,6 +17,7 @@ from flask import Flask, Response, current_app, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pledges.config import ConfigurationError
+from pledges.infrastructure.http_cache import session_cookie_sent
 
 CONTENT_SECURITY_POLICY: dict[str, str] = {
     "default-src": "'self'",
@@ -87,8 +88,7 @@ def is_personal_response() -> bool:
     if request.endpoint == "static":
         return False
     # Read the session only if the browser sent one: reading it adds "Vary: Cookie".
-    cookie_name = current_app.config["SESSION_COOKIE_NAME"]
-    return cookie_name in request.cookies and "_user_id" in session
+    return session_cookie_sent() and "_user_id" in session
 
 
 def _framing_allowed() -> bool:

@@ -36,6 +36,7 @@ class LanguageLink:
     name: str  # in the language itself: "Français", never "French"
     href: str
     current: bool
+    direction: str  # "rtl" for Arabic, Urdu…: the name is set in its own direction
 
 
 def supported_locales() -> tuple[str, ...]:
@@ -57,11 +58,20 @@ def select_locale() -> str:
         return chosen
     # From here on the answer depends on request headers: say so to caches.
     g.locale_negotiated = True
-    return (
-        _supported(request.cookies.get(LOCALE_COOKIE))
-        or request.accept_languages.best_match(supported_locales())
-        or fallback
-    )
+    return _supported(request.cookies.get(LOCALE_COOKIE)) or _accepted_language() or fallback
+
+
+def _accepted_language() -> str | None:
+    """The browser's most preferred language the interface speaks, a regional variant
+    counting as its language: "ur-PK, en;q=0.5" is Urdu. (Werkzeug's ``best_match`` takes an
+    exact match of any quality first, and gave such a reader English.)"""
+    supported = supported_locales()
+    for value, _quality in request.accept_languages:  # most preferred first
+        code = value.replace("-", "_")
+        for candidate in (code, code.split("_")[0].lower()):
+            if candidate in supported:
+                return candidate
+    return None
 
 
 def forget_locale(*_args: object) -> None:
@@ -107,6 +117,15 @@ def text_direction(locale: Locale | str | None = None) -> str:
     return "rtl" if locale.character_order == "right-to-left" else "ltr"
 
 
+def arrow(rel: str) -> str:
+    """The arrow for a "next"/"prev" link that points the way the page reads: "Older →" in
+    English, "أقدم ←" in Arabic (Unicode does not mirror arrows, so the template picks)."""
+    forward = rel == "next"
+    if text_direction() == "rtl":
+        forward = not forward
+    return "→" if forward else "←"
+
+
 def html_lang() -> str:
     locale = get_locale()
     return str(locale).replace("_", "-") if locale else "en"
@@ -143,6 +162,7 @@ def language_links() -> list[LanguageLink]:
             name=language_name(code),
             href=request.path + "?" + urlencode([*others, (LOCALE_PARAM, code)]),
             current=code == current,
+            direction=text_direction(code),
         )
         for code in supported_locales()
     ]

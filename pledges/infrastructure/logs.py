@@ -158,13 +158,16 @@ def log_request(response: Response) -> Response:
     if "request_id" not in g:  # a hook before ours failed the request
         g.request_id = _incoming_request_id() or uuid.uuid4().hex
     response.headers[REQUEST_ID_HEADER] = g.request_id
+    # Load balancers poll the health check every few seconds; only its failures matter.
+    quiet = request.endpoint == "health.healthz" and response.status_code < 400
+    level = logging.DEBUG if quiet else logging.INFO
+    if not request_log.isEnabledFor(level):
+        return response  # nothing to build for a line no one keeps
     started = g.get("request_started")
     duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
     path = loggable_path(request.path)
-    # Load balancers poll the health check every few seconds; only its failures matter.
-    quiet = request.endpoint == "health.healthz" and response.status_code < 400
     request_log.log(
-        logging.DEBUG if quiet else logging.INFO,
+        level,
         "%s %s %s %sms",
         request.method,
         path,

@@ -9,8 +9,8 @@ from flask import current_app, render_template
 from sqlalchemy import and_, delete, func, or_, select
 
 from pledges.extensions import db
-from pledges.infrastructure.database import utcnow
-from pledges.mail.sealing import seal
+from pledges.infrastructure.database import bulk_insert_returning_ids, utcnow
+from pledges.mail.sealing import seal, sealer
 from pledges.mail.transports import FileTransport, message_name
 from pledges.models import MailStatus, OutboxEmail, Signature, SignatureStatus
 
@@ -39,6 +39,38 @@ def queue_email(
     db.session.add(message)
     db.session.info[PENDING_FLAG] = True
     return message
+
+
+def queue_rendered(messages: list[dict[str, Any]]) -> list[int]:
+    """Write many emails at once (the same email to many signers, rendered by the caller
+    once and personalised by replacing their links): one bulk INSERT, in the caller's
+    transaction. Each dict holds ``to_address``, ``subject``, ``template``, ``body_text``,
+    ``body_html``, and optionally ``signature_id``, ``list_unsubscribe`` and
+    ``next_attempt_at``; bodies and link are sealed here, as ``queue_email`` seals them.
+    Returns the rows' ids, in order."""
+    if not messages:
+        return []
+    now = utcnow()
+    fernet = sealer()
+    rows = [
+        {
+            "signature_id": message.get("signature_id"),
+            "template": message["template"],
+            "to_address": message["to_address"],
+            "subject": message["subject"],
+            "body_text": fernet(message["body_text"]),
+            "body_html": fernet(message["body_html"]),
+            "list_unsubscribe": fernet(message.get("list_unsubscribe")),
+            "status": MailStatus.PENDING,
+            "attempts": 0,
+            "created_at": now,
+            "next_attempt_at": message.get("next_attempt_at") or now,
+        }
+        for message in messages
+    ]
+    ids = bulk_insert_returning_ids(db.session, OutboxEmail.__table__, rows)
+    db.session.info[PENDING_FLAG] = True
+    return ids
 
 
 def purge_sent_mail() -> int:

@@ -2,12 +2,14 @@ from flask import Blueprint, render_template
 from flask_babel import get_locale
 
 from pledges.domain.content import requested_language, translated_titles
+from pledges.infrastructure.http_cache import public_cache
 from pledges.wall.service import open_pledges
 
 bp = Blueprint("main", __name__)
 
 
 @bp.get("/")
+@public_cache
 def index():
     pledges = open_pledges()
     # Each pledge's title in the reader's language where its organizers translated it.
@@ -17,5 +19,6 @@ def index():
 
 
 @bp.get("/about")
+@public_cache
 def about():
     return render_template("main/about.html")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from pledges.forms import clean_line, no_control_characters
 from pledges.models import ORGANIZATION_MAX
@@ -22,7 +22,9 @@ class VisibilityForm(VisibilityFields, FlaskForm):
     organization = StringField(
         lazy_gettext("Organization"),
         filters=[clean_line],
-        validators=[Optional(), Length(max=ORGANIZATION_MAX), no_control_characters],
+        # No Optional(): it would end the checks on an empty field before validate_organization
+        # says that "Only my organization" needs one, leaving that to a second round.
+        validators=[Length(max=ORGANIZATION_MAX), no_control_characters],
     )
     show_role = BooleanField(
         lazy_gettext("Show that I sign as a man, a woman or another gender"),

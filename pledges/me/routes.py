@@ -18,8 +18,8 @@ from flask_babel import gettext as _
 from pledges.checkins import service as checkins
 from pledges.checkins.forms import CommitmentsForm
 from pledges.checkins.service import ending_commitments
-from pledges.domain.content import signed_content
-from pledges.domain.cycles import cycle_at
+from pledges.domain.content import pledge_content, signed_content
+from pledges.domain.cycles import cycle_at, renewal_is_open, renewal_opens_at
 from pledges.domain.signers import hide_link_signature_or_404, private_page_signature_or_404
 from pledges.extensions import db
 from pledges.forms import ButtonForm
@@ -34,7 +34,7 @@ from pledges.presentation.display import crowded_countries, public_signer
 from pledges.presentation.pdf import pdf_response
 from pledges.verify import service as documents
 from pledges.verify.service import DocumentError
-from pledges.views import commit_or_show_error
+from pledges.views import commit_or_show_error, flash_in_section, messages_by_section
 
 bp = Blueprint("me", __name__)
 # Signers and their partners may be read over the shoulder: every page here offers
@@ -87,13 +87,19 @@ def signed_pledge_pdf(token: str):
     if variant not in set(DocumentVariant):
         abort(404)
     try:
-        pdf = documents.issue_signed_pledge(signature, variant)
+        pdf = documents.issue_signed_pledge(
+            signature, variant, with_private_actions=_with_private_actions()
+        )
     except DocumentError as exc:
         abort(403, description=exc.message)
     db.session.commit()
-    suffix = "-pdfa" if variant == DocumentVariant.PDF_A_3B else ""
-    filename = f"joining-forces-{signature.pledge.slug}-signed-pledge{suffix}.pdf"
-    return pdf_response(pdf, filename)
+    return pdf_response(pdf, documents.signed_pledge_filename(signature, variant))
+
+
+def _with_private_actions() -> bool:
+    """The signer's choice on the download form: private actions go into the document only
+    when asked for (it is made to be shared)."""
+    return request.args.get("private_actions") == "1"
 
 
 @bp.get("/me/<token>/pledge.html")
@@ -107,7 +113,9 @@ def signed_pledge_preview(token: str):
     with signer_language(signature.locale):
         return render_template(
             documents.SIGNED_PLEDGE_TEMPLATE,
-            **documents.signed_pledge_context(signature, utcnow()),
+            **documents.signed_pledge_context(
+                signature, utcnow(), with_private_actions=_with_private_actions()
+            ),
         )
 
 
@@ -124,7 +132,7 @@ def change_visibility(token: str):
                 bool(form.show_role.data),
             )
         if outcome.committed:
-            flash(_("Saved: the wall now shows you as you chose."), "success")
+            flash_in_section(_("Saved: the wall now shows you as you chose."), "public")
             return redirect(url_for("me.manage", token=token) + "#public")
     return render_manage(token, signature, visibility_form=form, status=400)
 
@@ -137,7 +145,7 @@ def publication(token: str):
         with commit_or_show_error(form) as outcome:
             service.set_publication(signature, form.publication.data)
         if outcome.committed:
-            flash(_("Saved: the wall shows you only from the day you chose."), "success")
+            flash_in_section(_("Saved: the wall shows you only from the day you chose."), "public")
             return redirect(url_for("me.manage", token=token) + "#public")
     return render_manage(token, signature, publication_form=form, status=400)
 
@@ -147,10 +155,12 @@ def self_hide(token: str):
     signature = private_page_signature_or_404(token)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    with commit_or_show_error() as outcome:
+    with commit_or_show_error(section="public") as outcome:
         service.self_hide(signature)
     if outcome.committed:
-        flash(_("Done: you are off the public wall. You still count in the total."), "success")
+        flash_in_section(
+            _("Done: you are off the public wall. You still count in the total."), "public"
+        )
     return redirect(url_for("me.manage", token=token) + "#public")
 
 
@@ -160,10 +170,10 @@ def self_unhide(token: str):
     signature = private_page_signature_or_404(token)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    with commit_or_show_error() as outcome:
+    with commit_or_show_error(section="public") as outcome:
         service.self_unhide(signature)
     if outcome.committed:
-        flash(_("You are back on the public wall, as you chose to appear."), "success")
+        flash_in_section(_("You are back on the public wall, as you chose to appear."), "public")
     return redirect(url_for("me.manage", token=token) + "#public")
 
 
@@ -175,7 +185,7 @@ def discreet_mail(token: str):
         with commit_or_show_error(form) as outcome:
             service.set_discreet_mail(signature, bool(form.discreet_mail.data))
         if outcome.committed:
-            flash(_("Saved: our emails to you follow your choice."), "success")
+            flash_in_section(_("Saved: our emails to you follow your choice."), "public")
             return redirect(url_for("me.manage", token=token) + "#public")
     return render_manage(token, signature, status=400)
 
@@ -201,7 +211,9 @@ def commitments(token: str):
         with commit_or_show_error(form) as outcome:
             checkins.update_commitments(signature, form.commitments.data)
         if outcome.committed:
-            flash(_("Renewed. Your commitments for the next cycle are saved."), "success")
+            flash_in_section(
+                _("Renewed. Your commitments for the next cycle are saved."), "commitments"
+            )
             return redirect(url_for("me.manage", token=token) + "#commitments")
     return render_manage(token, signature, commitments_form=form, status=400)
 
@@ -230,6 +242,7 @@ def render_manage(
             prefix="pub", data={"publication": signature.publication}
         )
     ending = ending_commitments(signature) if signature.confirmed_at else {}
+    confirmed = signature.status == SignatureStatus.CONFIRMED
     if commitments_form is None:
         commitments_form = CommitmentsForm(signature, prefix="cm")
         commitments_form.commitments.data = [
@@ -242,7 +255,15 @@ def render_manage(
         pledge=signed_content(signature),
         commitments=signature.chosen_commitments,
         ending=ending,
-        cycle=cycle_at(signature) if signature.status == SignatureStatus.CONFIRMED else None,
+        cycle=cycle_at(signature) if confirmed else None,
+        # Offered near the cycle's end, or at once to a signer whose renewal was refused.
+        renewal_open=confirmed and (renewal_is_open(signature) or bool(commitments_form.errors)),
+        renewal_opens=renewal_opens_at(signature) if confirmed else None,
+        show_actions=confirmed or bool(signature.actions),
+        show_partners=confirmed
+        or (signature.status != SignatureStatus.WITHDRAWN and bool(signature.partners)),
+        public=pledge_content(signature.pledge),
+        messages=messages_by_section(),
         delete_form=ButtonForm(),
         visibility_form=visibility_form,
         publication_form=publication_form,

@@ -12,7 +12,13 @@ from pledges.domain.signers import SigningError, check_visibility
 from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
 from pledges.infrastructure.urls import external_url
-from pledges.models import OutboxEmail, Signature, SignatureStatus
+from pledges.models import (
+    OutboxEmail,
+    SessionAttendance,
+    SessionRsvp,
+    Signature,
+    SignatureStatus,
+)
 from pledges.orgs.service import organization_id_for
 from pledges.partners import service as partners_service
 
@@ -83,6 +89,12 @@ def personal_data(signature: Signature) -> dict:
         select(OutboxEmail).where(OutboxEmail.signature_id == signature.id).order_by(OutboxEmail.id)
     )
     signed_words = {row.commitment_id: row.text for row in signature.chosen}
+    rsvps = db.session.scalars(
+        select(SessionRsvp).where(SessionRsvp.signature_id == signature.id)
+    ).all()
+    attended = db.session.scalars(
+        select(SessionAttendance).where(SessionAttendance.signature_id == signature.id)
+    ).all()
     return {
         "exported_at": iso(utcnow()),
         "pledge": {
@@ -101,6 +113,7 @@ def personal_data(signature: Signature) -> dict:
             "shown_publicly_from": iso(signature.public_since),
             "off_the_wall_by_choice": signature.self_hidden,
             "discreet_mail": signature.discreet_mail,
+            "update_emails": signature.wants_updates,
             "personal_note": signature.personal_note,
             "status": signature.status,
             "verification_code": signature.verification_code,
@@ -140,6 +153,21 @@ def personal_data(signature: Signature) -> dict:
             }
             for action in signature.actions
         ],
+        "dialogue_sessions": {
+            "answers": [
+                {
+                    "session": rsvp.session.title,
+                    "starts_at": iso(rsvp.session.starts_at),
+                    "answer": rsvp.answer,
+                    "answered_at": iso(rsvp.answered_at),
+                }
+                for rsvp in rsvps
+            ],
+            "attended": [
+                {"session": row.session.title, "starts_at": iso(row.session.starts_at)}
+                for row in attended
+            ],
+        },
         "accountability_partners": [
             {
                 "name": partner.name,

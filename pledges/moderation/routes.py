@@ -23,6 +23,7 @@ from pledges.moderation.forms import (
     UnhideForm,
 )
 from pledges.moderation.service import BulkCriteria, ModerationError
+from pledges.presentation.audit_text import ACTION_LABELS, audit_lines
 from pledges.presentation.display import crowded_countries, public_signer
 from pledges.views import commit_or_show_error
 from pledges.wall.service import public_pledge_or_404
@@ -84,7 +85,7 @@ def queue(slug: str):
         open_reports=service.open_report_count(pledge),
         button_form=ButtonForm(),
         review_form=review_form,
-        history=service.audit_entries(pledge_id=pledge.id, limit=10)[0],
+        history=audit_lines(service.audit_entries(pledge_id=pledge.id, limit=10)[0]),
     )
 
 
@@ -216,7 +217,10 @@ def history(slug: str):
     pledge = managed_pledge_or_404(slug)
     entries, next_before = service.audit_entries(pledge_id=pledge.id, before_id=_before_arg())
     return render_template(
-        "moderation/history.html", pledge=pledge, entries=entries, next_before=next_before
+        "moderation/history.html",
+        pledge=pledge,
+        entries=audit_lines(entries),
+        next_before=next_before,
     )
 
 
@@ -312,10 +316,11 @@ def audit_log():
     )
     return render_template(
         "moderation/audit.html",
-        entries=entries,
+        entries=audit_lines(entries),
         next_before=next_before,
         pledges=db.session.scalars(db.select(Pledge).order_by(Pledge.title)).all(),
         actions=service.audit_actions(),
+        action_labels=ACTION_LABELS,
         selected_pledge=pledge_slug,
         selected_action=action,
     )

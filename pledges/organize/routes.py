@@ -14,7 +14,7 @@ from pledges.accounts.access import (
     pledges_managed_by_current_user,
 )
 from pledges.domain.content import content_languages
-from pledges.domain.tallies import tally_for
+from pledges.domain.tallies import signers_who_acted, tallies_for, tally_for
 from pledges.extensions import db
 from pledges.forms import ButtonForm
 from pledges.infrastructure.i18n import language_name
@@ -32,6 +32,7 @@ from pledges.organize.forms import (
     TranslationForm,
 )
 from pledges.organize.service import BuilderError, PledgeInput
+from pledges.presentation.audit_text import audit_lines
 from pledges.views import commit_or_show_error
 
 bp = Blueprint("organize", __name__, url_prefix="/organize")
@@ -43,7 +44,14 @@ RECENT_CHANGES = 10
 @organizer_required
 def index():
     pledges = db.session.scalars(pledges_managed_by_current_user()).all()
-    return render_template("organize/index.html", pledges=pledges)
+    ids = [p.id for p in pledges]
+    return render_template(
+        "organize/index.html",
+        pledges=pledges,
+        tallies=tallies_for(ids),
+        acted=signers_who_acted(ids),
+        waiting=service.waiting_for_review(ids),
+    )
 
 
 def _pledge_input(form: PledgeForm) -> PledgeInput:
@@ -89,7 +97,7 @@ def pledge(slug: str):
         pledge=pledge,
         tally=tally_for(pledge.id),
         form=ButtonForm(),
-        changes=changes,
+        changes=audit_lines(changes),
         public_urls={
             "pledge": external_url("signing.sign", slug=pledge.slug),
             "wall": external_url("wall.wall", slug=pledge.slug),

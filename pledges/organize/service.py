@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from flask_babel import gettext
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from pledges.accounts.service import user_by_email
@@ -33,6 +33,7 @@ from pledges.models import (
     PledgeTranslation,
     Signature,
     SignatureCommitment,
+    SignatureStatus,
     User,
     UserRole,
 )
@@ -458,3 +459,19 @@ def remove_translation(pledge: Pledge, locale: str) -> None:
     db.session.flush()
     audit.record("translation.remove", pledge=pledge, target=pledge, details={"locale": locale})
     transitions.wall_content_changed(pledge.id)
+
+
+def waiting_for_review(pledge_ids: list[int]) -> dict[int, int]:
+    """Per pledge, the confirmed or held signatures no moderator has looked at yet."""
+    if not pledge_ids:
+        return {}
+    rows = db.session.execute(
+        select(Signature.pledge_id, func.count())
+        .where(
+            Signature.pledge_id.in_(pledge_ids),
+            Signature.reviewed_at.is_(None),
+            Signature.status.in_((SignatureStatus.CONFIRMED, SignatureStatus.HELD)),
+        )
+        .group_by(Signature.pledge_id)
+    )
+    return {pledge_id: count for pledge_id, count in rows}

@@ -17,7 +17,7 @@ from pledges.partners.forms import (
     ShowNameForm,
 )
 from pledges.partners.service import PartnerError, RoleError
-from pledges.views import commit_or_show_error
+from pledges.views import commit_or_show_error, flash_in_section
 
 bp = Blueprint("partners", __name__)
 # Signers and their partners may be read over the shoulder: every page here offers
@@ -43,7 +43,7 @@ def invite(token: str):
             partner = service.invite(signature, form.name.data, form.email.data)
             name = partner.name
         if outcome.committed:
-            flash(gettext("Invitation sent to %(name)s.", name=name), "success")
+            flash_in_section(gettext("Invitation sent to %(name)s.", name=name), "partners")
             return redirect(url_for("me.manage", token=token) + "#partners")
     status = 400 if form.is_submitted() and form.errors else 200
     return render_template(
@@ -64,7 +64,9 @@ def remove(token: str, partner_id: int):
     name = partner.name
     service.remove(signature, partner)
     db.session.commit()
-    flash(gettext("%(name)s is no longer your accountability partner.", name=name), "success")
+    flash_in_section(
+        gettext("%(name)s is no longer your accountability partner.", name=name), "partners"
+    )
     return redirect(url_for("me.manage", token=token) + "#partners")
 
 
@@ -77,12 +79,12 @@ def reply(token: str, action_id: int):
         with commit_or_show_error(form) as outcome:
             service.reply(signature, action, form.body.data)
         if outcome.committed:
-            flash(
+            flash_in_section(
                 gettext(
                     "Your answer is posted: your partners see it on their page, and those who "
                     "asked are told by email."
                 ),
-                "success",
+                f"action-{action_id}",
             )
             return redirect(url_for("me.manage", token=token) + f"#action-{action_id}")
     status = 400 if form.is_submitted() and form.errors else 200

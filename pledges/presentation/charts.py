@@ -19,6 +19,7 @@ from lxml import etree
 from pygal.style import Style
 
 from pledges.infrastructure.headers import standalone_image
+from pledges.infrastructure.i18n import text_direction
 
 # pygal appends an old-style finder (find_module, no find_spec) to sys.meta_path for its
 # map plugins, which we don't use: every import that finds nothing would then warn
@@ -32,9 +33,13 @@ MAX_X_LABELS = 10
 # The most steps marked along the value axis.
 MAX_VALUE_LABELS = 8
 
-# The site's palette (static/css/app.css) and its self-hosted font first.
+# The site's palette (static/css/app.css) and its self-hosted font first, then the Noto
+# fonts for the interface's other scripts (labels in Arabic, Urdu, Sinhala, Tamil).
 STYLE = Style(
-    font_family='"Noto Sans", "DejaVu Sans", Arial, sans-serif',
+    font_family=(
+        '"Noto Sans", "Noto Naskh Arabic", "Noto Sans Arabic", "Noto Sans Sinhala", '
+        '"Noto Sans Tamil", "DejaVu Sans", Arial, sans-serif'
+    ),
     background="#ffffff",
     plot_background="#ffffff",
     foreground="#1f2933",
@@ -44,11 +49,22 @@ STYLE = Style(
     opacity_hover="1",
     transition="none",
     colors=("#0f5257", "#c8553d"),
+    # Numbers printed on the bars: the site's text colour, on the light bar fill below.
+    value_colors=("#1f2933", "#1f2933"),
     title_font_size=20,
     label_font_size=13,
     major_label_font_size=13,
     value_font_size=13,
     no_data_font_size=24,
+)
+
+#: Bars are filled light and outlined in the palette's teal: their numbers stay readable
+#: (contrast above 4.5:1) whether a number sits on the bar or, on a short bar, beside it on
+#: the white plot; the outline keeps the bar itself distinct from the white (above 3:1).
+#: pygal would otherwise fill bars dark teal and print their numbers in black.
+BAR_CSS = (
+    "#chart-joining-forces .series .rect{fill:#d4ebe8;stroke:#0f5257;stroke-width:2px;"
+    "stroke-opacity:1}"
 )
 
 Number = int | float
@@ -65,7 +81,8 @@ def bar_chart(
         x_label_rotation=0 if horizontal or len(labels) <= 6 else 30,
     )
     # A horizontal chart draws its first bar at the bottom: reversed, the list reads top down.
-    order = slice(None, None, -1) if horizontal else slice(None)
+    # Bars side by side read in the page's direction: from the right in Arabic or Urdu.
+    order = slice(None, None, -1) if horizontal or _right_to_left() else slice(None)
     chart.x_labels = list(labels)[order]
     chart.add(title, list(values)[order])
     return _document(chart, title, labels, values)
@@ -81,9 +98,15 @@ def line_chart(title: str, labels: Sequence[str], values: Sequence[Number]) -> s
         show_minor_x_labels=False,
         x_labels_major_count=min(len(labels), MAX_X_LABELS),
     )
-    chart.x_labels = list(labels)
-    chart.add(title, list(values))
+    # Time runs the way the page reads: the first day on the right in Arabic or Urdu.
+    order = slice(None, None, -1) if _right_to_left() else slice(None)
+    chart.x_labels = list(labels)[order]
+    chart.add(title, list(values)[order])
     return _document(chart, title, labels, values)
+
+
+def _right_to_left() -> bool:
+    return text_direction() == "rtl"
 
 
 def svg_response(svg: str) -> Response:
@@ -104,7 +127,8 @@ def _config(title: str, values: Sequence[Number]) -> dict:
         "explicit_size": True,
         "show_legend": False,
         "js": [],  # no script: the chart is read and printed, never hovered
-        "css": ["file://style.css", "file://graph.css"],  # pygal's own, inlined
+        # pygal's own, inlined; then the bars' colours.
+        "css": ["file://style.css", "file://graph.css", f"inline:{BAR_CSS}"],
         "no_data_text": gettext("No data yet"),
         "margin": 20,
         "truncate_label": -1,  # never cut a label short

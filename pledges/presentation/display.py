@@ -225,6 +225,13 @@ class PublicCount:
         return flask_babel.format_decimal(self.count)
 
 
+def public_count(count: int) -> PublicCount:
+    """A single count as the public may read it: from 1 to MIN_PUBLIC_COUNT - 1 only
+    "fewer than N" (``PublicCount.text``), never the exact figure."""
+    minimum = min_public_count()
+    return PublicCount("", None if 0 < count < minimum else count, minimum)
+
+
 def public_counts(
     counts: Mapping[str, int], keys: Iterable[str] | None = None
 ) -> list[PublicCount]:

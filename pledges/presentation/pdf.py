@@ -11,9 +11,7 @@ from __future__ import annotations
 import mimetypes
 import re
 import threading
-from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
 from urllib.parse import unquote, urljoin, urlsplit
 
 import segno
@@ -170,26 +168,11 @@ def render_document(
 
 def render_pdf(template: str, variant: str = DocumentVariant.PDF, **context: object) -> bytes:
     """Render a print template to PDF bytes, in the given variant."""
-    return render_document(template, **context).write_pdf(pdf_variant=WEASYPRINT_VARIANTS[variant])
-
-
-def merge_pdf_files(parts: Iterable[Path], target: BinaryIO) -> int:
-    """Write the pages of ``parts``, in order, as one PDF; returns the number of pages.
-
-    Each part is laid out and written on its own (WeasyPrint keeps a whole document's
-    layout in memory), and merging finished PDFs costs only their bytes. The first part's
-    metadata (title, author...) becomes the document's.
-    """
-    from pypdf import PdfReader, PdfWriter  # only documents built in parts need it
-
-    writer = PdfWriter()
-    for index, part in enumerate(parts):
-        reader = PdfReader(part)
-        writer.append(reader, import_outline=True)
-        if index == 0 and reader.metadata:
-            writer.add_metadata(dict(reader.metadata))
-    writer.write(target)
-    return len(writer.pages)
+    # Tagged (a structure tree, the document's language and title): screen readers read
+    # the signed pledge in order, headings and lists as such, the PDF/A copy included.
+    return render_document(template, **context).write_pdf(
+        pdf_variant=WEASYPRINT_VARIANTS[variant], pdf_tags=True
+    )
 
 
 def pdf_response(pdf: bytes, filename: str, *, resumable: bool = False) -> Response:

@@ -32,6 +32,11 @@ class Example:
     choice: str  # the visibility's label: "My first name and last initial"
     signer: PublicSigner
 
+    @property
+    def visibility(self) -> str:
+        """The choice it shows, to set it beside that choice's radio button."""
+        return self.signer.visibility
+
 
 def _entry(
     *,

@@ -17,7 +17,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from pledges.domain.countries import country_names, current_locale
-from pledges.domain.signers import SigningError, check_commitments, check_visibility
+from pledges.domain.signers import (
+    SigningError,
+    check_commitments,
+    check_visibility,
+    normalize_email,
+)
 from pledges.forms import (
     MultiCheckboxField,
     StaticOptionsSelect,
@@ -37,6 +42,7 @@ from pledges.models import (
     Visibility,
 )
 from pledges.presentation.display import ROLE_LABELS, VISIBILITY_LABELS
+from pledges.signing.service import check_email_allowed
 
 # Lazy labels: built once, shown in the language of each request.
 ROLE_CHOICES = [SelectChoice(role.value, ROLE_LABELS.lazy(role)) for role in AllyRole]
@@ -154,11 +160,23 @@ class SignForm(VisibilityFields, FlaskForm):
         lazy_gettext("I sign as"),
         choices=ROLE_CHOICES,
         validators=[InputRequired(lazy_gettext("Choose how you sign (or “Prefers not to say”)."))],
+        description=lazy_gettext(
+            "The wall shows it beside your entry only if you tick “Show that I sign as…” "
+            "below; otherwise it is only counted, in the pledge's totals."
+        ),
     )
+    # Required only when the signer chooses to be shown as a member of it: the label must
+    # not say "optional" then (pledges/domain/signers.py: check_visibility).
     organization = StringField(
-        lazy_gettext("Organization (optional)"),
+        lazy_gettext("Organization"),
         filters=[clean_line],
-        validators=[Optional(), Length(max=ORGANIZATION_MAX), no_control_characters],
+        # No Optional(): it would end the checks on an empty field before validate_organization
+        # says that "Only my organization" needs one, leaving that to a second round.
+        validators=[Length(max=ORGANIZATION_MAX), no_control_characters],
+        description=lazy_gettext(
+            "Needed if you choose “Only my organization” below. The wall shows it beside a "
+            "full name, or as “A member of …”; never beside an initial or an anonymous entry."
+        ),
         render_kw={"autocomplete": "organization"},
     )
     visibility = RadioField(
@@ -196,6 +214,8 @@ class SignForm(VisibilityFields, FlaskForm):
         lazy_gettext("Send me discreet emails"),
         description=DISCREET_MAIL_HINT,
     )
+    # Off unless ticked: updates are mail the signer asked for (pledges/updates).
+    wants_updates = BooleanField(lazy_gettext("Email me updates about this pledge"))
     commitments = MultiCheckboxField(lazy_gettext("My commitments"), coerce=int)
     personal_note = TextAreaField(
         lazy_gettext("Why I sign (optional)"),
@@ -244,6 +264,16 @@ class SignForm(VisibilityFields, FlaskForm):
             self.show_role_proposed.data = "on" if chosen else "off"
         else:
             self.show_role_proposed.data = ""
+
+    def validate_email(self, field) -> None:
+        """The service's rules on the address, here too, so that every error comes in one
+        round: a disposable address is said together with a missing country."""
+        if field.errors:  # not an address yet: its format is the thing to fix first
+            return
+        try:
+            check_email_allowed(normalize_email(field.data or ""))
+        except SigningError as exc:
+            raise ValidationError(exc.message) from exc
 
     def validate_website(self, field) -> None:
         if field.data:

@@ -6,21 +6,31 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from pledges import errors
-from pledges.domain.content import PledgeContent, pledge_content, signed_content
+from pledges.domain.content import (
+    CONTENT_PARAM,
+    PledgeContent,
+    content_cache_key,
+    pledge_content,
+    signed_content,
+)
 from pledges.domain.countries import country_names
 from pledges.domain.signers import issue_private_link_token, signature_for_token_or_404
 from pledges.domain.tallies import tally_for
 from pledges.extensions import db
 from pledges.forms import ButtonForm
 from pledges.infrastructure.abuse import limit_confirming, limit_signing
-from pledges.models import AllyRole, SignatureStatus, TokenPurpose, Visibility
+from pledges.infrastructure.http_cache import fill_csrf_token, render_for_everyone
+from pledges.infrastructure.i18n import LOCALE_PARAM
+from pledges.models import AllyRole, Pledge, SignatureStatus, TokenPurpose, Visibility
 from pledges.presentation.sharing import pledge_qr_code, pledge_url
 from pledges.signing import recover, service
 from pledges.signing.examples import live_example, static_examples
 from pledges.signing.forms import PUBLICATION_NOTES, SignForm
 from pledges.signing.service import SignatureInput
+from pledges.updates.service import RECENT_UPDATES, published_updates
 from pledges.views import commit_or_show_error
-from pledges.wall.service import public_pledge_or_404
+from pledges.wall.cache import cached_render
+from pledges.wall.service import public_pledge_or_404, public_pledge_ref_or_404
 
 bp = Blueprint("signing", __name__)
 # Signers and their partners may be read over the shoulder: every page here offers
@@ -37,6 +47,8 @@ RATE_LIMIT_MESSAGE = lazy_gettext(
 @bp.route("/p/<slug>", methods=["GET", "POST"])
 @limit_signing
 def sign(slug: str):
+    if request.method == "GET" and request.args.keys() <= {LOCALE_PARAM, CONTENT_PARAM}:
+        return _sign_page_for_everyone(slug)
     pledge = public_pledge_or_404(slug)
     content = pledge_content(pledge)
     form = SignForm(pledge)
@@ -51,14 +63,36 @@ def sign(slug: str):
         status = 400
     else:
         status = 200
+    return _sign_page(pledge, form, content), status
+
+
+def _sign_page(pledge: Pledge, form: SignForm, content: PledgeContent | None = None) -> str:
+    """The pledge page with its sign form: the one place that renders it."""
+    content = content or pledge_content(pledge)
     return render_template(
         "signing/pledge.html",
         pledge=pledge,
         content=content,
         form=form,
         tally=tally_for(pledge.id),
+        recent_updates=published_updates(pledge, content.language, RECENT_UPDATES),
         **_examples(form),
-    ), status
+    )
+
+
+def _sign_page_for_everyone(slug: str) -> str:
+    """The sign page as every visitor first sees it, rendered once per version of the
+    pledge (its wall version) and language, with each visitor's CSRF token put in: a surge
+    of readers costs a cache hit each, not a render."""
+    ref = public_pledge_ref_or_404(slug)
+
+    def render() -> str:
+        pledge = db.session.get(Pledge, ref.id)
+        return _sign_page(pledge, SignForm(pledge))  # its CSRF field takes the placeholder
+
+    key = ":".join(["sign", ref.cache_stamp, content_cache_key()])
+    page = cached_render(key, lambda: render_for_everyone(render), (LOCALE_PARAM, CONTENT_PARAM))
+    return fill_csrf_token(page)
 
 
 def render_sign_form_again(slug: str, message: str):
@@ -66,14 +100,7 @@ def render_sign_form_again(slug: str, message: str):
     pledge = public_pledge_or_404(slug)
     form = SignForm(pledge)
     form.form_errors.append(message)
-    return render_template(
-        "signing/pledge.html",
-        pledge=pledge,
-        content=pledge_content(pledge),
-        form=form,
-        tally=tally_for(pledge.id),
-        **_examples(form),
-    ), 400
+    return _sign_page(pledge, form), 400
 
 
 def _examples(form: SignForm) -> dict:
@@ -116,6 +143,7 @@ def _signature_input(form: SignForm, content: PledgeContent) -> SignatureInput:
         show_role=form.chosen_show_role,
         publication=form.publication.data,
         discreet_mail=form.discreet_mail.data,
+        wants_updates=bool(form.wants_updates.data),
     )
 
 

@@ -34,9 +34,11 @@ from pledges.models import (
     Pledge,
     PledgeStatus,
     Publication,
+    Reminders,
     Signature,
     SignatureStatus,
     TokenPurpose,
+    User,
 )
 from pledges.orgs.service import organization_id_for
 
@@ -60,6 +62,8 @@ class SignatureInput:
     show_role: bool = False
     publication: Publication = Publication.NOW
     discreet_mail: bool = False
+    # "Email me updates about this pledge" (pledges/updates), off unless ticked.
+    wants_updates: bool = False
 
 
 def check_email_allowed(email_key: str) -> None:
@@ -107,6 +111,63 @@ def sign(pledge: Pledge, data: SignatureInput) -> None:
     _send_links_again(existing)
 
 
+def sign_on_paper(
+    pledge: Pledge, data: SignatureInput, *, paper_sheet_id: int, entered_by: User
+) -> Signature:
+    """Record a signature written on a paper sheet and entered by an organizer: confirmed
+    by their act (no confirmation email), and the signer, if they gave an address, emailed
+    their private link to claim it. Without an address they are counted and shown as they
+    chose, and sent nothing (no reminders either).
+
+    Raises SigningError, naming the field, for a row that breaks a rule: an address that
+    already signed this pledge is refused here, not answered with the links again. The
+    caller runs each row in a savepoint and commits.
+    """
+    if pledge.status != PledgeStatus.OPEN:
+        raise SigningError(gettext("This pledge is not taking signatures."))
+    check_commitments(pledge, data.commitment_ids)
+    check_visibility(data.visibility, data.organization)
+    email_key = None
+    if data.email.strip():
+        email_key = normalize_email(data.email)
+        check_email_allowed(email_key)
+        if _signature_by_email(pledge, email_key) is not None:
+            raise SigningError(
+                gettext("This email address has already signed this pledge."), field="email"
+            )
+    signature = _new_signature(pledge, data, email_key)
+    signature.paper_sheet_id = paper_sheet_id
+    if email_key is None:
+        signature.email = None
+        signature.reminders = Reminders.STOPPED
+    db.session.add(signature)
+    db.session.flush()
+    transitions.confirm_by_organizer(signature, entered_by.id)
+    if email_key is not None:
+        _send_paper_claim(signature)
+    return signature
+
+
+def _send_paper_claim(signature: Signature) -> None:
+    manage = issue_token(signature, TokenPurpose.MANAGE)
+    with signer_language(signature.locale):
+        pledge = signed_content(signature)
+        queue_email(
+            signature.email,
+            subject_for(
+                signature,
+                gettext("Your signature on paper: %(title)s", title=pledge.title),
+                gettext("Your link"),
+            ),
+            "paper_claim",
+            about=signature,
+            signature=signature,
+            pledge=pledge,
+            manage_url=external_url("me.manage", token=manage),
+            hide_url=external_url("me.hide", token=issue_hide_token(signature)),
+        )
+
+
 def _signature_by_email(pledge: Pledge, email_key: str) -> Signature | None:
     return db.session.scalar(
         select(Signature).where(
@@ -115,7 +176,7 @@ def _signature_by_email(pledge: Pledge, email_key: str) -> Signature | None:
     )
 
 
-def _new_signature(pledge: Pledge, data: SignatureInput, email_key: str) -> Signature:
+def _new_signature(pledge: Pledge, data: SignatureInput, email_key: str | None) -> Signature:
     signature = Signature(
         pledge_id=pledge.id,
         full_name=data.name,
@@ -129,6 +190,7 @@ def _new_signature(pledge: Pledge, data: SignatureInput, email_key: str) -> Sign
         show_role=bool(data.show_role),
         publication=Publication(data.publication),
         discreet_mail=bool(data.discreet_mail),
+        wants_updates=bool(data.wants_updates),
         personal_note=data.personal_note,
         status=SignatureStatus.PENDING,
         verification_code=new_verification_code(),

@@ -43,12 +43,13 @@ def check_can_issue(signature: Signature) -> None:
 
 
 def signed_pledge_context(
-    signature: Signature, issued_at: datetime, with_private_actions: bool = True
+    signature: Signature, issued_at: datetime, with_private_actions: bool = False
 ) -> dict:
     """What the print template needs, for the PDF and its HTML preview alike.
 
-    The signer's own copy carries their actions; the copy an organizer downloads leaves the
-    private ones out, as the action form promises ("only you and your partners"). Either
+    The document is made to be shared: private actions stay out, as the action form
+    promises ("only you and your partners"), unless the signer asks for them in their own
+    copy (``with_private_actions``); an organizer's copy never has them. Either
     prints only the newest PDF_MAX_ACTIONS (newest first) and counts the earlier ones, so
     a long log cannot make a document of a hundred pages and seconds of CPU.
     """
@@ -73,8 +74,15 @@ def signed_pledge_context(
     }
 
 
+def signed_pledge_filename(signature: Signature, variant: str = DocumentVariant.PDF) -> str:
+    """ "allies-for-peace-signed-pledge-7KQ2M-X9D4P.pdf": the pledge, what it is, and the code
+    that verifies it, so two signers' (or two pledges') documents never share a name."""
+    suffix = "-pdfa" if variant == DocumentVariant.PDF_A_3B else ""
+    return f"{signature.pledge.slug}-signed-pledge-{signature.verification_code}{suffix}.pdf"
+
+
 def issue_signed_pledge(
-    signature: Signature, variant: str = DocumentVariant.PDF, with_private_actions: bool = True
+    signature: Signature, variant: str = DocumentVariant.PDF, with_private_actions: bool = False
 ) -> bytes:
     """Render the signer's document and record its SHA-256; the caller commits."""
     check_can_issue(signature)

@@ -1,4 +1,5 @@
-"""The wall as an Atom feed: new confirmed signatures and public actions, newest first."""
+"""The wall as an Atom feed: new confirmed signatures, public actions and organizers' updates,
+newest first."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pledges.infrastructure.urls import external_url
 from pledges.models import Pledge
 from pledges.presentation.display import ACTION_KIND_LABELS
 from pledges.presentation.sharing import pledge_url, summary
+from pledges.updates.service import published_updates
 from pledges.wall.service import public_actions, wall_page
 
 FEED_ENTRIES = 50
@@ -32,7 +34,8 @@ def _midnight(day: date) -> datetime:
 
 
 def atom_feed(pledge: Pledge, limit: int = FEED_ENTRIES) -> bytes:
-    """New confirmed signatures and public actions, newest first, as Atom 1.0.
+    """New confirmed signatures, public actions and the organizers' published updates,
+    newest first, as Atom 1.0.
 
     Signers appear exactly as on the wall (``public_signer``): no email, no token, no name
     beyond what their visibility choice shows.
@@ -67,6 +70,16 @@ def atom_feed(pledge: Pledge, limit: int = FEED_ENTRIES) -> bytes:
                 f"{action.signer.label}: {kind}",
                 action.description,
                 actions_url,
+            )
+        )
+    for update in published_updates(pledge, content.language, limit):
+        entries.append(
+            (
+                _midnight(update.published_on.date()),
+                f"{tag}/update/{update.id}",
+                update.title,
+                update.body,
+                external_url("updates.public_update", slug=pledge.slug, update_id=update.id),
             )
         )
     entries.sort(key=lambda entry: entry[0], reverse=True)

@@ -43,7 +43,7 @@ from tests.factories import (
     run_by,
     signature_input,
 )
-from tests.helpers import read_outbox, text_of
+from tests.helpers import assert_valid_html, read_outbox, text_of
 
 REPO = Path(__file__).resolve().parents[2]
 AXE_SCRIPT = REPO / "node_modules" / "axe-core" / "axe.min.js"
@@ -116,6 +116,27 @@ class LiveServer:
                 db.select(Signature).filter_by(email=address)
             ).scalar_one()
             return f"/reminders/unsubscribe/{unsubscribe_token(signature)}"
+
+    def update_unsubscribe_link(self, address: str) -> str:
+        """The one-click unsubscribe path an update email to ``address`` carries."""
+        from pledges.updates.service import unsubscribe_token as update_token
+
+        with self.app.app_context():
+            signature = db.session.execute(
+                db.select(Signature).filter_by(email=address)
+            ).scalar_one()
+            return f"/updates/unsubscribe/{update_token(signature)}"
+
+    def published_update(self, slug: str, title: str, body: str) -> str:
+        """Publish an update on ``slug``; its public path."""
+        from pledges.updates import service as updates
+
+        with self.app.app_context():
+            pledge = self._pledge_by_slug(slug)
+            update = updates.save_update(pledge, {pledge.language: updates.UpdateText(title, body)})
+            updates.publish(update)
+            db.session.commit()
+            return f"/p/{slug}/updates/{update.id}"
 
     @staticmethod
     def _pledge_by_slug(slug: str) -> Pledge:
@@ -224,13 +245,14 @@ def describe(violations: list[dict]) -> str:
 
 def assert_accessible(page, name: str, status: int = 200) -> None:
     """The page came with the HTTP ``status`` expected (an error page in place of the one
-    meant must not pass), then axe-core at desktop and phone widths (the layouts differ:
-    columns, wrapping): no WCAG 2.2 A/AA violation at all, and no serious best-practice
-    one; the message lists every finding."""
+    meant must not pass), its HTML as served has no Nu Html Checker error, then axe-core at
+    desktop and phone widths (the layouts differ: columns, wrapping): no WCAG 2.2 A/AA
+    violation at all, and no serious best-practice one; the messages list every finding."""
     assert page.statuses, f"{name}: no page was loaded"
     assert page.statuses[-1] == status, (
         f"{name} ({page.url}) answered {page.statuses[-1]}, not {status}"
     )
+    assert_valid_html(page.documents[-1].text(), f"{name} ({page.url})")
     # A page reached by a click may be in the DOM before its stylesheet and fonts apply:
     # measured then, the header's links looked too close together (target-size).
     page.wait_for_load_state("load")
@@ -340,16 +362,17 @@ def open_page(browser, live_server: LiveServer):
         page.on("console", lambda msg: console.messages.append(f"{msg.type}: {msg.text}"))
         page.on("pageerror", lambda exc: console.messages.append(f"pageerror: {exc}"))
         page.console = console
-        # The HTTP status of every document the tab loaded (redirects included), newest last.
+        # The HTTP status of every document the tab loaded (redirects included), newest last,
+        # and the responses themselves (their HTML as served, for the Nu Html Checker).
         page.statuses = []
-        page.on(
-            "response",
-            lambda response: (
+        page.documents = []
+
+        def on_response(response) -> None:
+            if response.request.is_navigation_request() and response.frame == page.main_frame:
                 page.statuses.append(response.status)
-                if response.request.is_navigation_request() and response.frame == page.main_frame
-                else None
-            ),
-        )
+                page.documents.append(response)
+
+        page.on("response", on_response)
         return page
 
     yield open_page

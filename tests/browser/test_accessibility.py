@@ -35,6 +35,8 @@ class Site:
     partner: str  # the private page of the signer's accountability partner
     reset: str  # a password reset link
     unsubscribe: str  # the one-click link that stops the signer's reminders
+    update: str  # a published update of the pledge
+    update_unsubscribe: str  # the one-click link that stops the signer's update emails
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +63,10 @@ def site(live_server: LiveServer) -> Site:
         partner=partner,
         reset=f"/password/reset/{token}",
         unsubscribe=live_server.unsubscribe_link(signer.email),
+        update=live_server.published_update(
+            pledge.slug, "We met the district commissioner", "She listened.\n\nNext: the region."
+        ),
+        update_unsubscribe=live_server.update_unsubscribe_link(signer.email),
     )
 
 
@@ -112,6 +118,9 @@ PAGES: dict[str, tuple[str | None, Callable[..., None], int]] = {
     "lost your link with errors": ("signing.lost_link", lost_link_with_errors, 400),
     "lost your link sent": ("signing.lost_link", lost_link_sent, 200),
     "stop reminders": ("checkins.unsubscribe", goto(lambda site: site.unsubscribe), 200),
+    "stop update emails": ("updates.unsubscribe", goto(lambda site: site.update_unsubscribe), 200),
+    "updates": ("updates.public_list", goto(lambda site: f"{site.pledge.path}/updates"), 200),
+    "an update": ("updates.public_update", goto(lambda site: site.update), 200),
     "wall": ("wall.wall", goto(lambda site: f"{site.pledge.path}/wall"), 200),
     "actions feed": ("wall.actions", goto(lambda site: f"{site.pledge.path}/actions"), 200),
     "embed": ("wall.embed", goto(lambda site: f"{site.pledge.path}/embed"), 200),

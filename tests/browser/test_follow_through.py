@@ -19,7 +19,7 @@ def test_a_partner_accepts_the_invitation_and_confirms_a_logged_action(open_page
     page = open_page(**PHONE)
 
     page.goto(signer.me)
-    page.get_by_role("link", name="Log an action").tap()
+    page.locator("#summary").get_by_role("link", name="Log an action").tap()
     page.get_by_label("Which commitment did this keep?").select_option(label=pledge.commitments[0])
     page.get_by_label("What kind of action").select_option(label="Training or workshop")
     page.get_by_label("When").fill(utcnow().date().isoformat())
@@ -63,9 +63,11 @@ def test_signer_downloads_their_signed_pledge_as_a_pdf(desktop, live_server, tmp
     page.goto(signer.me)
 
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="Download (PDF)", exact=True).click()
+        page.locator("#summary").get_by_role("link", name="Download signed PDF").click()
     download = download_info.value
-    assert download.suggested_filename == f"joining-forces-{pledge.slug}-signed-pledge.pdf"
+    assert download.suggested_filename == (
+        f"{pledge.slug}-signed-pledge-{signer.verification_code}.pdf"
+    )
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)
 

@@ -5,6 +5,7 @@ right-to-left pledge too. Same rules and assertions as test_accessibility.py.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,11 +15,15 @@ from playwright.sync_api import expect
 from pledges.actions.service import ActionInput, log_action
 from pledges.dossier import service as dossiers
 from pledges.extensions import db
+from pledges.infrastructure import jobs
 from pledges.infrastructure.database import utcnow
 from pledges.models import OutboxEmail
 from pledges.moderation import service as moderation
 from pledges.organize import service as organize
 from pledges.orgs.service import OrganizationInput, create_organization
+from pledges.paper import service as paper
+from pledges.updates import service as updates
+from tests import queue_jobs
 from tests.browser.conftest import LiveServer, assert_accessible, goto, log_in
 from tests.factories import confirmed_signature, make_pledge, make_user, run_by
 
@@ -44,6 +49,9 @@ class Site:
     organization_slug: str
     dossier_code: str
     sessions: dict[str, dict]  # who -> Playwright storage state, logged in
+    update_id: int  # a published update, emailed to its subscribers
+    paper_code: str = ""
+    session_id: int = 0  # a dialogue session of the pledge, with a signer coming
 
 
 SIGNERS = [
@@ -126,6 +134,22 @@ def _seed(live_server: LiveServer) -> dict:
         dossier = dossiers.request_dossier(pledge, "officials", organizer)
         db.session.commit()
         dossiers.issue(dossier)
+        sheet = paper.create_sheet(pledge, "fr", organizer)
+        db.session.commit()
+
+        news = updates.save_update(
+            pledge,
+            {
+                "en": updates.UpdateText(
+                    "We reached the minister", "She listened.\n\nNext: the region."
+                )
+            },
+        )
+        updates.publish(news)
+        updates.set_goals(pledge, [10, 50])
+        db.session.commit()
+        updates.start_send(news)
+        db.session.commit()
 
         urdu = make_pledge(title=URDU_TITLE)
         urdu.language = "ur"
@@ -134,7 +158,9 @@ def _seed(live_server: LiveServer) -> dict:
             commitment.text = text
         db.session.commit()
         confirmed_signature(urdu, name="عائشہ خان", country="PK", personal_note="امن کے لیے۔")
+        session_id = _dialogue_session(pledge, organizer, signatures[0])
         return {
+            "session_id": session_id,
             "slug": pledge.slug,
             "urdu_slug": urdu.slug,
             "reported_id": signatures[1].id,
@@ -142,7 +168,38 @@ def _seed(live_server: LiveServer) -> dict:
             "hidden_id": signatures[-1].id,
             "organization_slug": organization.slug,
             "dossier_code": dossier.verification_code,
+            "update_id": news.id,
+            "paper_code": sheet.code,
         }
+
+
+def _dialogue_session(pledge, organizer, coming) -> int:
+    """A dialogue session next month, led by a woman and a man, that one signer will attend."""
+    from datetime import timedelta
+
+    from pledges.sessions import service as sessions
+
+    start = (utcnow() + timedelta(days=30)).replace(tzinfo=None, hour=17, minute=0, microsecond=0)
+    [session] = sessions.schedule(
+        pledge,
+        sessions.SessionInput(
+            title="Listening first: a dialogue",
+            local_start=start,
+            timezone="Africa/Nairobi",
+            duration_minutes=90,
+            place="Peace hall, Nakuru",
+            online_url="https://meet.example.org/listening",
+            language="en",
+            facilitators=(
+                sessions.FacilitatorInput("Wanjiru Kamau", "woman"),
+                sessions.FacilitatorInput("Otieno Ochieng", "man"),
+            ),
+        ),
+        organizer,
+    )
+    sessions.rsvp(coming, session, "yes")
+    db.session.commit()
+    return session.id
 
 
 @pytest.fixture(scope="module")
@@ -359,6 +416,12 @@ PAGES: dict[str, tuple[str | None, str, Callable[..., None], int]] = {
         goto(lambda site: "/admin/mail"),
         200,
     ),
+    "admin jobs (in-process)": (
+        "admin",
+        "admin.jobs",
+        goto(lambda site: "/admin/jobs"),
+        200,
+    ),
     "admin audit log": (
         "admin",
         "moderation.audit_log",
@@ -427,10 +490,109 @@ PAGES: dict[str, tuple[str | None, str, Callable[..., None], int]] = {
         goto(organizer("/organize/{slug}/dossier/preview")),
         200,
     ),
+    "dialogue sessions": (
+        "organizer",
+        "sessions.organize",
+        goto(organizer("/organize/{slug}/sessions")),
+        200,
+    ),
+    "dialogue sessions with errors": (
+        "organizer",
+        "sessions.organize",
+        submitted_empty(organizer("/organize/{slug}/sessions"), "Schedule"),
+        400,
+    ),
+    "dialogue session": (
+        "organizer",
+        "sessions.manage",
+        goto(lambda site: f"/organize/{site.slug}/sessions/{site.session_id}"),
+        200,
+    ),
+    "attendance sheet preview": (
+        "organizer",
+        "sessions.sheet_html",
+        goto(lambda site: f"/organize/{site.slug}/sessions/{site.session_id}/sheet.html"),
+        200,
+    ),
+    "dialogue sessions (public)": (
+        None,
+        "sessions.public_list",
+        goto(lambda site: f"/p/{site.slug}/sessions"),
+        200,
+    ),
+    "dialogue session (public)": (
+        None,
+        "sessions.public_show",
+        goto(lambda site: f"/p/{site.slug}/sessions/{site.session_id}"),
+        200,
+    ),
+    "updates": (
+        "organizer",
+        "updates.index",
+        goto(organizer("/organize/{slug}/updates")),
+        200,
+    ),
+    "write an update": (
+        "organizer",
+        "updates.new",
+        goto(organizer("/organize/{slug}/updates/new")),
+        200,
+    ),
+    "write an update with errors": (
+        "organizer",
+        "updates.new",
+        submitted_empty(organizer("/organize/{slug}/updates/new"), "Save the draft"),
+        400,
+    ),
+    "an update and its sending": (
+        "organizer",
+        "updates.show",
+        goto(lambda site: f"/organize/{site.slug}/updates/{site.update_id}"),
+        200,
+    ),
+    "edit an update": (
+        "organizer",
+        "updates.edit",
+        goto(lambda site: f"/organize/{site.slug}/updates/{site.update_id}/edit"),
+        200,
+    ),
     "edit an organization": (
         "organizer",
         "orgs.edit",
         goto(lambda site: f"/organize/orgs/{site.organization_slug}/edit"),
+        200,
+    ),
+    "paper sheets": (
+        "organizer",
+        "paper.sheets",
+        goto(organizer("/organize/{slug}/paper")),
+        200,
+    ),
+    "a paper sheet": (
+        "organizer",
+        "paper.sheet",
+        goto(lambda site: f"/organize/{site.slug}/paper/{site.paper_code}"),
+        200,
+    ),
+    "a paper sheet's entry": (
+        "organizer",
+        "paper.entry",
+        goto(lambda site: f"/organize/{site.slug}/paper/{site.paper_code}/entry"),
+        200,
+    ),
+    "a paper sheet's entry with errors": (
+        "organizer",
+        "paper.entry",
+        submitted_empty(
+            lambda site: f"/organize/{site.slug}/paper/{site.paper_code}/entry",
+            "Save the signed rows",
+        ),
+        422,
+    ),
+    "a paper sheet as a page": (
+        "organizer",
+        "paper.sheet_preview",
+        goto(lambda site: f"/organize/{site.slug}/paper/{site.paper_code}/sheet.html"),
         200,
     ),
 }
@@ -456,3 +618,34 @@ def test_the_pages_are_checked_with_their_data_on_them(open_axe_page, site):
     expect(page.get_by_role("main")).to_contain_text("Not a real person, I think.")
     page.goto(f"/p/{site.urdu_slug}?content=ur")
     expect(page.get_by_role("heading", level=1)).to_have_attribute("dir", "rtl")
+
+
+def test_the_jobs_page_with_a_failed_job_on_the_queue(
+    open_axe_page, site, live_server, redis_url, tmp_path
+):
+    """/admin/jobs as it is with the queue on Redis: counts, a failed job, its Retry button.
+    The live app is switched to the queue for this test only, on a queue of its own."""
+    from tests.test_queue import burst, clean_queue
+
+    app = live_server.app
+    saved = {key: app.config[key] for key in ("JOBS_BACKEND", "JOBS_QUEUE_NAME", "REDIS_URL")}
+    app.config.update(
+        JOBS_BACKEND="rq",
+        JOBS_QUEUE_NAME=f"pledges-test-{secrets.token_hex(6)}",
+        REDIS_URL=redis_url,
+        JOBS_RETRY_INTERVALS=(),
+    )
+    app.extensions.pop(jobs.CONNECTION_KEY, None)
+    try:
+        with app.test_request_context():
+            jobs.enqueue(queue_jobs.always_fail, str(tmp_path / "attempts"))
+        burst(app, tmp_path)
+        page = open_axe_page(site.sessions["admin"])
+        page.goto("/admin/jobs")
+        expect(page.get_by_role("table")).to_contain_text("a…@example.org")
+        expect(page.get_by_role("button", name="Retry")).to_be_visible()
+        assert_accessible(page, "admin jobs (queue)")
+    finally:
+        clean_queue(app)
+        app.config.update(saved, JOBS_RETRY_INTERVALS=(10, 60, 300))
+        app.extensions.pop(jobs.CONNECTION_KEY, None)

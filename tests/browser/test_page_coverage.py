@@ -1,7 +1,8 @@
 """Every GET route that renders an HTML page is one of the page types the accessibility
 checks open (test_accessibility.py, test_organizer_accessibility.py), which assert that
-each page came from its endpoint with the status expected. A new page fails here until it
-is added there; a route that answers with something other than a page is listed below."""
+each page came from its endpoint with the status expected, has no Nu Html Checker error and
+no axe violation. A new page fails here until it is added there; a route that answers with
+something other than a page is listed below."""
 
 from __future__ import annotations
 
@@ -29,6 +30,12 @@ NOT_HTML = {
     "dossier.chart": "SVG",
     "wall.feed": "Atom",
     "admin.index": "a redirect to the first admin section (admin.users)",
+    "paper.sheet_pdf": "PDF",
+    "paper.scan": "the kept scan of a paper sheet (PDF, JPEG or PNG)",
+    "sessions.sheet_pdf": "PDF",
+    "sessions.ics": "iCalendar",
+    "sessions.feed": "iCalendar",
+    "maps.country_map": "SVG",
 }
 
 
