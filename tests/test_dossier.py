@@ -559,3 +559,16 @@ def test_the_verification_box_never_sits_alone_on_a_page(extra, tmp_path, app_ct
             and "unchanged" not in line
         ]
         assert len(others) >= 2, (number, lines)
+
+
+def test_the_signer_list_starts_with_its_introduction_not_after_an_empty_page(tmp_path, app_ctx):
+    """The list is laid out apart from the front matter, so it starts on a page of its own:
+    its introduction starts that page with it, instead of ending the front matter on a page
+    that holds only the introduction and the verification box."""
+    _, pdf = issue(campaign(), "officials", tmp_path)
+    pages = [" ".join(text.split()) for text in page_texts(pdf)]
+    (intro,) = [number for number, text in enumerate(pages) if "The signers " in text]
+    assert re.search(r"· (\d+ signers|fewer than \d+ signers)", pages[intro])
+    (box,) = [number for number, text in enumerate(pages) if "Verify this dossier" in text]
+    assert box == intro - 1
+    assert "What signers have done" in pages[box]

@@ -139,8 +139,18 @@ def build(
             generated_url(name): (svg.encode(), "image/svg+xml")
             for name, svg in context.pop("chart_svgs").items()
         }
+        # A list that follows starts on a page of its own: its introduction goes with it, so
+        # the front matter does not end on a page holding only that and the verification box.
+        intro_with_list = bool(profile.lists_signers and named)
         documents = [
-            render_document(FRONT_TEMPLATE, generated, listed=listed, named=named, **context)
+            render_document(
+                FRONT_TEMPLATE,
+                generated,
+                listed=listed,
+                named=named,
+                intro_with_list=intro_with_list,
+                **context,
+            )
         ]
         pages = len(documents[0].pages)
         progress(1, steps)
@@ -154,6 +164,9 @@ def build(
                         runs=runs,
                         first_page=pages + 1,
                         code=code,
+                        intro=number == 0,
+                        listed=listed,
+                        named=named,
                     )
                 )
                 pages += len(documents[-1].pages)
