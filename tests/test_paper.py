@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
@@ -547,3 +548,12 @@ def test_a_paper_signer_who_withdraws_takes_the_kept_scan_with_them(
     assert sheet.scan_sha256 == hashlib.sha256(PNG).hexdigest()  # the fingerprint stays
     signature = db.session.scalars(select(Signature)).one()
     assert signature.status == SignatureStatus.WITHDRAWN and signature.full_name == ""
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "es", "sw", "ar", "ur", "ta"])
+def test_each_way_to_be_shown_starts_with_its_own_letter_in_every_language(app, language):
+    """The entry page's hint says to type the first letter of a choice: in each language the
+    four short labels must start differently, or typing one picks another."""
+    with app.test_request_context(), force_locale(language):
+        firsts = [str(label)[0] for label in service.SHORT_VISIBILITY_LABELS.values()]
+    assert len(set(firsts)) == len(firsts), (language, firsts)
