@@ -211,7 +211,7 @@ DEFAULTS: dict[str, Any] = {
     # first, the language the code is written in and the fallback. Arabic and Urdu are
     # right to left (text_direction); adding one is `pybabel init -l xx`, translating every
     # message, and naming it here.
-    "SUPPORTED_LOCALES": ("en", "fr", "es", "sw", "ar", "ur", "ta"),
+    "SUPPORTED_LOCALES": ("en", "fr", "es", "sw", "ar", "ur", "si", "ta"),
     # Languages a pledge's own words may be written or translated in (pledges/domain/content.py):
     # the interface languages, and others the interface does not speak (yet).
     "CONTENT_LANGUAGES": ("en", "fr", "es", "ur", "ar", "sw"),

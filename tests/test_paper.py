@@ -550,7 +550,7 @@ def test_a_paper_signer_who_withdraws_takes_the_kept_scan_with_them(
     assert signature.status == SignatureStatus.WITHDRAWN and signature.full_name == ""
 
 
-@pytest.mark.parametrize("language", ["en", "fr", "es", "sw", "ar", "ur", "ta"])
+@pytest.mark.parametrize("language", ["en", "fr", "es", "sw", "ar", "ur", "si", "ta"])
 def test_each_way_to_be_shown_starts_with_its_own_letter_in_every_language(app, language):
     """The entry page's hint says to type the first letter of a choice: in each language the
     four short labels must start differently, or typing one picks another."""
