@@ -68,7 +68,7 @@ def deliver_mail_command(loop: bool, interval: float) -> None:
     if not loop:
         _echo_delivery(deliver_due())
         return
-    # SIGTERM (systemd, docker stop) ends the loop once the message being sent is recorded.
+    # SIGTERM (systemd, docker stop) ends the loop once the batch being sent is recorded.
     stopping = threading.Event()
     in_main_thread = threading.current_thread() is threading.main_thread()
     if in_main_thread:
