@@ -150,7 +150,6 @@ class SmtpSession:
 
     def __init__(self, transport: SmtpTransport) -> None:
         self.transport = transport
-        self.connections = 0  # opened so far: what the tests and the benchmark count
         self._smtp: smtplib.SMTP | None = None
 
     def send(self, message: EmailMessage, name: str) -> None:
@@ -171,7 +170,6 @@ class SmtpSession:
     def _connection(self) -> smtplib.SMTP:
         if self._smtp is None:
             self._smtp = self.transport.connect()
-            self.connections += 1
         return self._smtp
 
     def _drop(self) -> None:
