@@ -62,13 +62,15 @@ MAX_DELIVERY_BACKOFF = 60.0
 )
 @with_appcontext
 def deliver_mail_command(loop: bool, interval: float) -> None:
-    """Send the emails waiting in the outbox (retrying failed ones when due)."""
+    """Send the emails waiting in the outbox, batch after batch until none is due (failed
+    ones wait for their retry)."""
     from pledges.mail.delivery import deliver_due
 
     if not loop:
-        _echo_delivery(deliver_due())
+        while (report := deliver_due()).attempted:
+            _echo_delivery(report)
         return
-    # SIGTERM (systemd, docker stop) ends the loop once the message being sent is recorded.
+    # SIGTERM (systemd, docker stop) ends the loop once the batch being sent is recorded.
     stopping = threading.Event()
     in_main_thread = threading.current_thread() is threading.main_thread()
     if in_main_thread:

@@ -76,6 +76,11 @@ DEFAULTS: dict[str, Any] = {
     # JOBS_BACKEND=rq); worker: only `pledges deliver-mail`. None: computed.
     "MAIL_DISPATCH": None,
     "MAIL_MAX_ATTEMPTS": 8,
+    # Outbox rows one delivery round claims in one statement and sends over one SMTP
+    # connection, and how long its claim holds before another process may send them
+    # (renewed while the batch is still being sent; see pledges/mail/delivery.py).
+    "MAIL_BATCH_SIZE": 200,
+    "MAIL_CLAIM_SECONDS": 300,
     "SMTP_HOST": "localhost",
     "SMTP_PORT": 587,
     "SMTP_USERNAME": None,
@@ -259,6 +264,8 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "QUICK_EXIT_URL": ("QUICK_EXIT_URL", str),
     "MAIL_DISPATCH": ("MAIL_DISPATCH", str),
     "MAIL_MAX_ATTEMPTS": ("MAIL_MAX_ATTEMPTS", int),
+    "MAIL_BATCH_SIZE": ("MAIL_BATCH_SIZE", int),
+    "MAIL_CLAIM_SECONDS": ("MAIL_CLAIM_SECONDS", int),
     "SMTP_HOST": ("SMTP_HOST", str),
     "SMTP_PORT": ("SMTP_PORT", int),
     "SMTP_USERNAME": ("SMTP_USERNAME", str),
@@ -299,6 +306,8 @@ NUMBER_RANGES: dict[str, tuple[int, int | None]] = {
     "ACTIONS_PER_CYCLE": (1, None),
     "PDF_MAX_ACTIONS": (1, None),
     "MAIL_MAX_ATTEMPTS": (1, None),
+    "MAIL_BATCH_SIZE": (1, None),
+    "MAIL_CLAIM_SECONDS": (1, None),
     "SMTP_PORT": (1, 65535),
     "SMTP_TIMEOUT": (1, None),
     "SESSION_IDLE_MINUTES": (1, None),

@@ -252,8 +252,8 @@ def smtp_inbox() -> Iterator[tuple[int, _Inbox]]:
 
 
 def test_two_deliverers_send_each_message_once(app, smtp_inbox, monkeypatch):
-    """Guard: _claim()'s UPDATE … WHERE <still claimable> just before each send
-    (mail/delivery.py)."""
+    """Guard: _claim_batch()'s one UPDATE … WHERE id IN (<due> FOR UPDATE SKIP LOCKED)
+    AND <still claimable> (mail/delivery.py)."""
     port, inbox = smtp_inbox
     app.config.update(
         MAIL_TRANSPORT="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_SECURITY="none"
@@ -262,8 +262,8 @@ def test_two_deliverers_send_each_message_once(app, smtp_inbox, monkeypatch):
     with app.app_context():
         queue_messages(messages)
     ready = threading.Barrier(2, timeout=WAIT)
-    # Both have listed every due message before either claims one.
-    wait_once_after(monkeypatch, delivery, "_due", ready)
+    # Both are ready to send before either claims a batch: their claims run together.
+    wait_once_after(monkeypatch, delivery, "transport_for", ready)
     reports = run_together(app, delivery.deliver_due, delivery.deliver_due)
     assert sum(report.sent for report in reports) == messages
     received = sorted(message["To"] for message in inbox.messages)

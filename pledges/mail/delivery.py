@@ -1,10 +1,27 @@
-"""Delivering due outbox rows: claim, send, record; failures are retried with backoff.
+"""Delivering due outbox rows in batches: claim, send, record; failures retried with backoff.
 
-Any number of processes may deliver at once (app threads, ``pledges deliver-mail`` on
-several hosts): a row is claimed with a conditional UPDATE just before it is sent, with a
-lease of ``CLAIM_LEASE``, so only one of them sends it. A process that dies mid-send loses
-its claim when the lease runs out and the row is sent again: delivery is at least once,
-never zero times. A single send must take less than the lease (SMTP_TIMEOUT sees to it).
+A round claims up to ``MAIL_BATCH_SIZE`` due rows in one statement, an UPDATE … WHERE id IN
+(the first due rows) that sets a lease of ``MAIL_CLAIM_SECONDS``: on PostgreSQL the due rows
+are picked FOR UPDATE SKIP LOCKED, so a competing claim passes over them instead of waiting;
+SQLite's single writer makes the UPDATE atomic by itself. The round then loads the claimed
+rows, with whether each is discreet, in one query, sends them over one transport session
+(one SMTP connection), and records each message's outcome, committed, right after its send.
+Any number of processes may deliver at once (app threads, ``pledges deliver-mail``, queue
+workers, on several hosts): a row claimed by one is skipped by the others until its lease
+ends.
+
+What a process killed mid-batch costs:
+
+- the message in flight, perhaps accepted by the SMTP server but not yet recorded, is sent
+  again once its lease ends: delivery is at least once, with a window of one message per
+  process killed (never zero times). The copy sent again carries the same Message-ID (it is
+  derived from the row), so a receiver that de-duplicates by it shows one;
+- the rest of its batch, claimed but not sent, waits out the lease and is then sent once by
+  whoever claims it next: a delay of up to ``MAIL_CLAIM_SECONDS``, not a duplicate.
+
+A batch still being sent when half its lease has gone renews the claim on the rows it has
+not sent yet, so a slow server never lets another process take over rows still queued here.
+One send must stay well under half the lease (SMTP_TIMEOUT sees to it).
 """
 
 from __future__ import annotations
@@ -14,21 +31,20 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, parseaddr
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, func, or_, select, update
 
 from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
-from pledges.mail.discreet import sender_for
+from pledges.mail.discreet import discreet_column, sender_for
 from pledges.mail.sealing import unseal
-from pledges.mail.transports import Transport, message_name, transport_for
-from pledges.models import MailStatus, OutboxEmail
+from pledges.mail.transports import Sender, message_name, session_of, transport_for
+from pledges.models import MailStatus, OutboxEmail, Signature
 
 log = logging.getLogger(__name__)
 
-CLAIM_LEASE = timedelta(minutes=5)
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=6)
 
@@ -49,14 +65,22 @@ def retry_delay(attempts: int) -> timedelta:
     return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
 
 
-def build_message(row: OutboxEmail, sender: str) -> EmailMessage:
+def message_id(row_id: int, created_at: datetime, domain: str) -> str:
+    """The same for every send of one outbox row, so a copy sent again after a crash can be
+    recognised as the same message; the row's creation time keeps it unique across
+    databases (a restored or a fresh one numbers its rows from 1 again)."""
+    return f"<{created_at:%Y%m%d%H%M%S%f}.outbox.{row_id}@{domain}>"
+
+
+def build_message(row: Row, sender: str) -> EmailMessage:
+    """The email for an outbox row as ``_load`` reads it."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = row.to_address
     message["Subject"] = row.subject
     message["Date"] = format_datetime(row.created_at)
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-    message["Message-ID"] = make_msgid(idstring=f"outbox.{row.id}", domain=domain)
+    message["Message-ID"] = message_id(row.id, row.created_at, domain)
     # Every message is written by the app, none by a person (RFC 3834): auto-responders
     # and vacation replies stay silent.
     message["Auto-Submitted"] = "auto-generated"
@@ -78,96 +102,150 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _due(batch: int) -> list[int]:
+@dataclass
+class Claim:
+    """The rows a round holds, and the end of its lease, which is also the claim's token:
+    any later claim sets a later one, so a record only lands while the claim is ours."""
+
+    ids: set[int]
+    lease_end: datetime
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=current_app.config["MAIL_CLAIM_SECONDS"])
+
+
+def _claim_batch(size: int) -> Claim:
+    """Claim up to ``size`` due rows in one statement, and commit."""
     now = utcnow()
-    due = db.session.scalars(
+    lease_end = now + _lease()
+    due = (
         select(OutboxEmail.id)
         .where(_claimable(now))
         .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
-        .limit(batch)
+        .limit(size)
+        # PostgreSQL: rows another round is claiming right now are passed over, not waited
+        # for; SQLite has no such clause and needs none (one writer at a time).
+        .with_for_update(skip_locked=True)
+        .cte("due")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    claimed = db.session.scalars(
+        update(OutboxEmail)
+        .where(OutboxEmail.id.in_(select(due.c.id)), _claimable(now))
+        .values(claimed_until=lease_end)
+        .returning(OutboxEmail.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    db.session.commit()
+    return Claim(set(claimed), lease_end)
+
+
+def _load(claim: Claim) -> list[Row]:
+    """The claimed rows, in the order they fell due, with whether each is discreet: one
+    query, whatever the batch's size. Plain rows, not ORM objects, so the commits after
+    each send expire nothing that would be loaded again."""
+    rows = db.session.execute(
+        select(
+            OutboxEmail.id,
+            OutboxEmail.to_address,
+            OutboxEmail.subject,
+            OutboxEmail.body_text,
+            OutboxEmail.body_html,
+            OutboxEmail.list_unsubscribe,
+            OutboxEmail.attempts,
+            OutboxEmail.created_at,
+            discreet_column().label("discreet"),
+        )
+        .outerjoin(Signature, Signature.id == OutboxEmail.signature_id)
+        .where(OutboxEmail.id.in_(claim.ids), OutboxEmail.claimed_until == claim.lease_end)
+        .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
     ).all()
     db.session.commit()  # no transaction left open while the batch is sent
-    return list(due)
+    return list(rows)
 
 
-def _claim(row_id: int) -> datetime | None:
-    """Take one row for one send, just before sending it; None if it is not ours to send.
-
-    Claiming row by row, not the whole batch up front, means no row waits behind slow sends
-    until its lease runs out and another process sends it too. The lease end is also the
-    claim's token: any later claim sets a later one, so the record after the send only
-    lands if nobody took the row over meanwhile.
-    """
-    now = utcnow()
-    lease_end = now + CLAIM_LEASE
-    claimed = db.session.execute(
+def _renew(claim: Claim, unsent: list[int]) -> None:
+    """Extend the lease of the rows not sent yet; those another process took over after
+    all (the lease ran out during one very slow send) leave the claim."""
+    lease_end = utcnow() + _lease()
+    kept = db.session.scalars(
         update(OutboxEmail)
-        .where(OutboxEmail.id == row_id, _claimable(now))
+        .where(OutboxEmail.id.in_(unsent), OutboxEmail.claimed_until == claim.lease_end)
         .values(claimed_until=lease_end)
+        .returning(OutboxEmail.id)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).all()
     db.session.commit()
-    return lease_end if claimed == 1 else None
+    claim.ids, claim.lease_end = set(kept), lease_end
 
 
-def _record(row_id: int, lease_end: datetime, **values: object) -> None:
-    """Write the outcome of a send and release the claim, if the claim is still ours."""
+def _record(row_id: int, claim: Claim, **values: object) -> None:
+    """Write the outcome of a send and release the row, if the claim is still ours."""
     recorded = db.session.execute(
         update(OutboxEmail)
-        .where(OutboxEmail.id == row_id, OutboxEmail.claimed_until == lease_end)
+        .where(OutboxEmail.id == row_id, OutboxEmail.claimed_until == claim.lease_end)
         .values(attempts=OutboxEmail.attempts + 1, claimed_until=None, **values)
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
     if recorded != 1:
-        log.warning("mail %s: claim lost during a send longer than %s", row_id, CLAIM_LEASE)
+        log.warning("mail %s: erased, or its claim lost during a very slow send", row_id)
 
 
-def deliver_due(transport: Transport | None = None, batch: int = 100) -> DeliveryReport:
-    """Send what is due now. Needs an app context."""
+def deliver_due(transport: Sender | None = None, batch: int | None = None) -> DeliveryReport:
+    """Send one batch of what is due now (``batch`` rows, default MAIL_BATCH_SIZE); the
+    report says how many were attempted, 0 when nothing was due. Needs an app context."""
     transport = transport or transport_for(current_app)
-    sender = current_app.config["MAIL_FROM"]
-    max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
     report = DeliveryReport()
-    for row_id in _due(batch):
-        lease_end = _claim(row_id)
-        if lease_end is None:
-            continue  # sent, rescheduled or being sent by another process meanwhile
-        row = db.session.get(OutboxEmail, row_id)
-        if row is None:
-            continue
-        attempts = row.attempts + 1
-        try:
-            transport.send(build_message(row, sender_for(row, sender)), name=message_name(row.id))
-        except Exception as exc:  # noqa: BLE001 - any transport failure is retried
-            error = f"{type(exc).__name__}: {exc}"[:2000]
-            if attempts >= max_attempts:
-                _record(row_id, lease_end, last_error=error, status=MailStatus.DEAD)
-                report.dead += 1
-                log.error("mail %s is dead after %s attempts: %s", row_id, attempts, exc)
-            else:
-                retry_at = utcnow() + retry_delay(attempts)
-                _record(row_id, lease_end, last_error=error, next_attempt_at=retry_at)
-                report.failed += 1
-                log.warning("mail %s failed (attempt %s): %s", row_id, attempts, exc)
-        else:
-            # Sent: only what operators need stays (template, masked recipient, times,
-            # attempts); the bodies and the unsubscribe link, with their working tokens, and
-            # the subject go.
-            _record(
-                row_id,
-                lease_end,
-                status=MailStatus.SENT,
-                sent_at=utcnow(),
-                last_error=None,
-                to_address=masked(row.to_address),
-                subject="",
-                body_text="",
-                body_html=None,
-                list_unsubscribe=None,
-            )
-            report.sent += 1
+    claim = _claim_batch(batch or current_app.config["MAIL_BATCH_SIZE"])
+    if not claim.ids:
+        return report
+    rows = _load(claim)
+    renew_before = _lease() / 2
+    with session_of(transport) as session:
+        for position, row in enumerate(rows):
+            if claim.lease_end - utcnow() < renew_before:
+                _renew(claim, [later.id for later in rows[position:]])
+            if row.id not in claim.ids:
+                continue  # taken over by another process meanwhile: it sends it
+            _send(session, row, claim, report)
     return report
+
+
+def _send(session: Sender, row: Row, claim: Claim, report: DeliveryReport) -> None:
+    attempts = row.attempts + 1
+    try:
+        sender = sender_for(row.discreet, current_app.config["MAIL_FROM"])
+        session.send(build_message(row, sender), name=message_name(row.id))
+    except Exception as exc:  # noqa: BLE001 - any transport failure is retried
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        if attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+            _record(row.id, claim, last_error=error, status=MailStatus.DEAD)
+            report.dead += 1
+            log.error("mail %s is dead after %s attempts: %s", row.id, attempts, exc)
+        else:
+            retry_at = utcnow() + retry_delay(attempts)
+            _record(row.id, claim, last_error=error, next_attempt_at=retry_at)
+            report.failed += 1
+            log.warning("mail %s failed (attempt %s): %s", row.id, attempts, exc)
+    else:
+        # Sent: only what operators need stays (template, masked recipient, times,
+        # attempts); the bodies and the unsubscribe link, with their working tokens, and
+        # the subject go.
+        _record(
+            row.id,
+            claim,
+            status=MailStatus.SENT,
+            sent_at=utcnow(),
+            last_error=None,
+            to_address=masked(row.to_address),
+            subject="",
+            body_text="",
+            body_html=None,
+            list_unsubscribe=None,
+        )
+        report.sent += 1
 
 
 @dataclass

@@ -13,8 +13,9 @@ from __future__ import annotations
 from email.utils import formataddr, parseaddr
 
 from flask import current_app
+from sqlalchemy import ColumnElement, false, func
 
-from pledges.models import OutboxEmail, Signature
+from pledges.models import Signature
 
 
 def wants_discreet_mail(signature: Signature | None) -> bool:
@@ -26,9 +27,15 @@ def subject_for(signature: Signature | None, subject: str, neutral: str) -> str:
     return neutral if wants_discreet_mail(signature) else subject
 
 
-def sender_for(row: OutboxEmail, sender: str) -> str:
+def discreet_column() -> ColumnElement[bool]:
+    """``wants_discreet_mail`` in SQL, for a query that outer-joins the signature a message
+    is about: delivery reads it with the batch instead of loading each signature."""
+    return func.coalesce(Signature.discreet_mail, false())
+
+
+def sender_for(discreet: bool, sender: str) -> str:
     """``sender`` (MAIL_FROM), under the neutral name when the message is about a signer who
     asked for discreet mail; the address stays, so replies and SPF keep working."""
-    if not wants_discreet_mail(row.signature):
+    if not discreet:
         return sender
     return formataddr((current_app.config["DISCREET_SENDER_NAME"], parseaddr(sender)[1]))
