@@ -54,14 +54,16 @@ def csrf_token(page: bytes) -> str | None:
 
 
 def commitment_ids(page: bytes) -> tuple[list[str], list[str]]:
-    """(all commitment ids, required ids) from the sign form's checkboxes."""
+    """(all commitment ids, required ids) from the sign form: the required ones are fixed
+    (hidden inputs, shown with a mark rather than as boxes one could untick), the others
+    checkboxes."""
     every, required = [], []
     for tag in COMMITMENT_INPUT.findall(page):
         value = VALUE_ATTR.search(tag)
         if not value:
             continue
         every.append(value.group(1).decode())
-        if re.search(rb'aria-describedby="[^"]*-required"', tag):
+        if b'type="hidden"' in tag:
             required.append(value.group(1).decode())
     return every, required
 
