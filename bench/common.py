@@ -319,3 +319,32 @@ def add_database_arguments(parser) -> None:
         help="use the --database-url database itself (must be empty) instead of pledges_bench",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+
+
+def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    """Start ``args`` from the project root, its output appended to ``log``."""
+    with log.open("ab") as output:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(  # noqa: S603 - our own venv's executables, fixed arguments
+            args, env=env, cwd=PROJECT_ROOT, stdout=output, stderr=subprocess.STDOUT
+        )
+
+
+def reap(proc: subprocess.Popen) -> tuple[int, float]:
+    """Wait for ``proc``; its exit code and its own peak RSS in MB (os.wait4)."""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_maxrss / 1024
+
+
+def scalar(database_url: str, sql: str, params: dict | None = None) -> int:
+    """One value read from the benchmark's database, on a connection of its own."""
+    from sqlalchemy import create_engine, text
+
+    from pledges.config import normalize_database_url
+
+    engine = create_engine(normalize_database_url(database_url))
+    try:
+        with engine.connect() as connection:
+            return connection.scalar(text(sql), params or {})
+    finally:
+        engine.dispose()

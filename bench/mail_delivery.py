@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import signal
 import subprocess
 import sys
@@ -234,33 +233,6 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
-def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    with log.open("ab") as output:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(  # noqa: S603 - our own venv's executable, fixed arguments
-            args, env=env, cwd=common.PROJECT_ROOT, stdout=output, stderr=subprocess.STDOUT
-        )
-
-
-def reap(proc: subprocess.Popen) -> tuple[int, float]:
-    """Wait for ``proc``; its exit code and its own peak RSS in MB (os.wait4)."""
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, usage.ru_maxrss / 1024
-
-
-def scalar(database_url: str, sql: str) -> int:
-    from sqlalchemy import create_engine, text
-
-    from pledges.config import normalize_database_url
-
-    engine = create_engine(normalize_database_url(database_url))
-    try:
-        with engine.connect() as connection:
-            return connection.scalar(text(sql))
-    finally:
-        engine.dispose()
-
-
 def subscribed(database_url: str) -> set[str]:
     from sqlalchemy import create_engine, text
 
@@ -309,7 +281,7 @@ def deliverer(env: dict[str, str], workdir: Path, name: str, loop: bool) -> subp
     args = [common.executable("pledges"), "deliver-mail"]
     if loop:
         args += ["--loop", "--interval", "1"]
-    return spawn(args, env, workdir / f"deliverer-{name}.log")
+    return common.spawn(args, env, workdir / f"deliverer-{name}.log")
 
 
 def wait_until(condition, timeout: float, what: str) -> None:
@@ -355,7 +327,7 @@ def straight_run(env: dict[str, str], workdir: Path, url: str) -> bool:
         proc = deliverer(env, workdir, "straight", loop=False)
         sampler = RssSampler(proc.pid, sink)
         sampler.start()
-        code, peak = reap(proc)
+        code, peak = common.reap(proc)
         sampler.finished.set()
         sampler.join()
         if code != 0:
@@ -375,7 +347,7 @@ def straight_run(env: dict[str, str], workdir: Path, url: str) -> bool:
         f"{flat(sampler, total)}",
         flush=True,
     )
-    pending = scalar(url, PENDING)
+    pending = common.scalar(url, PENDING)
     if pending:
         print(f"  {pending:,} messages still pending in the outbox")
     return report(received, expected, "straight")
@@ -402,7 +374,7 @@ def killed_run(env: dict[str, str], workdir: Path, url: str, kill_at: float) -> 
         )
         first.send_signal(signal.SIGKILL)
         killed_at = time.time()
-        _, first_peak = reap(first)
+        _, first_peak = common.reap(first)
         sampler.finished.set()
         sampler.join()
         at_kill = read_sink(sink.path).total
@@ -414,9 +386,9 @@ def killed_run(env: dict[str, str], workdir: Path, url: str, kill_at: float) -> 
         second = deliverer(env, workdir, "killed-2", loop=True)
         second_sampler = RssSampler(second.pid, sink)
         second_sampler.start()
-        wait_until(lambda: scalar(url, PENDING) == 0, 3600, "an empty outbox")
+        wait_until(lambda: common.scalar(url, PENDING) == 0, 3600, "an empty outbox")
         second.send_signal(signal.SIGTERM)
-        _, second_peak = reap(second)
+        _, second_peak = common.reap(second)
         second_sampler.finished.set()
         second_sampler.join()
         time.sleep(1)

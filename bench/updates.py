@@ -24,7 +24,6 @@ email received, and the check that every subscribed signer received exactly one 
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import subprocess
 import sys
@@ -117,37 +116,12 @@ def start_sink():
     return controller, handler
 
 
-def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    with log.open("ab") as output:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(  # noqa: S603 - our own interpreter and script, fixed arguments
-            args, env=env, cwd=common.PROJECT_ROOT, stdout=output, stderr=subprocess.STDOUT
-        )
-
-
-def reap(proc: subprocess.Popen) -> tuple[int, float]:
-    """Wait for ``proc``; its exit code and its own peak RSS in MB."""
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, usage.ru_maxrss / 1024
-
-
 def outboxed(database_url: str, send_id: int) -> int:
-    from sqlalchemy import create_engine, text
-
-    from pledges.config import normalize_database_url
-
-    engine = create_engine(normalize_database_url(database_url))
-    try:
-        with engine.connect() as connection:
-            return connection.scalar(
-                text(
-                    "SELECT count(*) FROM update_deliveries"
-                    " WHERE send_id = :send AND state = 'outboxed'"
-                ),
-                {"send": send_id},
-            )
-    finally:
-        engine.dispose()
+    return common.scalar(
+        database_url,
+        "SELECT count(*) FROM update_deliveries WHERE send_id = :send AND state = 'outboxed'",
+        {"send": send_id},
+    )
 
 
 def outbox_rows_per_signer(database_url: str) -> dict[int, int]:
@@ -228,7 +202,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
                 []
                 if args.fan_out_only
                 else [
-                    spawn(
+                    common.spawn(
                         [
                             common.executable("pledges"),
                             "deliver-mail",
@@ -243,20 +217,20 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
                 ]
             )
             worker = [sys.executable, str(HERE), "--fan-out", str(send_id)]
-            first = spawn(worker, env, workdir / "worker-1.log")
+            first = common.spawn(worker, env, workdir / "worker-1.log")
             kill_when = int(subscribers * args.kill_at)
             while first.poll() is None and outboxed(url, send_id) < kill_when:
                 time.sleep(0.2)
             killed_at = outboxed(url, send_id)
             if first.poll() is None:
                 first.send_signal(signal.SIGKILL)
-            _, first_rss = reap(first)
+            _, first_rss = common.reap(first)
             print(
                 f"Fan-out worker SIGKILLed with {killed_at:,} of {subscribers:,} handed to the "
                 f"outbox, after {time.perf_counter() - started:.1f} s; peak RSS {first_rss:.0f} MB"
             )
-            second = spawn(worker, env, workdir / "worker-2.log")
-            code, second_rss = reap(second)
+            second = common.spawn(worker, env, workdir / "worker-2.log")
+            code, second_rss = common.reap(second)
             if code != 0:
                 log = (workdir / "worker-2.log").read_text(errors="replace")
                 raise common.BenchError(f"the restarted worker failed:\n{log[-3000:]}")
@@ -283,7 +257,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
             time.sleep(2)  # anything sent twice would arrive now
             for proc in deliverers:
                 proc.send_signal(signal.SIGTERM)
-            rss = [reap(proc)[1] for proc in deliverers]
+            rss = [common.reap(proc)[1] for proc in deliverers]
             elapsed = sink.last_at - started
             received = sum(sink.received.values())
             print(
