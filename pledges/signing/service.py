@@ -6,6 +6,7 @@ The signer's private page (their choices afterwards) is pledges/me; what both sh
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import get_locale, gettext
@@ -149,22 +150,31 @@ def sign_on_paper(
 
 
 def _send_paper_claim(signature: Signature) -> None:
+    _email_signer(
+        signature,
+        "paper_claim",
+        lambda title: gettext("Your signature on paper: %(title)s", title=title),
+    )
+
+
+def _email_signer(
+    signature: Signature, template: str, subject: Callable[[str], str], **urls: str | None
+) -> None:
+    """Queue ``template`` to the signer, in their language, with their private-page and
+    take-me-off-the-wall links; ``subject(title)`` unless they asked for discreet mail."""
     manage = issue_token(signature, TokenPurpose.MANAGE)
     with signer_language(signature.locale):
         pledge = signed_content(signature)
         queue_email(
             signature.email,
-            subject_for(
-                signature,
-                gettext("Your signature on paper: %(title)s", title=pledge.title),
-                gettext("Your link"),
-            ),
-            "paper_claim",
+            subject_for(signature, subject(pledge.title), gettext("Your link")),
+            template,
             about=signature,
             signature=signature,
             pledge=pledge,
             manage_url=external_url("me.manage", token=manage),
             hide_url=external_url("me.hide", token=issue_hide_token(signature)),
+            **urls,
         )
 
 
@@ -206,50 +216,26 @@ def _new_signature(pledge: Pledge, data: SignatureInput, email_key: str | None) 
 
 def _send_confirmation(signature: Signature) -> None:
     confirm = issue_token(signature, TokenPurpose.CONFIRM)
-    manage = issue_token(signature, TokenPurpose.MANAGE)
-    with signer_language(signature.locale):
-        pledge = signed_content(signature)
-        queue_email(
-            signature.email,
-            subject_for(
-                signature,
-                gettext("Please confirm your signature: %(title)s", title=pledge.title),
-                gettext("Your link"),
-            ),
-            "confirm",
-            about=signature,
-            signature=signature,
-            pledge=pledge,
-            confirm_url=external_url("signing.confirm", token=confirm),
-            manage_url=external_url("me.manage", token=manage),
-            hide_url=external_url("me.hide", token=issue_hide_token(signature)),
-        )
+    _email_signer(
+        signature,
+        "confirm",
+        lambda title: gettext("Please confirm your signature: %(title)s", title=title),
+        confirm_url=external_url("signing.confirm", token=confirm),
+    )
 
 
 def _send_links_again(signature: Signature) -> None:
-    manage = issue_token(signature, TokenPurpose.MANAGE)
     confirm = None
     if signature.status == SignatureStatus.PENDING:
         confirm = external_url(
             "signing.confirm", token=issue_token(signature, TokenPurpose.CONFIRM)
         )
-    with signer_language(signature.locale):
-        pledge = signed_content(signature)
-        queue_email(
-            signature.email,
-            subject_for(
-                signature,
-                gettext("You have already signed: %(title)s", title=pledge.title),
-                gettext("Your link"),
-            ),
-            "already_signed",
-            about=signature,
-            signature=signature,
-            pledge=pledge,
-            confirm_url=confirm,
-            manage_url=external_url("me.manage", token=manage),
-            hide_url=external_url("me.hide", token=issue_hide_token(signature)),
-        )
+    _email_signer(
+        signature,
+        "already_signed",
+        lambda title: gettext("You have already signed: %(title)s", title=title),
+        confirm_url=confirm,
+    )
 
 
 def confirm(signature: Signature) -> bool:
