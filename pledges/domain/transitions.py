@@ -93,23 +93,7 @@ def approve(signature: Signature, reviewed_by_id: int | None, now: datetime) -> 
 
     False if it was not held (already approved, perhaps by another moderator).
     """
-    approved = db.session.execute(
-        update(_table)
-        .where(_table.c.id == signature.id, _table.c.status == SignatureStatus.HELD)
-        .values(
-            status=SignatureStatus.CONFIRMED.value,
-            confirmed_at=now,
-            next_checkin_at=cycles.first_checkin_at(signature, now),
-            reviewed_at=now,
-            reviewed_by_id=reviewed_by_id,
-        )
-    )
-    if approved.rowcount != 1:
-        return False
-    db.session.refresh(signature)
-    _republish(signature)
-    _status_changed(signature, SignatureStatus.HELD, SignatureStatus.CONFIRMED)
-    return True
+    return _confirm_reviewed(signature, SignatureStatus.HELD, reviewed_by_id, now)
 
 
 def confirm_by_organizer(signature: Signature, reviewed_by_id: int | None) -> bool:
@@ -117,10 +101,17 @@ def confirm_by_organizer(signature: Signature, reviewed_by_id: int | None) -> bo
     signature written on a paper sheet and entered by them (pledges.paper). Their act is
     also the review, so it is confirmed (not held) on a pre-moderated pledge too. True if
     this call moved it."""
-    now = utcnow()
-    confirmed = db.session.execute(
+    return _confirm_reviewed(signature, SignatureStatus.PENDING, reviewed_by_id, utcnow())
+
+
+def _confirm_reviewed(
+    signature: Signature, old: SignatureStatus, reviewed_by_id: int | None, now: datetime
+) -> bool:
+    """``old`` -> confirmed and reviewed by ``reviewed_by_id`` at ``now``, if it is still
+    ``old`` (a conditional UPDATE: of two simultaneous calls one moves it)."""
+    moved = db.session.execute(
         update(_table)
-        .where(_table.c.id == signature.id, _table.c.status == SignatureStatus.PENDING)
+        .where(_table.c.id == signature.id, _table.c.status == old)
         .values(
             status=SignatureStatus.CONFIRMED.value,
             confirmed_at=now,
@@ -129,11 +120,11 @@ def confirm_by_organizer(signature: Signature, reviewed_by_id: int | None) -> bo
             reviewed_by_id=reviewed_by_id,
         )
     )
-    if confirmed.rowcount != 1:
+    if moved.rowcount != 1:
         return False
     db.session.refresh(signature)
     _republish(signature)
-    _status_changed(signature, SignatureStatus.PENDING, SignatureStatus.CONFIRMED)
+    _status_changed(signature, old, SignatureStatus.CONFIRMED)
     return True
 
 
