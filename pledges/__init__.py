@@ -53,11 +53,12 @@ def register_headers(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from pledges.extensions import cache, compress, csrf, db, limiter, migrate
-    from pledges.infrastructure import http_cache
+    from pledges.infrastructure import database, http_cache
     from pledges.infrastructure.database import render_migration_type
     from pledges.mail import dispatch
 
     db.init_app(app)
+    database.init_app(app)
     migrate.init_app(
         app,
         db,

@@ -58,8 +58,10 @@ DEFAULTS: dict[str, Any] = {
     "PLEDGES_ENV": "development",
     "SECRET_KEY": None,
     "SQLALCHEMY_DATABASE_URI": None,  # computed: SQLite in the instance folder
-    # A database server may restart or fail over: test a pooled connection before use.
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
+    # A database server may restart or fail over: a pooled connection that sat unused for
+    # this long is tested before use (pledges.infrastructure.database.ping_after_idle).
+    "DATABASE_PING_AFTER_IDLE_SECONDS": 10,
     # The public address links in emails, documents, feeds and share buttons start with,
     # e.g. "https://pledges.example.org". Production must set it. Unset in development:
     # each request's own address, and http://127.0.0.1:$PORT (default 5000) outside one.
@@ -235,6 +237,7 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "JOBS_TIMEOUT_SECONDS": ("JOBS_TIMEOUT_SECONDS", int),
     "JOBS_HEARTBEAT_SECONDS": ("JOBS_HEARTBEAT_SECONDS", int),
     "JOBS_MAINTENANCE_SECONDS": ("JOBS_MAINTENANCE_SECONDS", int),
+    "DATABASE_PING_AFTER_IDLE_SECONDS": ("DATABASE_PING_AFTER_IDLE_SECONDS", int),
     "WALL_CACHE_SECONDS": ("WALL_CACHE_SECONDS", int),
     "HTTP_CACHE_SECONDS": ("HTTP_CACHE_SECONDS", int),
     "HTTP_STALE_SECONDS": ("HTTP_STALE_SECONDS", int),
@@ -297,6 +300,7 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
 
 #: Numeric settings and the least each may be (the greatest, for a port).
 NUMBER_RANGES: dict[str, tuple[int, int | None]] = {
+    "DATABASE_PING_AFTER_IDLE_SECONDS": (0, None),  # 0: test every connection before use
     "WALL_CACHE_SECONDS": (0, None),  # 0: no cache
     "HTTP_CACHE_SECONDS": (0, None),  # 0: browsers and proxies revalidate every time
     "HTTP_STALE_SECONDS": (0, None),
@@ -388,9 +392,9 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     if not app.config["MAIL_OUTBOX_DIR"]:
         app.config["MAIL_OUTBOX_DIR"] = str(instance / "outbox")
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # SQLite serialises writers: wait for the lock rather than fail under load. A file
-        # cannot drop a connection, so checking one before each use is wasted work.
-        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"], pool_pre_ping=False)
+        # SQLite serialises writers: wait for the lock rather than fail under load. (A file
+        # cannot drop a connection: its connections are never pinged.)
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     _settle_base_url(app)

@@ -6,6 +6,7 @@ import enum
 import os
 import sqlite3
 import stat
+import time
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -22,6 +23,7 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapper
 from sqlalchemy.sql.base import Executable
@@ -204,6 +206,45 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         if name == "main" and path:
             restrict_sqlite_files(path)
     cursor.close()
+
+
+def ping_after_idle(engine: Engine, idle_seconds: float) -> None:
+    """Test a pooled connection before use only when it sat unused for ``idle_seconds``.
+
+    A database server may restart or fail over while connections wait in the pool.
+    SQLAlchemy's ``pool_pre_ping`` tests every connection at every checkout: one more round
+    trip per request, which under a surge of readers is as much again as the wall's own
+    query. A connection used a moment ago is alive as surely as one pinged a moment ago,
+    so only those idle for longer are pinged (with the dialect's own ping). One that fails
+    is replaced before the request sees it: the pool retries a checkout that raises
+    ``DisconnectionError``. A server lost in the instant between two uses fails the
+    statement that meets it, as it would with a ping; SQLAlchemy then recycles the whole
+    pool, so each process meets it once.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _went_idle(dbapi_connection: Any, connection_record: Any) -> None:
+        if connection_record is not None:
+            connection_record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, connection_record: Any, proxy: Any) -> None:
+        idle_since = connection_record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return  # new, or in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("a pooled connection did not answer") from exc
+
+
+def init_app(app: Any) -> None:
+    """After ``db.init_app``: the app's server databases ping idle connections only."""
+    idle_seconds = app.config["DATABASE_PING_AFTER_IDLE_SECONDS"]
+    with app.app_context():
+        for engine in db.engines.values():
+            if engine.dialect.name != "sqlite":
+                ping_after_idle(engine, idle_seconds)
 
 
 def checkpoint() -> bool:
