@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from pledges import create_app
@@ -39,10 +40,10 @@ def end_backend(pid: int) -> None:
     admin = admin_engine(POSTGRES_URL)
     try:
         with admin.connect() as connection:
-            connection.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
             for _ in range(100):
-                alive = connection.exec_driver_sql(
-                    f"SELECT count(*) FROM pg_stat_activity WHERE pid = {int(pid)}"
+                alive = connection.execute(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
                 ).scalar_one()
                 if not alive:
                     return
