@@ -9,7 +9,6 @@ from wtforms import (
     EmailField,
     HiddenField,
     RadioField,
-    SelectField,
     StringField,
     TextAreaField,
 )
@@ -24,8 +23,8 @@ from pledges.domain.signers import (
     normalize_email,
 )
 from pledges.forms import (
+    CountrySelectField,
     MultiCheckboxField,
-    StaticOptionsSelect,
     clean_line,
     clean_text,
     no_control_characters,
@@ -149,11 +148,10 @@ class SignForm(VisibilityFields, FlaskForm):
         ),
         render_kw={"autocomplete": "email"},
     )
-    country = SelectField(
+    country = CountrySelectField(
         lazy_gettext("Country"),
         choices=_country_choices,
         validators=[InputRequired(lazy_gettext("Choose your country."))],
-        widget=StaticOptionsSelect(),
         render_kw={"autocomplete": "country"},
     )
     role = RadioField(
