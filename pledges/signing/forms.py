@@ -195,8 +195,10 @@ class SignForm(VisibilityFields, FlaskForm):
         ),
         render_kw={"data-shown-by-default-for": " ".join(sorted(SHOWS_ROLE_BY_DEFAULT))},
     )
+    # An empty label, never shown: without one WTForms makes one from the field's name through
+    # its own message catalog, which Flask-WTF reads from disk again on every request.
     show_role_proposed = HiddenField(
-        default="on" if shows_role_by_default(Visibility.INITIAL) else "off"
+        "", default="on" if shows_role_by_default(Visibility.INITIAL) else "off"
     )
     publication = RadioField(
         lazy_gettext("When may the wall show me?"),
