@@ -170,7 +170,7 @@ def _email_signer(
     if confirm_link:
         purposes.insert(0, TokenPurpose.CONFIRM)
     *confirm, manage, hide = issue_tokens(signature, *purposes)  # one INSERT for all
-    urls = {"confirm_url": external_url("signing.confirm", token=confirm[0])} if confirm else {}
+    confirm_url = external_url("signing.confirm", token=confirm[0]) if confirm else None
     with signer_language(signature.locale):
         pledge = signed_content(signature)
         queue_email(
@@ -182,7 +182,7 @@ def _email_signer(
             pledge=pledge,
             manage_url=external_url("me.manage", token=manage),
             hide_url=external_url("me.hide", token=hide),
-            **urls,
+            confirm_url=confirm_url,
         )
 
 
