@@ -10,10 +10,11 @@ from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
 from markupsafe import Markup
-from wtforms import IntegerField, SelectMultipleField, TextAreaField
+from wtforms import IntegerField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
 
+from pledges.domain.countries import country_names
 from pledges.domain.rules import RuleError
 
 # Control characters other than tab and line ends, lone surrogates, and Unicode's
@@ -159,6 +160,21 @@ class StaticOptionsSelect(Select):
         # html_params escapes every value itself, as in WTForms' own widgets.
         attributes = Markup(html_params(name=field.name, **kwargs))  # noqa: S704
         return Markup("<select {}>{}</select>").format(attributes, options)
+
+
+class CountrySelectField(SelectField):
+    """A choice of country: options "" (none yet) and the codes of ``country_names()``.
+
+    WTForms checks a submitted value by building an option object for each of its ~250
+    choices on every submit; a known country code is looked up instead. Anything else is
+    left to WTForms' own check, so it is refused with the same message as before.
+    """
+
+    widget = StaticOptionsSelect()
+
+    def pre_validate(self, form) -> None:
+        if self.process_errors or self.data not in country_names():
+            super().pre_validate(form)
 
 
 @cache

@@ -248,8 +248,9 @@ def pledge_content(pledge: Pledge, language: str | None = None) -> PledgeContent
     if language is not None:
         return PledgeContent(pledge, language)
     requested = requested_language()
-    available = {pledge.language, *(t.locale for t in pledge.translations)}
-    if requested and requested in available:
+    # The translations are looked at only for a ``?content=`` other than the original: a
+    # reader of the original (most signers) costs no query for them.
+    if requested and (requested == pledge.language or _translation(pledge, requested)):
         return PledgeContent(pledge, requested, requested=True)
     return PledgeContent(pledge, str(get_locale() or pledge.language))
 

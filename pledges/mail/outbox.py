@@ -10,7 +10,7 @@ from sqlalchemy import and_, delete, func, or_, select
 
 from pledges.extensions import db
 from pledges.infrastructure.database import bulk_insert_returning_ids, utcnow
-from pledges.mail.sealing import seal, sealer
+from pledges.mail.sealing import sealer
 from pledges.mail.transports import FileTransport, message_name
 from pledges.models import MailStatus, OutboxEmail, Signature, SignatureStatus
 
@@ -28,13 +28,14 @@ def queue_email(
     so withdrawing that signature also erases the mail about it. The bodies are stored
     encrypted (they hold working links) and dropped once the message is sent.
     """
+    seal_body = sealer()  # the keys derived once for both bodies
     message = OutboxEmail(
         signature=about,
         template=template,
         to_address=to,
         subject=subject,
-        body_text=seal(render_template(f"email/{template}.txt", subject=subject, **context)),
-        body_html=seal(render_template(f"email/{template}.html", subject=subject, **context)),
+        body_text=seal_body(render_template(f"email/{template}.txt", subject=subject, **context)),
+        body_html=seal_body(render_template(f"email/{template}.html", subject=subject, **context)),
     )
     db.session.add(message)
     db.session.info[PENDING_FLAG] = True

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from flask_babel import force_locale, lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField, URLField
+from wtforms import StringField, TextAreaField, URLField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     URL,
@@ -17,7 +17,7 @@ from wtforms.validators import (
 )
 
 from pledges.domain.countries import country_names, current_locale
-from pledges.forms import StaticOptionsSelect, clean_line, clean_text, no_control_characters, strip
+from pledges.forms import CountrySelectField, clean_line, clean_text, no_control_characters, strip
 from pledges.models import NOTE_MAX, ORGANIZATION_MAX
 
 WEBSITE_MAX = 300  # organizations.website
@@ -55,9 +55,7 @@ class OrganizationForm(FlaskForm):
             "Signers who type this name when they sign are linked to the organization."
         ),
     )
-    country = SelectField(
-        lazy_gettext("Country (optional)"), choices=_country_choices, widget=StaticOptionsSelect()
-    )
+    country = CountrySelectField(lazy_gettext("Country (optional)"), choices=_country_choices)
     website = URLField(
         lazy_gettext("Website (optional)"),
         filters=[strip],

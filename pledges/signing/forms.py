@@ -9,7 +9,6 @@ from wtforms import (
     EmailField,
     HiddenField,
     RadioField,
-    SelectField,
     StringField,
     TextAreaField,
 )
@@ -24,8 +23,8 @@ from pledges.domain.signers import (
     normalize_email,
 )
 from pledges.forms import (
+    CountrySelectField,
     MultiCheckboxField,
-    StaticOptionsSelect,
     clean_line,
     clean_text,
     no_control_characters,
@@ -149,11 +148,10 @@ class SignForm(VisibilityFields, FlaskForm):
         ),
         render_kw={"autocomplete": "email"},
     )
-    country = SelectField(
+    country = CountrySelectField(
         lazy_gettext("Country"),
         choices=_country_choices,
         validators=[InputRequired(lazy_gettext("Choose your country."))],
-        widget=StaticOptionsSelect(),
         render_kw={"autocomplete": "country"},
     )
     role = RadioField(
@@ -197,8 +195,10 @@ class SignForm(VisibilityFields, FlaskForm):
         ),
         render_kw={"data-shown-by-default-for": " ".join(sorted(SHOWS_ROLE_BY_DEFAULT))},
     )
+    # An empty label, never shown: without one WTForms makes one from the field's name through
+    # its own message catalog, which Flask-WTF reads from disk again on every request.
     show_role_proposed = HiddenField(
-        default="on" if shows_role_by_default(Visibility.INITIAL) else "off"
+        "", default="on" if shows_role_by_default(Visibility.INITIAL) else "off"
     )
     publication = RadioField(
         lazy_gettext("When may the wall show me?"),

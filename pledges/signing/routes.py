@@ -53,10 +53,13 @@ def sign(slug: str):
     content = pledge_content(pledge)
     form = SignForm(pledge)
     if pledge.is_open and form.validate_on_submit():
+        # Read before the commit, which expires the pledge: reading it after would load
+        # the whole row again for its slug alone.
+        thanks_url = url_for("signing.check_inbox", slug=pledge.slug)
         with commit_or_show_error(form) as outcome:
             service.sign(pledge, _signature_input(form, content))
         if outcome.committed:
-            return redirect(url_for("signing.check_inbox", slug=pledge.slug))
+            return redirect(thanks_url)
     if form.is_submitted() and not pledge.is_open:
         status = 409  # a closed pledge keeps its page but takes no signatures
     elif form.is_submitted() and form.errors:

@@ -19,8 +19,7 @@ from pledges.domain.signers import (
     SigningError,
     check_commitments,
     check_visibility,
-    issue_hide_token,
-    issue_token,
+    issue_tokens,
     normalize_email,
 )
 from pledges.extensions import db
@@ -158,11 +157,20 @@ def _send_paper_claim(signature: Signature) -> None:
 
 
 def _email_signer(
-    signature: Signature, template: str, subject: Callable[[str], str], **urls: str | None
+    signature: Signature,
+    template: str,
+    subject: Callable[[str], str],
+    *,
+    confirm_link: bool = False,
 ) -> None:
     """Queue ``template`` to the signer, in their language, with their private-page and
-    take-me-off-the-wall links; ``subject(title)`` unless they asked for discreet mail."""
-    manage = issue_token(signature, TokenPurpose.MANAGE)
+    take-me-off-the-wall links, and with ``confirm_link`` a link to confirm their signature
+    (``confirm_url``); ``subject(title)`` unless they asked for discreet mail."""
+    purposes = [TokenPurpose.MANAGE, TokenPurpose.HIDE]
+    if confirm_link:
+        purposes.insert(0, TokenPurpose.CONFIRM)
+    *confirm, manage, hide = issue_tokens(signature, *purposes)  # one INSERT for all
+    confirm_url = external_url("signing.confirm", token=confirm[0]) if confirm else None
     with signer_language(signature.locale):
         pledge = signed_content(signature)
         queue_email(
@@ -173,8 +181,8 @@ def _email_signer(
             signature=signature,
             pledge=pledge,
             manage_url=external_url("me.manage", token=manage),
-            hide_url=external_url("me.hide", token=issue_hide_token(signature)),
-            **urls,
+            hide_url=external_url("me.hide", token=hide),
+            confirm_url=confirm_url,
         )
 
 
@@ -215,26 +223,20 @@ def _new_signature(pledge: Pledge, data: SignatureInput, email_key: str | None) 
 
 
 def _send_confirmation(signature: Signature) -> None:
-    confirm = issue_token(signature, TokenPurpose.CONFIRM)
     _email_signer(
         signature,
         "confirm",
         lambda title: gettext("Please confirm your signature: %(title)s", title=title),
-        confirm_url=external_url("signing.confirm", token=confirm),
+        confirm_link=True,
     )
 
 
 def _send_links_again(signature: Signature) -> None:
-    confirm = None
-    if signature.status == SignatureStatus.PENDING:
-        confirm = external_url(
-            "signing.confirm", token=issue_token(signature, TokenPurpose.CONFIRM)
-        )
     _email_signer(
         signature,
         "already_signed",
         lambda title: gettext("You have already signed: %(title)s", title=title),
-        confirm_url=confirm,
+        confirm_link=signature.status == SignatureStatus.PENDING,
     )
 
 
