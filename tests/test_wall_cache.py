@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
+from werkzeug.exceptions import NotFound
 
 from pledges import create_app
 from pledges.extensions import db
 from pledges.me import service
-from pledges.models import Signature
+from pledges.models import Pledge, PledgeStatus, Signature
+from pledges.wall.service import public_pledge_ref_or_404
 from tests.conftest import REDIS_URL
 from tests.factories import confirmed_signature, make_pledge
 
@@ -115,3 +117,20 @@ def test_one_visitors_query_parameters_never_reach_the_cached_page(app, client):
     actions = client.get(f"/p/{slug}/actions?x=bob-secret").text
     assert "bob-secret" not in actions
     assert "bob-secret" not in app.test_client().get(f"/p/{slug}/actions").text
+
+
+@pytest.mark.parametrize("status", list(PledgeStatus))
+def test_the_hot_path_lookup_finds_exactly_the_public_pledges(app, status):
+    """The wall's reference read (plain SQL on the driver) and Pledge.is_public agree for
+    every status, and a pledge's stamp is the same at every read."""
+    with app.test_request_context():
+        pledge = make_pledge(status=status)
+        is_public = db.session.scalar(select(Pledge.is_public).where(Pledge.id == pledge.id))
+        assert is_public == (status in PledgeStatus.public())
+        if is_public:
+            ref = public_pledge_ref_or_404(pledge.slug)
+            assert (ref.id, ref.wall_version) == (pledge.id, pledge.wall_version)
+            assert ref.cache_stamp == public_pledge_ref_or_404(pledge.slug).cache_stamp
+        else:
+            with pytest.raises(NotFound):
+                public_pledge_ref_or_404(pledge.slug)

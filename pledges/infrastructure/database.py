@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import enum
+import functools
 import os
 import sqlite3
 import stat
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -17,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     String,
+    TextClause,
     event,
     or_,
     text,
@@ -245,6 +248,49 @@ def init_app(app: Any) -> None:
         for engine in db.engines.values():
             if engine.dialect.name != "sqlite":
                 ping_after_idle(engine, idle_seconds)
+
+
+@functools.cache
+def _driver_sql(statement: TextClause, dialect: Any) -> tuple[str, tuple[str, ...] | None]:
+    """The statement as the driver takes it, and its parameters' order where positional."""
+    compiled = statement.compile(dialect=dialect)
+    return compiled.string, compiled.positiontup
+
+
+def read_row(statement: TextClause, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """The first row of a small read on the hottest paths (a cached wall hit, a 304), run on
+    the driver's own connection from the pool, outside any transaction.
+
+    SQLAlchemy's statement execution (compiled-cache lookup, parameter processing, result
+    objects, switching isolation levels) costs several times the query itself there. Values
+    come back as the driver gives them (SQLite: timestamps as text), and the statement is
+    plain SQL: keep it to a few columns whose raw values are enough.
+    """
+    engine = db.engine
+    sql, names = _driver_sql(statement, engine.dialect)
+    args: Any = [params[name] for name in names] if names is not None else dict(params)
+    connection = engine.raw_connection()  # the pool's checkout events (idle ping) apply
+    try:
+        driver = connection.driver_connection
+        # pysqlite starts no transaction for a SELECT; psycopg would (and a ROLLBACK after).
+        autocommit = engine.dialect.name == "postgresql"
+        if autocommit:
+            driver.autocommit = True
+        cursor = connection.cursor()
+        try:
+            cursor.execute(sql, args)
+            row = cursor.fetchone()
+        except engine.dialect.loaded_dbapi.Error as exc:
+            if engine.dialect.is_disconnect(exc, driver, cursor):
+                connection.invalidate(exc)
+            raise
+        finally:
+            cursor.close()
+        if autocommit:
+            driver.autocommit = False
+    finally:
+        connection.close()
+    return tuple(row) if row is not None else None
 
 
 def checkpoint() -> bool:
