@@ -37,7 +37,9 @@ import wrk  # noqa: E402
 from common import HOST, SLUG, BenchError  # noqa: E402
 from signing import commitment_ids  # noqa: E402
 
-WALL = f"/p/{SLUG}/wall?lang=en"
+# As a shared link carries it. With ?lang= every answer would set the language cookie, which
+# (rightly) keeps it from shared caches and is not what a surge of readers sends.
+WALL = f"/p/{SLUG}/wall"
 PLEDGE = f"/p/{SLUG}"
 AIMS = {"wall": 0.5, "pledge": 0.4, "304": 0.7}
 SIGNING_AIMS = {"SQLite": 250.0, "PostgreSQL": 150.0}
