@@ -94,8 +94,8 @@ def remember_choice(response: Response) -> Response:
             httponly=True,
         )
     if g.pop("locale_negotiated", False):
-        response.vary.add("Accept-Language")
-        response.vary.add("Cookie")
+        # One update: each ``response.vary`` access parses the header, each add rewrites it.
+        response.vary.update(("Accept-Language", "Cookie"))
     return response
 
 
