@@ -8,12 +8,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 
 from pledges import create_app
 from pledges.extensions import db
+from pledges.infrastructure.database import read_row
 from tests.conftest import _USED, POSTGRES_URL, _base_config, admin_engine
 from tests.factories import make_pledge
 
@@ -80,6 +82,25 @@ def test_a_connection_used_a_moment_ago_is_not_pinged(postgres_url, tmp_path):
             with pytest.raises(OperationalError), db.engine.connect() as connection:
                 connection.exec_driver_sql("SELECT 1")
         assert backend_pid(app) != dropped
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_a_failed_hot_path_read_hands_its_connection_back_out_of_autocommit(postgres_url, tmp_path):
+    """database.read_row runs in autocommit; a statement that fails there must not leave
+    the pooled connection so, or the next request's transaction would commit piecemeal."""
+    app = make_app(postgres_url, tmp_path, idle_seconds=10)
+    try:
+        with app.app_context():
+            returned: list[bool] = []
+            event.listen(
+                db.engine, "checkin", lambda dbapi, record: returned.append(dbapi.autocommit)
+            )
+            with pytest.raises(psycopg.errors.DivisionByZero):
+                read_row(text("SELECT 1 / 0 WHERE :x"), {"x": True})
+            assert read_row(text("SELECT :x"), {"x": 7}) == (7,)
+            assert returned == [False, False]
     finally:
         with app.app_context():
             db.engine.dispose()

@@ -286,8 +286,10 @@ def read_row(statement: TextClause, params: Mapping[str, Any]) -> tuple[Any, ...
             raise
         finally:
             cursor.close()
-        if autocommit:
-            driver.autocommit = False
+            # Whatever happened, the connection goes back to the pool as it came: the next
+            # user's transaction must not run in autocommit, one statement at a time.
+            if autocommit and connection.is_valid:
+                driver.autocommit = False
     finally:
         connection.close()
     return tuple(row) if row is not None else None
