@@ -117,20 +117,28 @@ def issue_tokens(signature: Signature, *purposes: TokenPurpose) -> list[str]:
     """``issue_token`` for each of ``purposes``, in that order, for one email's links: one
     INSERT of their rows, where flushing one new object each costs an INSERT each on SQLite
     (it cannot return many new keys in order). ``signature`` must be stored already."""
+    tokens, rows = _new_token_rows((signature.id, purpose) for purpose in purposes)
+    db.session.execute(AccessToken.__table__.insert(), rows)
+    return tokens
+
+
+def _new_token_rows(
+    links: Iterable[tuple[int, TokenPurpose]],
+) -> tuple[list[str], list[dict[str, object]]]:
+    """New tokens for (signature id, purpose) pairs, and the rows that store their hashes."""
     tokens, rows, now = [], [], utcnow()
-    for purpose in purposes:
+    for signature_id, purpose in links:
         token, token_hash = new_token()
         tokens.append(token)
         rows.append(
             {
-                "signature_id": signature.id,
+                "signature_id": signature_id,
                 "purpose": purpose,
                 "token_hash": token_hash,
                 "created_at": now,
             }
         )
-    db.session.execute(AccessToken.__table__.insert(), rows)
-    return tokens
+    return tokens, rows
 
 
 def issue_private_link_token(signature: Signature) -> str:
@@ -156,20 +164,10 @@ def issue_hide_token(signature: Signature) -> str:
 
 def issue_hide_tokens(signature_ids: Iterable[int]) -> dict[int, str]:
     """``issue_hide_token`` for many signers at once (one email each): one bulk INSERT."""
-    tokens, rows, now = {}, [], utcnow()
-    for signature_id in signature_ids:
-        token, token_hash = new_token()
-        tokens[signature_id] = token
-        rows.append(
-            {
-                "signature_id": signature_id,
-                "purpose": TokenPurpose.HIDE,
-                "token_hash": token_hash,
-                "created_at": now,
-            }
-        )
+    ids = list(signature_ids)
+    tokens, rows = _new_token_rows((signature_id, TokenPurpose.HIDE) for signature_id in ids)
     bulk_insert(db.session, AccessToken.__table__, rows)
-    return tokens
+    return dict(zip(ids, tokens, strict=True))
 
 
 def hide_link_signature_or_404(token: str) -> Signature:
