@@ -143,7 +143,9 @@ def test_an_unknown_address_takes_as_long_as_a_known_one(client, outbox_dir, app
     ratio = known_to_unknown_time_ratio(
         client, "/lost-link", token, "known@example.org", "nobody@example.org"
     )
-    assert 0.8 < ratio < 1.25, ratio
+    # A stand-in without the token row and the signer's own pledge text made a known
+    # address steadily a fifth slower (1.13 to 1.19 here, 1.26 on a busy CI machine).
+    assert 0.8 < ratio < 1.12, ratio
 
 
 def test_the_page_is_linked_from_where_a_signer_looks_for_it(client, app_ctx):
