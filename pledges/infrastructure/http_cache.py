@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import Flask, Request, Response, current_app, g, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import generate_csrf
+from werkzeug.datastructures import ImmutableMultiDict
 
 View = TypeVar("View", bound=Callable[..., object])
 
@@ -60,9 +61,9 @@ def etag_for(*parts: str) -> str:
 
 
 def _matches(etag: str) -> bool:
-    codings = {f"{etag}:{coding}" for coding in CODING_SUFFIXES}
-    return any(
-        tag == etag or tag in codings for tag in request.if_none_match.as_set(include_weak=True)
+    tags = request.if_none_match
+    return tags.contains_weak(etag) or any(
+        tags.contains_weak(f"{etag}:{coding}") for coding in CODING_SUFFIXES
     )
 
 
@@ -146,8 +147,24 @@ class LeanCookieSessionInterface(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
+class QueryArgs(ImmutableMultiDict):
+    """Werkzeug's query and form values, but ``get`` of a name that is absent answers at
+    once: Werkzeug's builds and catches a BadRequestKeyError (an HTTP exception) first, and
+    a wall hit or a 304 asks for half a dozen parameters a shared link does not carry."""
+
+    def get(self, key: Any, default: Any = None, type: Any = None) -> Any:  # noqa: A002
+        if key not in self:
+            return default
+        return super().get(key, default, type)
+
+
+class LeanRequest(Request):
+    parameter_storage_class = QueryArgs
+
+
 def init_app(app: Flask) -> None:
     """Register before every other after-request hook, so that this one runs last."""
+    app.request_class = LeanRequest
     app.session_interface = LeanCookieSessionInterface()
     app.after_request(mark_public_responses)
 

@@ -14,6 +14,7 @@ words have languages of their own: see pledges/domain/content.py.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,8 +48,16 @@ def _supported(code: str | None) -> str | None:
     return code if code and code in supported_locales() else None
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
     """Called by Flask-Babel once per request (or app context), the first time it is asked."""
+    return _locale(_select_locale_code())
+
+
+#: Flask-Babel parses the selector's answer on every request unless it is a Locale already.
+_locale = functools.cache(Locale.parse)
+
+
+def _select_locale_code() -> str:
     fallback = supported_locales()[0]
     if not has_request_context():
         return fallback
