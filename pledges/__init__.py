@@ -56,6 +56,7 @@ def register_extensions(app: Flask) -> None:
     from pledges.infrastructure import database, http_cache
     from pledges.infrastructure.database import render_migration_type
     from pledges.mail import dispatch
+    from pledges.wall import cache as wall_cache
 
     db.init_app(app)
     database.init_app(app)
@@ -69,6 +70,7 @@ def register_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     cache.init_app(app)
+    wall_cache.init_app(app)
     compress.init_app(app)
     # Runs before the compressor (hooks run in reverse order of registration).
     app.after_request(http_cache.read_static_files_whole)

@@ -141,6 +141,10 @@ DEFAULTS: dict[str, Any] = {
     # ETag from the pledge's wall version, so a revalidation costs a 304.
     "HTTP_CACHE_SECONDS": 10,
     "HTTP_STALE_SECONDS": 60,
+    # A process answers a revalidation of a wall, actions page or feed from the ETag it found
+    # current this recently, without a database read (pledges/wall/cache.py); never longer
+    # than HTTP_CACHE_SECONDS. 0: every revalidation reads the version.
+    "REVALIDATION_MEMO_SECONDS": 1,
     # Responses compressed for clients that accept it (Flask-Compress): brotli first, then
     # gzip; the types below, when larger than COMPRESS_MIN_SIZE bytes.
     "COMPRESS_ALGORITHM": ["br", "gzip"],
@@ -241,6 +245,7 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "WALL_CACHE_SECONDS": ("WALL_CACHE_SECONDS", int),
     "HTTP_CACHE_SECONDS": ("HTTP_CACHE_SECONDS", int),
     "HTTP_STALE_SECONDS": ("HTTP_STALE_SECONDS", int),
+    "REVALIDATION_MEMO_SECONDS": ("REVALIDATION_MEMO_SECONDS", int),
     "MIN_PUBLIC_COUNT": ("MIN_PUBLIC_COUNT", int),
     "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
     "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _bool),
@@ -304,6 +309,7 @@ NUMBER_RANGES: dict[str, tuple[int, int | None]] = {
     "WALL_CACHE_SECONDS": (0, None),  # 0: no cache
     "HTTP_CACHE_SECONDS": (0, None),  # 0: browsers and proxies revalidate every time
     "HTTP_STALE_SECONDS": (0, None),
+    "REVALIDATION_MEMO_SECONDS": (0, None),  # 0: every revalidation reads the version
     "MIN_PUBLIC_COUNT": (1, None),  # 1: every count exact
     "IP_HASH_RETENTION_DAYS": (0, None),
     "OUTBOX_RETENTION_DAYS": (0, None),

@@ -500,9 +500,15 @@ def signatures_loaded(pledge_id: int) -> None:
     milestones.count_rose(pledge_id)
 
 
+#: Set on the session by a change to a wall: when it commits, this process forgets the ETags
+#: it remembered as current (pledges/wall/cache.py, the revalidation memo).
+WALL_CHANGED = "pledges.wall_changed"
+
+
 def _wall_changed(pledge_id: int) -> None:
     """Bump the pledge's wall version in this transaction: every cached wall, actions page and
     feed of the pledge is keyed on it, so none is served again after the change commits."""
+    db.session.info[WALL_CHANGED] = True
     db.session.execute(
         update(Pledge)
         .where(Pledge.id == pledge_id)

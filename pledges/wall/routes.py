@@ -11,7 +11,7 @@ from pledges.infrastructure.http_cache import public_cache
 from pledges.models import AllyRole, Pledge
 from pledges.presentation.display import public_count, public_counts
 from pledges.updates.service import RECENT_UPDATES, published_updates
-from pledges.wall.cache import cached_page
+from pledges.wall.cache import cached_page, revalidated_from_memo
 from pledges.wall.feed import atom_feed
 from pledges.wall.service import (
     ActionCursor,
@@ -31,6 +31,7 @@ bp = Blueprint("wall", __name__)
 
 @bp.get("/p/<slug>/wall")
 @public_cache
+@revalidated_from_memo
 def wall(slug: str):
     ref = public_pledge_ref_or_404(slug)
     try:
@@ -89,6 +90,7 @@ def wall(slug: str):
 
 @bp.get("/p/<slug>/actions")
 @public_cache
+@revalidated_from_memo
 def actions(slug: str):
     """The feed of public actions: what signers did, shown as each signer chose."""
     ref = public_pledge_ref_or_404(slug)
@@ -127,6 +129,7 @@ def actions(slug: str):
 
 @bp.get("/p/<slug>/feed.atom")
 @public_cache
+@revalidated_from_memo
 def feed(slug: str):
     """New signatures and public actions as an Atom feed, signers shown as they chose."""
     ref = public_pledge_ref_or_404(slug)
@@ -150,7 +153,8 @@ def embed(slug: str):
 
 
 def _filters_arg() -> WallFilters:
-    return WallFilters.parse(request.args.get("country"), request.args.get("role"))
+    args = request.args
+    return WallFilters.parse(args.get("country"), args.get("role"))
 
 
 def _cursor_arg(name: str) -> Cursor | None:
