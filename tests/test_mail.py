@@ -16,10 +16,13 @@ from aiosmtpd.handlers import Message
 from sqlalchemy import func, select, text, update
 
 from pledges.checkins.service import send_due_reminders
+from pledges.domain.signers import normalize_email
 from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
 from pledges.mail import delivery, dispatch, queue_email
 from pledges.mail.delivery import deliver_due, retry_delay
+from pledges.mail.outbox import erase_mail
+from pledges.mail.sealing import FERNET_PREFIX, unseal
 from pledges.mail.transports import FileTransport
 from pledges.models import MailStatus, OutboxEmail, Reminders, Signature
 from pledges.signing import service
@@ -73,6 +76,56 @@ def test_file_transport_writes_an_eml_per_message(outbox_dir, app_ctx):
     # Delivering again sends nothing twice.
     assert deliver_due().attempted == 0
     assert len(read_outbox(outbox_dir)) == 1
+
+
+def test_a_queued_email_is_sealed_at_rest_and_erased_with_its_signature(app_ctx):
+    pledge = make_pledge()
+    signature = confirmed_signature(pledge, email="ally@example.org")
+    message_id = queue_email(
+        "ally@example.org",
+        "Your private link",
+        "lost_link",
+        about=signature,
+        name="Ali Gohar",
+        title=pledge.title,
+        signed_at=signature.signed_at,
+        manage_url="http://pledges.test/me/private-token",
+        confirm_url=None,
+        list_unsubscribe="http://pledges.test/reminders/unsubscribe/one-click-token",
+    )
+    db.session.commit()
+    # As stored: neither body nor the unsubscribe link can be read, or used, from the table.
+    row = db.session.execute(
+        select(OutboxEmail.__table__).where(OutboxEmail.id == message_id)
+    ).one()
+    assert (row.to_address, row.subject, row.template) == (
+        "ally@example.org",
+        "Your private link",
+        "lost_link",
+    )
+    assert row.status == MailStatus.PENDING and row.attempts == 0
+    for sealed in (row.body_text, row.body_html, row.list_unsubscribe):
+        assert sealed.startswith(FERNET_PREFIX)
+        assert "token" not in sealed and "Ali Gohar" not in sealed
+    assert "http://pledges.test/me/private-token" in unseal(row.body_text)
+    assert "Ali Gohar" in unseal(row.body_html)
+    assert unseal(row.list_unsubscribe).endswith("/one-click-token")
+    # About the signature: erasing it erases this message too.
+    assert row.signature_id == signature.id
+    assert message_id in erase_mail(signature.id, set())
+
+
+def test_an_email_about_a_signature_not_yet_written_is_linked_to_it(app_ctx):
+    pledge = make_pledge()
+    data = signature_input(pledge)
+    signature = service._new_signature(pledge, data, normalize_email(data.email))
+    db.session.add(signature)
+    message_id = queue_email(
+        data.email, "Hello", "lost_link", about=signature, manage_url="http://pledges.test/me/x"
+    )
+    db.session.commit()
+    assert signature.id is not None
+    assert db.session.get(OutboxEmail, message_id).signature_id == signature.id
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from pledges.infrastructure.i18n import signer_language
 from pledges.infrastructure.urls import external_url
 from pledges.mail import queue_email
 from pledges.mail.discreet import subject_for
-from pledges.mail.unsubscribe import OneClickLink, offer_one_click
+from pledges.mail.unsubscribe import OneClickLink
 from pledges.models import Reminders, Signature, SignatureStatus, SignedCommitment
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def _remind(signature: Signature, now: datetime) -> int:
     # Queued outside any request: in the language the signer signed in, not the fallback.
     with signer_language(signature.locale):
         pledge = signed_content(signature)
-        message = queue_email(
+        queue_email(
             signature.email,
             subject_for(
                 signature,
@@ -108,10 +108,10 @@ def _remind(signature: Signature, now: datetime) -> int:
             manage_url=external_url("me.manage", token=token),
             reminders_url=external_url("checkins.reminders", token=token),
             hide_url=external_url("me.hide", token=issue_hide_token(signature)),
+            list_unsubscribe=external_url(
+                "checkins.unsubscribe", token=unsubscribe_token(signature)
+            ),
         )
-    offer_one_click(
-        message, external_url("checkins.unsubscribe", token=unsubscribe_token(signature))
-    )
     return 1
 
 

@@ -14,8 +14,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from pledges.extensions import db
-from pledges.mail.sealing import seal
-from pledges.models import OutboxEmail, Signature
+from pledges.models import Signature
 
 
 class OneClickLink:
@@ -40,9 +39,3 @@ class OneClickLink:
         if not isinstance(signature_id, int) or isinstance(signature_id, bool):
             return None
         return db.session.get(Signature, signature_id)
-
-
-def offer_one_click(message: OutboxEmail, url: str) -> None:
-    """Give ``message`` the List-Unsubscribe and List-Unsubscribe-Post headers for ``url``
-    (pledges.mail.delivery writes them). A working link, so sealed at rest like the bodies."""
-    message.list_unsubscribe = seal(url)
