@@ -28,7 +28,7 @@ from aiosmtpd.handlers import Message
 from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
@@ -179,6 +179,22 @@ def bodies(row: OutboxEmail) -> tuple[str, str]:
 def outbox_rows() -> list[OutboxEmail]:
     """Every queued email, oldest first (needs an app context)."""
     return db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)).all()
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """Every SQL statement the app's engine runs meanwhile, as text (one per executemany)."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split()).upper())
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 # --- PDFs ------------------------------------------------------------------------------------

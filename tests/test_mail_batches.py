@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
@@ -19,7 +19,7 @@ from pledges.mail.delivery import deliver_due
 from pledges.mail.transports import FileTransport, SmtpTransport, transport_for
 from pledges.models import MailStatus, OutboxEmail
 from tests.factories import confirmed_signature, make_pledge
-from tests.helpers import Inbox, outbox_rows, send_mail_through, smtp_sink
+from tests.helpers import Inbox, outbox_rows, send_mail_through, smtp_sink, statements
 
 
 class CountingInbox(Inbox):
@@ -88,22 +88,6 @@ def queue_raw(count: int, signature_id: int | None = None, prefix: str = "ally")
         )
     db.session.commit()
     return addresses
-
-
-@contextmanager
-def statements():
-    """Every SQL statement the app's engine runs meanwhile, as text."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(" ".join(statement.split()).upper())
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 class WatchingFileTransport(FileTransport):

@@ -83,6 +83,21 @@ def wait_once_after(monkeypatch, module, name: str, barrier) -> None:
     monkeypatch.setattr(module, name, gated)
 
 
+def wait_once_before(monkeypatch, module, name: str, barrier) -> None:
+    """Make each thread stop at ``barrier`` right before its first call of ``module.name``:
+    for a write that reads nothing first, the point where every contender is about to write."""
+    original = getattr(module, name)
+    passed = threading.local()
+
+    def gated(*args, **kwargs):
+        if not getattr(passed, "done", False):
+            passed.done = True
+            barrier.wait()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, gated)
+
+
 def queue_messages(count: int) -> list[int]:
     """Queue ``count`` emails (confirmation requests, one per new signer); their row ids."""
     pledge = make_pledge()
@@ -131,15 +146,16 @@ def test_simultaneous_confirmations_count_once(app):
 
 
 def test_simultaneous_signatures_with_one_email_store_one(app, monkeypatch):
-    """Guard: the unique (pledge, normalized email) constraint and sign()'s fallback on
-    IntegrityError to the signature stored meanwhile (signing/service.py)."""
+    """Guard: the unique (pledge, normalized email) constraint, the INSERT … ON CONFLICT DO
+    NOTHING that meets it, and sign()'s fallback to the signature stored meanwhile
+    (signing/service.py)."""
     contenders = 3
     with app.app_context():
         pledge = make_pledge()
         pledge_id = pledge.id
     ready = threading.Barrier(contenders, timeout=WAIT)
-    # Each looks the address up, finds nothing, and only then do all of them insert.
-    wait_once_after(monkeypatch, signing_service, "_signature_by_email", ready)
+    # All of them have checked the form and insert at once; the losers wait for the winner.
+    wait_once_before(monkeypatch, signing_service, "_insert_signature", ready)
 
     def sign(n: int):
         def job():
@@ -154,7 +170,11 @@ def test_simultaneous_signatures_with_one_email_store_one(app, monkeypatch):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Signature)) == 1
         # One confirmation, and the others were sent their links again: nobody saw an error.
-        assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == contenders
+        templates = db.session.scalars(select(OutboxEmail.template).order_by(OutboxEmail.template))
+        assert list(templates) == ["already_signed"] * (contenders - 1) + ["confirm"]
+        signature_id = db.session.scalar(select(Signature.id))
+        linked = db.session.scalars(select(OutboxEmail.signature_id).distinct())
+        assert list(linked) == [signature_id]
 
 
 # Reminders, from separate processes.

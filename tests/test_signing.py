@@ -6,12 +6,14 @@ import html
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from pledges.domain.tallies import tally_for
 from pledges.extensions import db
+from pledges.infrastructure.security import new_verification_code
 from pledges.models import AccessToken, Organization, OutboxEmail, PledgeStatus, Signature
-from tests.factories import make_pledge
+from pledges.signing import service
+from tests.factories import make_pledge, signature_input
 from tests.helpers import (
     confirm_via_link,
     count,
@@ -20,6 +22,7 @@ from tests.helpers import (
     links_in,
     sign_form_data,
     sign_via_form,
+    statements,
     text_of,
 )
 
@@ -353,3 +356,81 @@ def test_a_commitment_sent_twice_is_chosen_once(client, outbox_dir, app_ctx):
     signature = db.session.scalar(select(Signature))
     assert [row.commitment_id for row in signature.chosen] == [first, second]
     assert count(OutboxEmail) == 1
+
+
+def test_a_new_signature_is_written_in_one_statement_per_table(client, app_ctx):
+    """The POST's cost is its statements: no look-up before the INSERT, no savepoint around
+    it, the choices in one INSERT (not a flush of one object each), the email's row too."""
+    pledge = make_pledge()
+    path = f"/p/{pledge.slug}"
+    data = sign_form_data(pledge, commitments=[str(c.id) for c in pledge.commitments[:2]])
+    data["csrf_token"] = csrf_token(client.get(path).text)
+    db.session.close()  # the request loads the pledge as a stranger's would, not from here
+    with statements() as seen:
+        assert client.post(path, data=data).status_code == 302
+    reads = [statement for statement in seen if statement.startswith("SELECT")]
+    writes = [statement.partition(" (")[0] for statement in seen if statement not in reads]
+    assert writes == [
+        "INSERT INTO SIGNATURES",
+        "INSERT INTO SIGNATURE_COMMITMENTS",
+        "INSERT INTO ACCESS_TOKENS",
+        "INSERT INTO OUTBOX_EMAILS",
+    ]
+    assert len(reads) <= 2  # the pledge, and its commitments to check the choices against
+    signature = db.session.scalar(select(Signature))
+    assert len(signature.chosen) == 2 and count(AccessToken) == 3 and count(OutboxEmail) == 1
+
+
+def test_the_signature_the_email_is_written_from_is_the_row_stored(app_ctx, monkeypatch):
+    """sign() does not read the new row back: the object its email is rendered from is made
+    from what was inserted, and must hold exactly that, relationships loading as usual."""
+    pledge = make_pledge()
+    required, optional, _ = pledge.commitments
+    data = signature_input(
+        pledge,
+        commitment_ids=(required.id, optional.id),
+        organization="  Chemchemi Ya Ukweli ",
+        visibility="organization",
+        ip_address="203.0.113.9",
+        show_role=True,
+        publication="week",
+        discreet_mail=True,
+        wants_updates=True,
+    )
+    emailed = []
+    send_confirmation = service._send_confirmation
+    monkeypatch.setattr(
+        service, "_send_confirmation", lambda s: send_confirmation(emailed.append(s) or s)
+    )
+    with statements() as seen:
+        service.sign(pledge, data)
+    assert not any(statement.startswith("SELECT SIGNATURES") for statement in seen)
+    [signature] = emailed
+    columns = Signature.__table__.c.keys()
+    assert not inspect(signature).unloaded & set(columns)  # every column known, none expired
+    stored = db.session.execute(select(Signature.__table__)).one()._asdict()
+    assert {column: getattr(signature, column) for column in columns} == stored
+    assert signature.chosen_commitment_ids == {required.id, optional.id}
+    assert signature.pledge is pledge
+    db.session.commit()
+    assert db.session.get(Signature, stored["id"]).organization_name == "Chemchemi Ya Ukweli"
+
+
+def test_a_new_code_already_taken_is_drawn_again_not_mistaken_for_signing_twice(
+    app_ctx, monkeypatch
+):
+    pledge = make_pledge()
+    service.sign(pledge, signature_input(pledge, email="first@example.org"))
+    taken = db.session.scalar(select(Signature.verification_code))
+    # Once in 2^50 a new signature's random code is one already stored: here, at once.
+    draws = iter([taken])
+    monkeypatch.setattr(
+        service, "new_verification_code", lambda: next(draws, None) or new_verification_code()
+    )
+    service.sign(pledge, signature_input(pledge, email="second@example.org"))
+    db.session.commit()
+    codes = dict(db.session.execute(select(Signature.email, Signature.verification_code)).all())
+    assert set(codes) == {"first@example.org", "second@example.org"}
+    assert codes["first@example.org"] == taken != codes["second@example.org"]
+    templates = db.session.scalars(select(OutboxEmail.template)).all()
+    assert templates == ["confirm", "confirm"]  # no "you have already signed"

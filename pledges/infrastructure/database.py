@@ -309,19 +309,42 @@ def checkpoint() -> bool:
     return not busy
 
 
+#: The dialects' own ``insert()``, which can add ``ON CONFLICT``.
+_INSERT_BY_DIALECT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
 def upsert_increment(session: Any, table: Any, keys: dict[str, Any], column: str, delta: int):
     """Add ``delta`` to ``column`` of the row identified by ``keys``, creating it at ``delta``.
 
     One statement, atomic under concurrent writers on SQLite and PostgreSQL alike.
     """
-    dialect = session.get_bind().dialect.name
-    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
+    insert = _INSERT_BY_DIALECT[session.get_bind().dialect.name]
     stmt = insert(table).values(**keys, **{column: delta})
     stmt = stmt.on_conflict_do_update(
         index_elements=list(keys),
         set_={column: getattr(table.c, column) + delta},
     )
     session.execute(stmt)
+
+
+def insert_unless_conflicting(session: Any, table: Any, row: dict[str, Any]) -> int | None:
+    """Insert ``row`` unless it would break one of ``table``'s unique constraints: the new
+    row's id, or None if a conflicting row was there (left as it is; the caller looks up
+    which it was). One statement on SQLite and PostgreSQL alike, and no savepoint: unlike a
+    failed INSERT, a conflict skipped this way leaves PostgreSQL's transaction usable.
+
+    A row that another transaction inserted and has not committed yet makes this wait for
+    that transaction, then skip (committed) or insert (rolled back).
+    """
+    dialect = session.get_bind().dialect.name
+    return session.execute(_insert_unless_conflicting(dialect, table), row).scalar()
+
+
+@functools.cache
+def _insert_unless_conflicting(dialect: str, table: Any) -> Any:
+    # Built once, the row bound at execution: a statement with the row's values in it
+    # would be built and keyed for the compiled cache column by column on every call.
+    return _INSERT_BY_DIALECT[dialect](table).on_conflict_do_nothing().returning(table.c.id)
 
 
 def render_migration_type(type_: str, obj: Any, autogen_context: Any) -> str | bool:

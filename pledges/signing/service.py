@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import get_locale, gettext
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 
 from pledges.domain import transitions
 from pledges.domain.content import signed_content
@@ -24,21 +25,24 @@ from pledges.domain.signers import (
 )
 from pledges.extensions import db
 from pledges.infrastructure.abuse import hash_ip, is_disposable
-from pledges.infrastructure.database import utcnow
+from pledges.infrastructure.database import insert_unless_conflicting, utcnow
 from pledges.infrastructure.i18n import signer_language
 from pledges.infrastructure.security import new_verification_code
 from pledges.infrastructure.urls import external_url
 from pledges.mail import queue_email
 from pledges.mail.discreet import subject_for
 from pledges.models import (
+    Commitment,
     Pledge,
     PledgeStatus,
     Publication,
     Reminders,
     Signature,
+    SignatureCommitment,
     SignatureStatus,
     TokenPurpose,
     User,
+    new_public_id,
 )
 from pledges.orgs.service import organization_id_for
 
@@ -93,22 +97,23 @@ def sign(pledge: Pledge, data: SignatureInput) -> None:
     email_key = normalize_email(data.email)
     check_email_allowed(email_key)
 
-    existing = _signature_by_email(pledge, email_key)
-    if existing is None:
-        signature = _new_signature(pledge, data, email_key)
-        try:
-            with db.session.begin_nested():
-                db.session.add(signature)
-        except IntegrityError:
-            # Lost a race with another request for the same address (or, once in 2^50, a
-            # code collision): whichever way, fall back on what is stored now.
-            existing = _signature_by_email(pledge, email_key)
-            if existing is None:
-                raise
-        else:
-            _send_confirmation(signature)
+    chosen = _chosen_commitments(pledge, data.commitment_ids)
+    for _ in range(2):
+        values = _signature_values(pledge, data, email_key)
+        signature_id = _insert_signature(values)
+        if signature_id is not None:
+            _insert_choices(signature_id, chosen)
+            _send_confirmation(_inserted_signature(signature_id, values))
             return
-    _send_links_again(existing)
+        # Nothing inserted: the address had signed, or a request for it that ran at the
+        # same time won (this one waited for it to commit). Either way, what is stored now
+        # is sent its links again.
+        existing = _signature_by_email(pledge, email_key)
+        if existing is not None:
+            _send_links_again(existing)
+            return
+        # Or, once in 2^50, the new verification code (or public id) was taken: new ones.
+    raise RuntimeError("no free verification code or public id in two tries")
 
 
 def sign_on_paper(
@@ -195,30 +200,86 @@ def _signature_by_email(pledge: Pledge, email_key: str) -> Signature | None:
 
 
 def _new_signature(pledge: Pledge, data: SignatureInput, email_key: str | None) -> Signature:
-    signature = Signature(
-        pledge_id=pledge.id,
-        full_name=data.name,
-        email=data.email.strip(),
-        email_normalized=email_key,
-        country=data.country,
-        role=data.role,
-        organization_name=data.organization.strip(),
-        organization_id=organization_id_for(data.organization),
-        visibility=data.visibility,
-        show_role=bool(data.show_role),
-        publication=Publication(data.publication),
-        discreet_mail=bool(data.discreet_mail),
-        wants_updates=bool(data.wants_updates),
-        personal_note=data.personal_note,
-        status=SignatureStatus.PENDING,
-        verification_code=new_verification_code(),
-        signed_at=utcnow(),
-        ip_hash=hash_ip(data.ip_address),
-        locale=data.locale or str(get_locale() or "en"),
-    )
+    signature = Signature(**_signature_values(pledge, data, email_key))
+    signature.chosen = [c.choose() for c in _chosen_commitments(pledge, data.commitment_ids)]
+    return signature
+
+
+def _signature_values(
+    pledge: Pledge, data: SignatureInput, email_key: str | None
+) -> dict[str, Any]:
+    """Every column of a new signature but its id: as the signer chose, pending, with fresh
+    codes. All of them, defaults too, so that ``_inserted_signature`` knows the whole row."""
+    return {
+        "pledge_id": pledge.id,
+        "full_name": data.name,
+        "email": data.email.strip(),
+        "email_normalized": email_key,
+        "country": data.country,
+        "role": data.role,
+        "organization_name": data.organization.strip(),
+        "organization_id": organization_id_for(data.organization),
+        "visibility": data.visibility,
+        "public_id": new_public_id(),
+        "show_role": bool(data.show_role),
+        "publication": Publication(data.publication),
+        "public_since": None,
+        "self_hidden": False,
+        "appearance_reset_at": None,
+        "discreet_mail": bool(data.discreet_mail),
+        "wants_updates": bool(data.wants_updates),
+        "personal_note": data.personal_note,
+        "status": SignatureStatus.PENDING,
+        "verification_code": new_verification_code(),
+        "signed_at": utcnow(),
+        "confirmed_at": None,
+        "withdrawn_at": None,
+        "ip_hash": hash_ip(data.ip_address),
+        "reminders": Reminders.ON,
+        "next_checkin_at": None,
+        "last_reminded_cycle": 0,
+        "renewed_for_cycle": None,
+        "active_until": None,
+        "reviewed_at": None,
+        "reviewed_by_id": None,
+        "hidden_reason": "",
+        "locale": data.locale or str(get_locale() or "en"),
+        "paper_sheet_id": None,
+    }
+
+
+def _chosen_commitments(pledge: Pledge, commitment_ids: tuple[int, ...]) -> list[Commitment]:
     by_id = {c.id: c for c in pledge.offered_commitments}
     # A commitment sent twice is one choice (dict keys keep the order they came in).
-    signature.chosen = [by_id[cid].choose() for cid in dict.fromkeys(data.commitment_ids)]
+    return [by_id[cid] for cid in dict.fromkeys(commitment_ids)]
+
+
+def _insert_signature(values: dict[str, Any]) -> int | None:
+    """One INSERT of a new signature; its id, or None where the address (or, rarely, a
+    code) is taken. No look-up before it and no savepoint around it, which together cost
+    more than the INSERT: a conflict is skipped by the statement itself."""
+    return insert_unless_conflicting(db.session, Signature.__table__, values)
+
+
+def _insert_choices(signature_id: int, commitments: list[Commitment]) -> None:
+    """The signer's choices, in one INSERT, outside the unit of work (whose flush cost
+    several times the statement)."""
+    db.session.execute(
+        SignatureCommitment.__table__.insert(),
+        [
+            {"signature_id": signature_id, "commitment_id": c.commitment_id, "version": c.version}
+            for c in (commitment.choose() for commitment in commitments)
+        ],
+    )
+
+
+def _inserted_signature(signature_id: int, values: dict[str, Any]) -> Signature:
+    """The signature just inserted with ``values``, in the session as if loaded from its
+    row, for the email's templates, without reading the row back. Its relationships
+    (``chosen``, ``pledge``) load when first read, from what is stored."""
+    signature = Signature(id=signature_id, **values)
+    make_transient_to_detached(signature)
+    db.session.add(signature)
     return signature
 
 
