@@ -9,12 +9,14 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 from sqlalchemy import select
+from werkzeug.exceptions import NotFound
 
 from pledges.domain.tallies import recount, tally_for
 from pledges.extensions import db
 from pledges.models import PledgeStatus, Signature
+from pledges.wall.service import public_pledge_or_404
 from tests.factories import confirmed_signature, make_pledge
-from tests.helpers import sign_via_form
+from tests.helpers import sign_via_form, statements
 
 PAGE = 3
 
@@ -203,3 +205,16 @@ def test_counters_agree_with_a_recount(client, app_ctx):
     db.session.commit()
     assert kept == rebuilt
     assert (kept.total, kept.by_country) == (3, {"KE": 1, "BI": 1, "NL": 1})
+
+
+def test_a_public_pledge_is_read_with_its_commitments_in_one_statement(app_ctx):
+    pledge = make_pledge()
+    slug, texts = pledge.slug, [c.text for c in pledge.commitments]
+    db.session.close()
+    with statements() as seen:
+        found = public_pledge_or_404(slug, with_commitments=True)
+        assert [c.text for c in found.commitments] == texts  # in the pledge's order
+        assert found.offered_commitments == found.commitments
+    assert len(seen) == 1
+    with pytest.raises(NotFound):
+        public_pledge_or_404("no-such-pledge", with_commitments=True)

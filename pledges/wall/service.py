@@ -197,8 +197,14 @@ def public_pledge_ref_or_404(slug: str) -> PledgeRef:
     return PledgeRef(*row)
 
 
-def public_pledge_or_404(slug: str) -> Pledge:
-    pledge = db.session.scalar(select(Pledge).where(Pledge.slug == slug, Pledge.is_public))
+def public_pledge_or_404(slug: str, *, with_commitments: bool = False) -> Pledge:
+    """The public pledge at ``slug``; ``with_commitments``: its commitments read in the same
+    statement, for a view that shows or checks them all (the sign form), where loading them
+    on first use was a second query."""
+    query = select(Pledge).where(Pledge.slug == slug, Pledge.is_public)
+    if with_commitments:
+        query = query.options(joinedload(Pledge.commitments))
+    pledge = db.session.execute(query).unique().scalar_one_or_none()
     if pledge is None:
         abort(404)
     return pledge
