@@ -49,7 +49,7 @@ RATE_LIMIT_MESSAGE = lazy_gettext(
 def sign(slug: str):
     if request.method == "GET" and request.args.keys() <= {LOCALE_PARAM, CONTENT_PARAM}:
         return _sign_page_for_everyone(slug)
-    pledge = public_pledge_or_404(slug)
+    pledge = public_pledge_or_404(slug, with_commitments=True)
     content = pledge_content(pledge)
     form = SignForm(pledge)
     if pledge.is_open and form.validate_on_submit():

@@ -7,6 +7,7 @@ what the first one does. Only what the public may see is read (``publicly_shown`
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -15,7 +16,7 @@ from datetime import UTC, date, datetime
 
 from flask import abort, current_app
 from flask_babel import gettext
-from sqlalchemy import func, select, text
+from sqlalchemy import Select, bindparam, func, select, text
 from sqlalchemy.orm import contains_eager, joinedload
 
 from pledges.domain.countries import is_country
@@ -197,14 +198,20 @@ def public_pledge_ref_or_404(slug: str) -> PledgeRef:
     return PledgeRef(*row)
 
 
+@functools.cache
+def _public_pledge_query(*, with_commitments: bool) -> Select:
+    """Built once: composing it (the slug comparison, ``is_public``'s expression, the eager
+    load) and keying it for SQLAlchemy's cache cost as much again as running it."""
+    query = select(Pledge).where(Pledge.slug == bindparam("slug"), Pledge.is_public)
+    return query.options(joinedload(Pledge.commitments)) if with_commitments else query
+
+
 def public_pledge_or_404(slug: str, *, with_commitments: bool = False) -> Pledge:
     """The public pledge at ``slug``; ``with_commitments``: its commitments read in the same
     statement, for a view that shows or checks them all (the sign form), where loading them
     on first use was a second query."""
-    query = select(Pledge).where(Pledge.slug == slug, Pledge.is_public)
-    if with_commitments:
-        query = query.options(joinedload(Pledge.commitments))
-    pledge = db.session.execute(query).unique().scalar_one_or_none()
+    query = _public_pledge_query(with_commitments=with_commitments)
+    pledge = db.session.execute(query, {"slug": slug}).unique().scalar_one_or_none()
     if pledge is None:
         abort(404)
     return pledge
