@@ -434,3 +434,31 @@ def test_a_new_code_already_taken_is_drawn_again_not_mistaken_for_signing_twice(
     assert codes["first@example.org"] == taken != codes["second@example.org"]
     templates = db.session.scalars(select(OutboxEmail.template)).all()
     assert templates == ["confirm", "confirm"]  # no "you have already signed"
+
+
+def test_an_address_is_checked_once_per_submission_and_forgotten_after_it(
+    client, app_ctx, monkeypatch
+):
+    """The form's format check, its rule on disposable domains and the service all need the
+    address checked: it is checked once per request, and not remembered past it (no
+    signer's address stays in the worker's memory)."""
+    from pledges.domain import signers
+
+    checked: list[str] = []
+    real_check = signers.validate_email
+
+    def counting(address, **kwargs):
+        checked.append(address)
+        return real_check(address, **kwargs)
+
+    monkeypatch.setattr(signers, "validate_email", counting)
+    pledge = make_pledge()
+    assert sign_via_form(client, pledge, email="amina@example.org").status_code == 302
+    assert checked == ["amina@example.org"]
+    # The same address again, in a new request: checked again (then answered as a repeat).
+    assert sign_via_form(client, pledge, email="amina@example.org").status_code == 302
+    assert checked == ["amina@example.org"] * 2
+    # And a malformed one still gets the form's own message.
+    response = sign_via_form(client, pledge, email="amina@")
+    assert response.status_code == 400
+    assert "Enter a valid email address, like name@example.org." in response.text
