@@ -239,3 +239,26 @@ def test_the_sign_page_is_rendered_once_and_each_visitor_gets_their_own_token(ap
     # A signature the wall shows renews the cached page (its count).
     confirmed_signature(pledge, name="Dorothy Attema")
     assert "Changed" in first.get(f"/p/{pledge.slug}?lang=en").text
+
+
+def test_the_session_cookie_s_serializer_follows_the_secret_key_and_its_fallbacks(app):
+    """The serializer is built once per set of keys, not once per process: a new key stops
+    old cookies, and listing the old key in SECRET_KEY_FALLBACKS accepts them again."""
+    from itsdangerous import BadSignature
+
+    interface = app.session_interface
+    old_key = app.secret_key
+    cookie = interface.get_signing_serializer(app).dumps({"csrf_token": "abc"})
+    assert interface.get_signing_serializer(app).loads(cookie) == {"csrf_token": "abc"}
+
+    app.secret_key = app.config["SECRET_KEY"] = "another-secret-key-" + "x" * 40
+    with pytest.raises(BadSignature):
+        interface.get_signing_serializer(app).loads(cookie)
+
+    app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+    rotated = interface.get_signing_serializer(app)
+    assert rotated.loads(cookie) == {"csrf_token": "abc"}
+    # New cookies are signed with the new key: they read without the fallback too.
+    fresh = rotated.dumps({"csrf_token": "def"})
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    assert interface.get_signing_serializer(app).loads(fresh) == {"csrf_token": "def"}

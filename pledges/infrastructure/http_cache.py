@@ -21,6 +21,7 @@ theirs, and ``pledges.infrastructure.headers`` sends those ``no-store``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -28,6 +29,7 @@ from typing import Any, TypeVar
 from flask import Flask, Request, Response, current_app, g, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import generate_csrf
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.datastructures import ImmutableMultiDict
 
 View = TypeVar("View", bound=Callable[..., object])
@@ -145,6 +147,26 @@ class LeanCookieSessionInterface(SecureCookieSessionInterface):
         if app.secret_key and self.get_cookie_name(app) not in request.cookies:
             return self.session_class()
         return super().open_session(app, request)
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Flask's serializer, built once per set of keys rather than for every request that
+        reads or writes the cookie (a signer's form page and its POST both do)."""
+        if not app.secret_key:
+            return None
+        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
+        return self._serializer(keys)
+
+    @functools.lru_cache(maxsize=4)  # noqa: B019 - one interface per app, a few key sets
+    def _serializer(self, keys: tuple[str | bytes, ...]) -> URLSafeTimedSerializer | None:
+        return URLSafeTimedSerializer(
+            list(keys),
+            salt=self.salt,
+            serializer=self.serializer,
+            signer_kwargs={
+                "key_derivation": self.key_derivation,
+                "digest_method": self.digest_method,
+            },
+        )
 
 
 class QueryArgs(ImmutableMultiDict):

@@ -17,6 +17,8 @@ from pledges.models import MailStatus, OutboxEmail, Signature, SignatureStatus
 
 #: Set on the session when it holds new outbox rows, read by the dispatcher after commit.
 PENDING_FLAG = "pledges.mail_pending"
+# Built once: composing an INSERT costs about a third of running it.
+_INSERT_MESSAGE = OutboxEmail.__table__.insert()
 
 
 def queue_email(
@@ -52,7 +54,7 @@ def queue_email(
     )
     # A Core INSERT, not an OutboxEmail added to the session: nothing reads the row back
     # before the commit, and the unit of work's flush cost several times the statement.
-    message_id = db.session.execute(OutboxEmail.__table__.insert(), row).inserted_primary_key[0]
+    message_id = db.session.execute(_INSERT_MESSAGE, row).inserted_primary_key[0]
     db.session.info[PENDING_FLAG] = True
     return message_id
 
