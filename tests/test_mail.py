@@ -19,7 +19,7 @@ from pledges.checkins.service import send_due_reminders
 from pledges.domain.signers import normalize_email
 from pledges.extensions import db
 from pledges.infrastructure.database import utcnow
-from pledges.mail import delivery, dispatch, queue_email
+from pledges.mail import delivery, dispatch, outbox, queue_email
 from pledges.mail.delivery import deliver_due, retry_delay
 from pledges.mail.outbox import erase_mail
 from pledges.mail.sealing import FERNET_PREFIX, unseal
@@ -456,3 +456,82 @@ def test_delivered_mail_says_it_is_automatic_and_reminders_unsubscribe_in_one_cl
     assert response.status_code == 200
     db.session.expire_all()
     assert db.session.get(Signature, signature.id).reminders == Reminders.STOPPED
+
+
+@pytest.mark.parametrize("template", ["confirm", "already_signed", "paper_claim"])
+@pytest.mark.parametrize("locale", ["en", "fr", "ar", "ur"])
+def test_a_signer_s_email_from_stand_ins_is_the_email_the_template_renders(
+    app_ctx, template, locale
+):
+    """Signing emails are rendered once per language with stand-ins, each signer's values
+    put in: byte for byte what rendering the template for that signer gives, in every
+    language (right-to-left ones too), with a name that HTML must escape."""
+    from flask import render_template
+
+    from pledges.domain.content import signed_content
+    from pledges.infrastructure.i18n import signer_language
+    from pledges.mail import queue_personal_email
+    from pledges.presentation.display import format_date
+
+    pledge = make_pledge()
+    names = ['Amina "Ami" <b>O\'Brien</b> & co', "Sipho Dlamini"]
+    for number, name in enumerate(names):
+        signature = confirmed_signature(pledge, name=name, email=f"s{number}@example.org")
+        urls = {
+            "manage_url": f"http://pledges.test/me/manage-{number}",
+            "hide_url": f"http://pledges.test/me/hide/hide-{number}",
+            "confirm_url": f"http://pledges.test/confirm/confirm-{number}" if number else None,
+        }
+        with signer_language(locale):
+            content = signed_content(signature)
+            subject = f"Subject <{number}> & {content.title}"
+            signed_on = format_date(signature.signed_at)
+            message_id = queue_personal_email(
+                signature.email,
+                subject,
+                template,
+                about=signature,
+                values={
+                    "signature.full_name": signature.full_name,
+                    "pledge.title": content.title,
+                    "signed_on": signed_on,
+                    **urls,
+                },
+            )
+            expected = {
+                kind: render_template(
+                    f"email/{template}.{kind}",
+                    subject=subject,
+                    signature=signature,
+                    pledge=content,
+                    signed_on=signed_on,
+                    **urls,
+                )
+                for kind in ("txt", "html")
+            }
+        row = db.session.get(OutboxEmail, message_id)
+        assert (unseal(row.body_text), unseal(row.body_html)) == (expected["txt"], expected["html"])
+        assert row.signature_id == signature.id and row.subject == subject
+        # Only this signer's values, never the other's.
+        other = names[1 - number]
+        assert other not in unseal(row.body_text) and f"manage-{1 - number}" not in unseal(
+            row.body_html
+        )
+    # Both came from one rendering with stand-ins, kept for the next signer.
+    assert (template, locale) in {key[:2] for key in outbox._PERSONAL_BODIES}
+    assert "&lt;b&gt;O&#39;Brien&lt;/b&gt; &amp; co" in unseal(
+        db.session.scalars(select(OutboxEmail.body_html).order_by(OutboxEmail.id)).first()
+    )
+
+
+def test_a_template_that_reads_a_value_it_was_not_given_fails_rather_than_shares_one(app_ctx):
+    """An object stood in for has only the attributes given: reading another in a template
+    raises, where an empty string would hide it and a real object would freeze the first
+    signer's value into every later email."""
+    from pledges.mail.outbox import _Values
+
+    signature = _Values("signature", {"full_name": "stand-in"})
+    render = app_ctx.jinja_env.from_string
+    assert render("{{ signature.full_name }}").render(signature=signature) == "stand-in"
+    with pytest.raises(LookupError, match="signature.country"):
+        render("{{ signature.country }}").render(signature=signature)

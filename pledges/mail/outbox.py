@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+import secrets
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, render_template
+from flask_babel import get_locale
+from markupsafe import escape
 from sqlalchemy import and_, delete, func, or_, select
 
 from pledges.extensions import db
@@ -39,6 +43,27 @@ def queue_email(
     kinds of mail a signer can stop from their mail client. The bodies and that link are
     stored encrypted (they work) and dropped once the message is sent.
     """
+    return _write_message(
+        to,
+        subject,
+        template,
+        about=about,
+        body_text=render_template(f"email/{template}.txt", subject=subject, **context),
+        body_html=render_template(f"email/{template}.html", subject=subject, **context),
+        list_unsubscribe=list_unsubscribe,
+    )
+
+
+def _write_message(
+    to: str,
+    subject: str,
+    template: str,
+    *,
+    about: Signature | None,
+    body_text: str,
+    body_html: str,
+    list_unsubscribe: str | None = None,
+) -> int:
     if about is not None and about.id is None:
         db.session.flush()  # a signature added but not yet written: its id, to link to
     row = _outbox_row(
@@ -48,8 +73,8 @@ def queue_email(
         template=template,
         to_address=to,
         subject=subject,
-        body_text=render_template(f"email/{template}.txt", subject=subject, **context),
-        body_html=render_template(f"email/{template}.html", subject=subject, **context),
+        body_text=body_text,
+        body_html=body_html,
         list_unsubscribe=list_unsubscribe,
     )
     # A Core INSERT, not an OutboxEmail added to the session: nothing reads the row back
@@ -57,6 +82,88 @@ def queue_email(
     message_id = db.session.execute(_INSERT_MESSAGE, row).inserted_primary_key[0]
     db.session.info[PENDING_FLAG] = True
     return message_id
+
+
+def queue_personal_email(
+    to: str,
+    subject: str,
+    template: str,
+    *,
+    about: Signature,
+    values: Mapping[str, str | None],
+) -> int:
+    """``queue_email`` for a message that differs from others of its template only by the
+    strings in ``values``: its two bodies are rendered once per process, language and set
+    of values given (``None``: not given), with a stand-in where each value goes, and each
+    message gets its own values put in, escaped in the HTML body as the template would
+    have escaped them. Rendering was most of the cost of a signature's confirmation email.
+
+    A value's name is the template's variable (``"manage_url"``) or an object's attribute
+    (``"signature.full_name"``: the template gets a ``signature`` that has only the
+    attributes named; reading another raises, so a template that comes to need one more
+    value fails at once rather than freezing the first signer's into everyone's mail).
+    The subject is one of the values. The bodies kept hold no one's values, only stand-ins.
+    """
+    values = {**values, "subject": subject}
+    given = frozenset(name for name, value in values.items() if value is not None)
+    key = (template, str(get_locale()), given, frozenset(values))
+    bodies = _PERSONAL_BODIES.get(key)
+    if bodies is None:
+        bodies = _render_with_stand_ins(template, values)
+        if not current_app.jinja_env.auto_reload:  # templates edited while serving
+            _PERSONAL_BODIES[key] = bodies
+    text, html = bodies
+    return _write_message(
+        to,
+        subject,
+        template,
+        about=about,
+        body_text=_STAND_IN.sub(lambda found: values[found.group(1)], text),
+        body_html=_STAND_IN.sub(lambda found: str(escape(values[found.group(1)])), html),
+    )
+
+
+#: Per process: (text, HTML) of a template with stand-ins, by language and values given.
+_PERSONAL_BODIES: dict[tuple, tuple[str, str]] = {}
+# Random per process, so that no text a template or a translation holds can look like one.
+_NONCE = secrets.token_hex(6)
+_STAND_IN = re.compile(rf"JF{_NONCE}([a-z_.]+)Q")
+
+
+def _stand_in(name: str) -> str:
+    return f"JF{_NONCE}{name}Q"
+
+
+class _Values:
+    """An object in a template rendered with stand-ins: only the attributes named."""
+
+    def __init__(self, name: str, attributes: dict[str, str]) -> None:
+        self._name, self._attributes = name, attributes
+
+    def __getattr__(self, attribute: str) -> str:
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        if attribute not in self._attributes:
+            # Not AttributeError, which Jinja would render as an empty string.
+            raise LookupError(f"{self._name}.{attribute} is not among this email's personal values")
+        return self._attributes[attribute]
+
+
+def _render_with_stand_ins(template: str, values: Mapping[str, str | None]) -> tuple[str, str]:
+    context: dict[str, Any] = {}
+    objects: dict[str, dict[str, str]] = {}
+    for name, value in values.items():
+        owner, _, attribute = name.rpartition(".")
+        stand_in = None if value is None else _stand_in(name)
+        if owner:
+            objects.setdefault(owner, {})[attribute] = stand_in
+        else:
+            context[name] = stand_in
+    context.update({owner: _Values(owner, fields) for owner, fields in objects.items()})
+    return (
+        render_template(f"email/{template}.txt", **context),
+        render_template(f"email/{template}.html", **context),
+    )
 
 
 def queue_rendered(messages: list[dict[str, Any]]) -> list[int]:

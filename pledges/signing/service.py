@@ -29,7 +29,7 @@ from pledges.infrastructure.database import insert_unless_conflicting, utcnow
 from pledges.infrastructure.i18n import signer_language
 from pledges.infrastructure.security import new_verification_code
 from pledges.infrastructure.urls import external_url
-from pledges.mail import queue_email
+from pledges.mail import queue_personal_email
 from pledges.mail.discreet import subject_for
 from pledges.models import (
     Commitment,
@@ -45,6 +45,7 @@ from pledges.models import (
     new_public_id,
 )
 from pledges.orgs.service import organization_id_for
+from pledges.presentation.display import format_date
 
 
 @dataclass(frozen=True)
@@ -178,16 +179,21 @@ def _email_signer(
     confirm_url = external_url("signing.confirm", token=confirm[0]) if confirm else None
     with signer_language(signature.locale):
         pledge = signed_content(signature)
-        queue_email(
+        # Rendered once per language, each signer's own values put in: every signing
+        # email takes the same path, so a repeat costs what a new signature costs.
+        queue_personal_email(
             signature.email,
             subject_for(signature, subject(pledge.title), gettext("Your link")),
             template,
             about=signature,
-            signature=signature,
-            pledge=pledge,
-            manage_url=external_url("me.manage", token=manage),
-            hide_url=external_url("me.hide", token=hide),
-            confirm_url=confirm_url,
+            values={
+                "signature.full_name": signature.full_name,
+                "pledge.title": pledge.title,
+                "signed_on": format_date(signature.signed_at),
+                "manage_url": external_url("me.manage", token=manage),
+                "hide_url": external_url("me.hide", token=hide),
+                "confirm_url": confirm_url,
+            },
         )
 
 
