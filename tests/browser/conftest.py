@@ -286,6 +286,26 @@ class SeededSigner:
     hide: str  # "take me off the public wall now"
 
 
+def _closing(app: Flask) -> Callable:
+    """``app`` with every response read through and closed before the server writes it.
+
+    Werkzeug's development server closes a response (an open static file, say) only after
+    draining the socket, and skips the close when a browser has reset the connection
+    meanwhile: the file is then left to the garbage collector, whose ResourceWarning would
+    fail whichever test happens to be running. Responses here are small pages and files.
+    """
+
+    def application(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return application
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     """The app served by a real WSGI server in a background thread, on a free port."""
@@ -296,7 +316,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     app = create_app(config)
     with app.app_context():
         db.create_all()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closing(app), threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     # Links in emails lead back to this server, as they would to the real site.
     app.config["BASE_URL"] = url
