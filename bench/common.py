@@ -193,9 +193,14 @@ def _stop(server: Server) -> None:
 
 @contextlib.contextmanager
 def gunicorn(
-    env: dict[str, str], workdir: Path, workers: int = 2, ready_timeout: float = 60
+    env: dict[str, str],
+    workdir: Path,
+    workers: int = 2,
+    ready_timeout: float = 60,
+    app: str = "benchapp:create_app()",
 ) -> Iterator[Server]:
-    """Serve ``benchapp:create_app()`` with ``workers`` sync workers; always stopped after."""
+    """Serve ``app`` (by default ``benchapp:create_app()``) with ``workers`` sync workers;
+    always stopped after."""
     port = free_port()
     env = {**env, "BASE_URL": f"http://{HOST}:{port}"}
     log_path = workdir / f"gunicorn-{port}.log"
@@ -215,7 +220,7 @@ def gunicorn(
             str(PROJECT_ROOT),
             "--log-level",
             "warning",
-            "benchapp:create_app()",
+            app,
         ],
         env=env,
         stdout=log,
