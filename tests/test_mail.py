@@ -535,3 +535,39 @@ def test_a_template_that_reads_a_value_it_was_not_given_fails_rather_than_shares
     assert render("{{ signature.full_name }}").render(signature=signature) == "stand-in"
     with pytest.raises(LookupError, match="signature.country"):
         render("{{ signature.country }}").render(signature=signature)
+
+
+def test_bodies_with_stand_ins_take_only_the_values_they_were_rendered_for(app_ctx):
+    """Bodies rendered once with stand-ins refuse a person whose values given differ (one
+    would be lost, or a stand-in left in the mail), and a template that changes a stand-in
+    (a filter) fails when rendered rather than sending the stand-in."""
+    from jinja2 import ChoiceLoader, DictLoader
+
+    from pledges.mail.outbox import render_with_stand_ins
+
+    app_ctx.jinja_env.loader = ChoiceLoader(
+        [
+            DictLoader(
+                {
+                    "email/note.txt": "{{ greeting }} {{ name }}{% if url %} {{ url }}{% endif %}",
+                    "email/note.html": '{{ greeting }} <a href="{{ url }}">{{ name }}</a>',
+                    "email/shout.txt": "{{ name|upper }}",
+                    "email/shout.html": "{{ name }}",
+                }
+            ),
+            app_ctx.jinja_env.loader,
+        ]
+    )
+    bodies = render_with_stand_ins("note", ["name", "url"], greeting="Hello")
+    assert bodies.put_in({"name": "<Ada>", "url": "https://x.test/?a=1&b=2"}) == (
+        "Hello <Ada> https://x.test/?a=1&b=2",
+        'Hello <a href="https://x.test/?a=1&amp;b=2">&lt;Ada&gt;</a>',
+    )
+    with pytest.raises(ValueError, match="rendered with"):
+        bodies.put_in({"name": "Ada", "url": None})
+    with pytest.raises(ValueError, match="rendered with"):
+        bodies.put_in({"name": "Ada", "url": "https://x.test/", "extra": "frozen"})
+    with pytest.raises(ValueError, match="changed in rendering"):
+        render_with_stand_ins("shout", ["name"])
+    with pytest.raises(ValueError, match="both personal and shared"):
+        render_with_stand_ins("note", ["name", "url"], greeting="Hello", name="Ada")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -94,40 +95,92 @@ def queue_personal_email(
 ) -> int:
     """``queue_email`` for a message that differs from others of its template only by the
     strings in ``values``: its two bodies are rendered once per process, language and set
-    of values given (``None``: not given), with a stand-in where each value goes, and each
-    message gets its own values put in, escaped in the HTML body as the template would
-    have escaped them. Rendering was most of the cost of a signature's confirmation email.
-
-    A value's name is the template's variable (``"manage_url"``) or an object's attribute
-    (``"signature.full_name"``: the template gets a ``signature`` that has only the
-    attributes named; reading another raises, so a template that comes to need one more
-    value fails at once rather than freezing the first signer's into everyone's mail).
-    The subject is one of the values. The bodies kept hold no one's values, only stand-ins.
+    of values given (``None``: not given), by ``render_with_stand_ins``, and each message
+    gets its own values put in. Rendering was most of the cost of a signature's
+    confirmation email. The subject is one of the values.
     """
     values = {**values, "subject": subject}
     given = frozenset(name for name, value in values.items() if value is not None)
     key = (template, str(get_locale()), given, frozenset(values))
     bodies = _PERSONAL_BODIES.get(key)
     if bodies is None:
-        bodies = _render_with_stand_ins(template, values)
+        bodies = render_with_stand_ins(template, given, absent=values.keys() - given)
         if not current_app.jinja_env.auto_reload:  # templates edited while serving
             _PERSONAL_BODIES[key] = bodies
-    text, html = bodies
+    body_text, body_html = bodies.put_in(values)
     return _write_message(
-        to,
-        subject,
-        template,
-        about=about,
-        body_text=_STAND_IN.sub(lambda found: values[found.group(1)], text),
-        body_html=_STAND_IN.sub(lambda found: str(escape(values[found.group(1)])), html),
+        to, subject, template, about=about, body_text=body_text, body_html=body_html
     )
 
 
-#: Per process: (text, HTML) of a template with stand-ins, by language and values given.
-_PERSONAL_BODIES: dict[tuple, tuple[str, str]] = {}
+#: Per process: a template's bodies with stand-ins, by language and values given.
+_PERSONAL_BODIES: dict[tuple, PersonalBodies] = {}
 # Random per process, so that no text a template or a translation holds can look like one.
 _NONCE = secrets.token_hex(6)
 _STAND_IN = re.compile(rf"JF{_NONCE}([a-z_.]+)Q")
+
+
+@dataclass(frozen=True)
+class PersonalBodies:
+    """A template's text and HTML bodies, rendered once with a stand-in where each personal
+    value goes: they hold no one's values. ``put_in`` makes one person's email of them."""
+
+    text: str
+    html: str
+    given: frozenset[str]
+
+    def put_in(self, values: Mapping[str, str | None]) -> tuple[str, str]:
+        """The (text, HTML) bodies with ``values`` in place of the stand-ins, escaped in
+        the HTML as the template would have escaped them (``&`` in a link is ``&amp;``).
+        ``values`` must give exactly the values the bodies were rendered with: one given
+        that was not would be lost, one missing would leave a stand-in in the mail."""
+        given = frozenset(name for name, value in values.items() if value is not None)
+        if given != self.given:
+            raise ValueError(
+                f"values {sorted(given)} given for bodies rendered with {sorted(self.given)}"
+            )
+        return (
+            _STAND_IN.sub(lambda found: values[found.group(1)], self.text),
+            _STAND_IN.sub(lambda found: str(escape(values[found.group(1)])), self.html),
+        )
+
+
+def render_with_stand_ins(
+    template: str, given: Iterable[str], *, absent: Iterable[str] = (), **shared: Any
+) -> PersonalBodies:
+    """Render ``templates/email/<template>.txt`` and ``.html`` once for every message that
+    differs from the others only by the strings named in ``given``, each rendered as a
+    stand-in; ``absent`` names values rendered as ``None`` (not given), and ``shared`` is
+    the rest of the context, the same for everyone the bodies are for.
+
+    A value's name is the template's variable (``"manage_url"``) or an object's attribute
+    (``"signature.full_name"``: the template gets a ``signature`` that has only the
+    attributes named; reading another raises, so a template that comes to need one more
+    value fails at once rather than freezing the first person's into everyone's mail).
+    A value must reach the body as it is, escaped or not: a filter that changes a stand-in
+    raises here rather than sending it.
+    """
+    given = frozenset(given)
+    context: dict[str, Any] = {}
+    objects: dict[str, dict[str, str | None]] = {}
+    for name in (*given, *absent):
+        owner, _, attribute = name.rpartition(".")
+        stand_in = _stand_in(name) if name in given else None
+        if owner:
+            objects.setdefault(owner, {})[attribute] = stand_in
+        else:
+            context[name] = stand_in
+    context.update({owner: _Values(owner, fields) for owner, fields in objects.items()})
+    if overlap := context.keys() & shared.keys():
+        raise ValueError(f"{sorted(overlap)} both personal and shared")
+    bodies = [
+        render_template(f"email/{template}.{kind}", **shared, **context) for kind in ("txt", "html")
+    ]
+    for body in bodies:
+        # Compared without case: a filter such as ``upper`` changes the nonce too.
+        if body.casefold().count(_NONCE) != len(_STAND_IN.findall(body)):
+            raise ValueError(f"email/{template}: a personal value was changed in rendering")
+    return PersonalBodies(*bodies, given=given)
 
 
 def _stand_in(name: str) -> str:
@@ -137,33 +190,16 @@ def _stand_in(name: str) -> str:
 class _Values:
     """An object in a template rendered with stand-ins: only the attributes named."""
 
-    def __init__(self, name: str, attributes: dict[str, str]) -> None:
+    def __init__(self, name: str, attributes: dict[str, str | None]) -> None:
         self._name, self._attributes = name, attributes
 
-    def __getattr__(self, attribute: str) -> str:
+    def __getattr__(self, attribute: str) -> str | None:
         if attribute.startswith("__"):
             raise AttributeError(attribute)
         if attribute not in self._attributes:
             # Not AttributeError, which Jinja would render as an empty string.
             raise LookupError(f"{self._name}.{attribute} is not among this email's personal values")
         return self._attributes[attribute]
-
-
-def _render_with_stand_ins(template: str, values: Mapping[str, str | None]) -> tuple[str, str]:
-    context: dict[str, Any] = {}
-    objects: dict[str, dict[str, str]] = {}
-    for name, value in values.items():
-        owner, _, attribute = name.rpartition(".")
-        stand_in = None if value is None else _stand_in(name)
-        if owner:
-            objects.setdefault(owner, {})[attribute] = stand_in
-        else:
-            context[name] = stand_in
-    context.update({owner: _Values(owner, fields) for owner, fields in objects.items()})
-    return (
-        render_template(f"email/{template}.txt", **context),
-        render_template(f"email/{template}.html", **context),
-    )
 
 
 def queue_rendered(messages: list[dict[str, Any]]) -> list[int]:
