@@ -259,6 +259,82 @@ def test_each_subscriber_gets_one_email_in_their_language_with_one_click_unsubsc
     )
 
 
+ARABIC_COMMITMENTS = [
+    "سأستمع أولاً إلى صانعات السلام.",
+    "سأتحدى الأفكار العنيفة عن الرجولة.",
+    "سأشارك في الحوارات في كل دورة.",
+]
+# An address whose links hold an "&", which the HTML body must write "&amp;".
+BASE_WITH_AMPERSAND = "http://pledges.test/join&act"
+HIDE_TOKEN = re.compile(re.escape(BASE_WITH_AMPERSAND) + r"/me/hide/([\w-]+)")
+
+
+@pytest.mark.config(BASE_URL=BASE_WITH_AMPERSAND)
+def test_each_subscriber_s_update_email_is_the_template_rendered_for_them(app_ctx):
+    """The fan-out renders the email once per language and puts each signer's own links
+    in: byte for byte what rendering the template for that signer gives, in the
+    translation they read (or the pledge's own, in their interface language), right to
+    left too, with links and text that HTML must escape."""
+    from flask import render_template
+
+    from pledges.domain.signers import hide_link_signature_or_404
+    from pledges.infrastructure.i18n import signer_language
+    from pledges.mail.sealing import unseal
+    from tests.factories import translate
+
+    pledge = french_pledge()
+    translate(pledge, "ar", "حلفاء من أجل السلام", "رجال ونساء معاً.", ARABIC_COMMITMENTS)
+    texts = {
+        "en": ("Good <news> & more", 'She listened.\n\nNext: the "district".'),
+        "fr": ("Bonne nouvelle & plus", "Le ministre a écouté."),
+        "ar": ("أخبار سارة", "استمعت الوزيرة.\n\nالتالي: المنطقة."),
+    }
+    news = published(pledge, *texts["en"], fr=texts["fr"], ar=texts["ar"])
+    # Urdu: no translation of the update, so its English text in an Urdu (RTL) email.
+    signers = [
+        subscriber(pledge, email=f"{locale}{n}@example.org", locale=locale)
+        for locale in ("en", "fr", "ar", "ur")
+        for n in (1, 2)
+    ]
+    send_all(news)
+    rows = {
+        row.signature_id: row
+        for row in db.session.scalars(select(OutboxEmail).where(OutboxEmail.template == "update"))
+    }
+    assert set(rows) == {signer.id for signer in signers}
+    hide_tokens = set()
+    for signer in signers:
+        row = rows[signer.id]
+        body_text, body_html = unseal(row.body_text), unseal(row.body_html)
+        # The hide link is a fresh token; it must be this signer's.
+        (hide_token,) = set(HIDE_TOKEN.findall(body_text))
+        assert hide_link_signature_or_404(hide_token).id == signer.id
+        hide_tokens.add(hide_token)
+        unsubscribe_url = (
+            f"{BASE_WITH_AMPERSAND}/updates/unsubscribe/{service.unsubscribe_token(signer)}"
+        )
+        assert unseal(row.list_unsubscribe) == unsubscribe_url
+        title, body = texts.get(signer.locale, texts["en"])
+        content = f"?content={signer.locale}" if signer.locale in texts else ""
+        with signer_language(signer.locale):
+            expected = [
+                render_template(
+                    f"email/update.{kind}",
+                    subject=title,
+                    update=service.UpdateText(title, body),
+                    update_url=f"{BASE_WITH_AMPERSAND}/p/{pledge.slug}/updates/{news.id}{content}",
+                    unsubscribe_url=unsubscribe_url,
+                    hide_url=f"{BASE_WITH_AMPERSAND}/me/hide/{hide_token}",
+                )
+                for kind in ("txt", "html")
+            ]
+        assert [body_text, body_html] == expected, signer.email
+        assert row.subject == title
+        assert "join&amp;act/me/hide/" in body_html and "join&act/me/hide/" not in body_html
+        assert ('dir="rtl"' in body_html) == (signer.locale in ("ar", "ur"))
+    assert len(hide_tokens) == len(signers)
+
+
 @pytest.mark.parametrize("token", ["1", "MQ.forged", "x" * 300])
 def test_a_forged_update_unsubscribe_link_is_not_found(client, token, app_ctx):
     assert client.post(f"/updates/unsubscribe/{token}").status_code == 404

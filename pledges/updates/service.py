@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -35,7 +35,7 @@ from pledges.infrastructure.i18n import signer_language
 from pledges.infrastructure.jobs import enqueue
 from pledges.infrastructure.urls import external_url
 from pledges.mail.discreet import subject_for
-from pledges.mail.outbox import queue_rendered
+from pledges.mail.outbox import PersonalBodies, queue_rendered, render_with_stand_ins
 from pledges.mail.unsubscribe import OneClickLink
 from pledges.models import (
     DeliveryState,
@@ -509,8 +509,6 @@ def fan_out_batch(send_id: int) -> bool:
     slot = max(now, send.next_slot_at or now)
     spacing = timedelta(minutes=1) / per_minute if per_minute else timedelta(0)
     hide_tokens = issue_hide_tokens(sorted(signatures))
-    unsubscribe_url = external_url("updates.unsubscribe", token=LINK)
-    hide_url = external_url("me.hide", token=LINK)
     rendered: dict[str, RenderedUpdate] = {}
     messages: list[dict] = []
     written: list[int] = []
@@ -524,18 +522,21 @@ def fan_out_batch(send_id: int) -> bool:
             rendered[signer.locale] = _render(update_row, texts, signer.locale)
         email = rendered[signer.locale]
         links = {
-            UNSUBSCRIBE_LINK: unsubscribe_url.replace(LINK, UPDATES_ONE_CLICK.token(signer.id)),
-            HIDE_LINK: hide_url.replace(LINK, hide_tokens[signer.id]),
+            "unsubscribe_url": external_url(
+                "updates.unsubscribe", token=UPDATES_ONE_CLICK.token(signer.id)
+            ),
+            "hide_url": external_url("me.hide", token=hide_tokens[signer.id]),
         }
+        body_text, body_html = email.bodies.put_in(links)
         messages.append(
             {
                 "signature_id": signer.id,
                 "template": "update",
                 "to_address": signer.email,
                 "subject": subject_for(signer, email.subject, email.neutral_subject),
-                "body_text": _personal(email.body_text, links),
-                "body_html": _personal(email.body_html, links),
-                "list_unsubscribe": links[UNSUBSCRIBE_LINK],
+                "body_text": body_text,
+                "body_html": body_html,
+                "list_unsubscribe": links["unsubscribe_url"],
                 "next_attempt_at": slot,
             }
         )
@@ -562,46 +563,32 @@ def fan_out_batch(send_id: int) -> bool:
     return True
 
 
-# The email is rendered once per language of a batch, with stand-ins for each signer's own
-# links, which are then put in (plain URL-safe text, the same escaped or not).
-LINK = "LINK-PLACEHOLDER"
-UNSUBSCRIBE_LINK = "https://unsubscribe.placeholder.invalid/"
-HIDE_LINK = "https://hide.placeholder.invalid/"
-
-
 @dataclass(frozen=True)
 class RenderedUpdate:
     subject: str
     neutral_subject: str  # for a signer who asked for discreet mail (pledges.mail.discreet)
-    body_text: str
-    body_html: str
+    bodies: PersonalBodies  # each signer's own links to be put in
 
 
 def _render(update_row: PledgeUpdate, texts: dict[str, UpdateText], locale: str) -> RenderedUpdate:
+    """The update's email in ``locale``, rendered once for the signers of a batch who read
+    that language, with stand-ins for each one's unsubscribe and hide links."""
     pledge = update_row.pledge
     text = texts.get(locale) or texts[pledge.language]
     with signer_language(locale):
-        context = {
-            "subject": text.title,
-            "update": text,
-            "update_url": external_url(
-                "updates.public_update",
-                slug=pledge.slug,
-                update_id=update_row.id,
-                **({"content": locale} if locale in texts else {}),
-            ),
-            "unsubscribe_url": UNSUBSCRIBE_LINK,
-            "hide_url": HIDE_LINK,
-        }
         return RenderedUpdate(
             subject=text.title,
             neutral_subject=gettext("News"),
-            body_text=render_template("email/update.txt", **context),
-            body_html=render_template("email/update.html", **context),
+            bodies=render_with_stand_ins(
+                "update",
+                ["unsubscribe_url", "hide_url"],
+                subject=text.title,
+                update=text,
+                update_url=external_url(
+                    "updates.public_update",
+                    slug=pledge.slug,
+                    update_id=update_row.id,
+                    **({"content": locale} if locale in texts else {}),
+                ),
+            ),
         )
-
-
-def _personal(body: str, links: dict[str, str]) -> str:
-    for stand_in, link in links.items():
-        body = body.replace(stand_in, link)
-    return body
