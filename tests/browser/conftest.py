@@ -316,6 +316,11 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     app = create_app(config)
     with app.app_context():
         db.create_all()
+        # Every template compiled before the first browser comes: a page's first visit would
+        # otherwise compile its templates (a third of a second for the private page here,
+        # seconds on a loaded CI machine), longer than a navigation is given.
+        for name in app.jinja_env.list_templates():
+            app.jinja_env.get_template(name)
     server = make_server("127.0.0.1", 0, _closing(app), threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     # Links in emails lead back to this server, as they would to the real site.
@@ -341,9 +346,11 @@ def browser():
             pytrace=False,
         )
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         pytest.fail("Playwright is missing: `make install-test` installs it.", pytrace=False)
+    # Assertions wait as long as actions do (open_page's default), not Playwright's 5 s.
+    expect.set_options(timeout=10_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
